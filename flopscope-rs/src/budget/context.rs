@@ -1,0 +1,608 @@
+//! `BudgetContext`: the per-thread budget, the single place where ops are charged, namespaces.
+//!
+//! Each thread has at most one *binding* to a context. An explicit [`BudgetContext`] binds the
+//! thread that opened it; threads spawned with [`crate::thread::scope`] bind to their parent's
+//! context; any other thread lazily binds to the process-wide *default* context (budget 1e15,
+//! `FLOPSCOPE_DEFAULT_BUDGET` overrides). While an explicit context is open anywhere in the
+//! process, ops on default-bound or unbound threads are refused with
+//! [`BudgetError::UnaccountedThread`], so work cannot escape a budget by moving to another thread.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::clock::{now_ns, secs};
+use super::error::{BudgetError, BudgetExhausted, TimeExhausted};
+use super::ledger::Ledger;
+use super::op::Op;
+use super::summary::BudgetSummary;
+use crate::dtype::DType;
+
+/// Budget of the lazily created default context when `FLOPSCOPE_DEFAULT_BUDGET` is unset.
+pub const DEFAULT_CONTEXT_BUDGET: u64 = 1_000_000_000_000_000;
+
+/// Explicit contexts currently open in this process (on any thread).
+static OPEN_EXPLICIT: AtomicUsize = AtomicUsize::new(0);
+
+/// State of one context shared by every thread bound to it.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub budget: u64,
+    pub used: AtomicU64,
+    pub opened_ns: u64,
+    pub deadline_ns: Option<u64>,
+    pub limit_s: Option<f64>,
+    pub root: Option<String>,
+    /// Ledgers of worker threads that have finished.
+    pub merged: Mutex<Ledger>,
+    /// Clock reading when the context closed (0 while open).
+    pub closed_ns: AtomicU64,
+}
+
+impl Shared {
+    fn new(budget: u64, limit: Option<Duration>, root: Option<String>) -> Shared {
+        let opened_ns = now_ns();
+        Shared {
+            budget,
+            used: AtomicU64::new(0),
+            opened_ns,
+            deadline_ns: limit.map(|l| opened_ns.saturating_add(l.as_nanos() as u64)),
+            limit_s: limit.map(|l| l.as_secs_f64()),
+            root,
+            merged: Mutex::new(Ledger::default()),
+            closed_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Atomically spends `cost` if it fits; otherwise returns the FLOPs remaining.
+    #[inline]
+    fn try_spend(&self, cost: u64) -> Result<(), u64> {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            let remaining = self.budget - used;
+            if cost > remaining {
+                return Err(remaining);
+            }
+            match self.used.compare_exchange_weak(
+                used,
+                used + cost,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    fn elapsed_ns(&self, at: u64) -> u64 {
+        at.saturating_sub(self.opened_ns)
+    }
+}
+
+/// One thread's attachment to a context.
+struct Binding {
+    shared: Arc<Shared>,
+    ledger: Ledger,
+    /// Namespace index stack into `ledger.namespaces`; the last entry is current.
+    stack: Vec<usize>,
+    /// True for explicit contexts and worker threads of any context.
+    accounted: bool,
+}
+
+impl Binding {
+    fn new(shared: Arc<Shared>, namespace: Option<String>, accounted: bool) -> Binding {
+        let mut ledger = Ledger::default();
+        let root = ledger.namespace_index(namespace.as_deref());
+        Binding {
+            shared,
+            ledger,
+            stack: vec![root],
+            accounted,
+        }
+    }
+
+    #[inline]
+    fn current(&self) -> usize {
+        self.stack[self.stack.len() - 1]
+    }
+
+    fn current_name(&self) -> Option<String> {
+        self.ledger.namespaces[self.current()].name.clone()
+    }
+}
+
+#[derive(Default)]
+struct ThreadState {
+    active: Option<Binding>,
+    /// The default-context binding, parked while an explicit context is open on this thread.
+    parked_default: Option<Binding>,
+}
+
+thread_local! {
+    static STATE: RefCell<ThreadState> = RefCell::new(ThreadState::default());
+}
+
+fn default_shared() -> Arc<Shared> {
+    static DEFAULT: OnceLock<Arc<Shared>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            let budget = std::env::var("FLOPSCOPE_DEFAULT_BUDGET")
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 1.0)
+                .map_or(DEFAULT_CONTEXT_BUDGET, |v| v as u64);
+            Arc::new(Shared::new(budget, None, None))
+        })
+        .clone()
+}
+
+/// The FLOPs an op is charged: `max(count, 1) × rate × weight` (free ops cost 0).
+#[inline]
+pub(crate) const fn cost_of(op: Op, count: u64, billing: DType) -> u64 {
+    let w = op.weight();
+    if w == 0 {
+        return 0;
+    }
+    let count = if count == 0 { 1 } else { count };
+    count.saturating_mul(billing.rate()).saturating_mul(w)
+}
+
+/// Timing token returned by [`charge`]; call [`OpTimer::finish`] when the kernel returns.
+#[must_use = "call finish() after the kernel so its time is recorded"]
+pub(crate) struct OpTimer {
+    op: Op,
+    ns: usize,
+    t0: u64,
+    t1: u64,
+}
+
+/// Charges `op` with analytic `count` at the rate of `billing`, then starts its kernel timer.
+///
+/// The charge is `max(count, 1) × rate × weight` ([`cost_of`]); see [`charge_flops`].
+#[inline]
+pub(crate) fn charge(op: Op, count: u64, billing: DType) -> OpTimer {
+    charge_flops(op, cost_of(op, count, billing))
+}
+
+/// Charges `op` an already-priced `cost` in FLOPs, then starts its kernel timer.
+///
+/// This is the one place that spends budget. The check happens before the op runs: a cost above
+/// the remaining budget (strictly) panics with a [`BudgetExhausted`] payload and records
+/// nothing. After recording, a passed wall-time deadline panics with [`TimeExhausted`].
+pub(crate) fn charge_flops(op: Op, cost: u64) -> OpTimer {
+    let t0 = now_ns();
+    let outcome = STATE.with(|cell| {
+        let mut st = cell.borrow_mut();
+        let accounted = st.active.as_ref().is_some_and(|b| b.accounted);
+        if !accounted && OPEN_EXPLICIT.load(Ordering::Relaxed) > 0 {
+            return Err(Refusal::Unaccounted);
+        }
+        let b = st
+            .active
+            .get_or_insert_with(|| Binding::new(default_shared(), None, false));
+        if let Err(remaining) = b.shared.try_spend(cost) {
+            return Err(Refusal::Budget(remaining));
+        }
+        let ns = b.current();
+        b.ledger.record_charge(ns, op, cost);
+        let t1 = now_ns();
+        if let Some(d) = b.shared.deadline_ns {
+            if t1 > d {
+                b.ledger.record_time(ns, op, 0, t1 - t0);
+                return Err(Refusal::Time(time_error(&b.shared, op, t1)));
+            }
+        }
+        Ok(OpTimer { op, ns, t0, t1 })
+    });
+    match outcome {
+        Ok(timer) => timer,
+        Err(Refusal::Unaccounted) => {
+            std::panic::panic_any(BudgetError::UnaccountedThread { op: op.name() })
+        }
+        Err(Refusal::Budget(remaining)) => std::panic::panic_any(BudgetExhausted {
+            op: op.name(),
+            cost,
+            remaining,
+        }),
+        Err(Refusal::Time(e)) => std::panic::panic_any(e),
+    }
+}
+
+enum Refusal {
+    Unaccounted,
+    Budget(u64),
+    Time(TimeExhausted),
+}
+
+fn time_error(shared: &Shared, op: Op, at: u64) -> TimeExhausted {
+    TimeExhausted {
+        op: op.name(),
+        elapsed_s: secs(shared.elapsed_ns(at)),
+        limit_s: shared.limit_s.unwrap_or(0.0),
+    }
+}
+
+impl OpTimer {
+    /// Records the kernel's time and checks the wall-time deadline once more.
+    #[inline]
+    pub(crate) fn finish(self) {
+        let t2 = now_ns();
+        let late = STATE.with(|cell| {
+            let mut st = cell.borrow_mut();
+            let b = st.active.as_mut()?;
+            b.ledger
+                .record_time(self.ns, self.op, t2 - self.t1, self.t1 - self.t0);
+            match b.shared.deadline_ns {
+                Some(d) if t2 > d => Some(time_error(&b.shared, self.op, t2)),
+                _ => None,
+            }
+        });
+        if let Some(e) = late {
+            std::panic::panic_any(e);
+        }
+    }
+}
+
+/// Runs `kernel` as one counted call of `op`: charge first, kernel, then record its time.
+#[inline]
+pub(crate) fn counted<T>(op: Op, count: u64, billing: DType, kernel: impl FnOnce() -> T) -> T {
+    let timer = charge(op, count, billing);
+    let out = kernel();
+    timer.finish();
+    out
+}
+
+/// Like [`counted`] but with an already-priced cost in FLOPs.
+#[inline]
+pub(crate) fn counted_flops<T>(op: Op, cost: u64, kernel: impl FnOnce() -> T) -> T {
+    let timer = charge_flops(op, cost);
+    let out = kernel();
+    timer.finish();
+    out
+}
+
+/// An explicit FLOP budget bound to the current thread until it is dropped (or [`finish`]ed).
+///
+/// Every counted tensor op on this thread (and on threads spawned with
+/// [`crate::thread::scope`]) is charged to it. Exhaustion and time-outs panic with
+/// [`BudgetExhausted`] / [`TimeExhausted`] payloads; wrap code in [`catch_budget`] to get a
+/// `Result` instead.
+///
+/// ```
+/// use flopscope::{BudgetContext, Tensor};
+/// let ctx = BudgetContext::new(1_000).unwrap();
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [3]); // `array`: 3 FLOPs
+/// let _b = &a + &a; // `add`: 3 FLOPs (f32, rate 1)
+/// assert_eq!(ctx.flops_used(), 6);
+/// ```
+///
+/// [`finish`]: BudgetContext::finish
+pub struct BudgetContext {
+    shared: Arc<Shared>,
+    /// Contexts are tied to the thread that opened them.
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Builder for a [`BudgetContext`] with a wall-time limit or a root namespace.
+#[derive(Clone, Debug)]
+pub struct BudgetContextBuilder {
+    flop_budget: u64,
+    wall_time_limit: Option<Duration>,
+    namespace: Option<String>,
+}
+
+impl BudgetContextBuilder {
+    /// Sets a cooperative wall-time limit, checked at every op (before and after its kernel).
+    pub fn wall_time_limit(mut self, limit: Duration) -> Self {
+        self.wall_time_limit = Some(limit);
+        self
+    }
+
+    /// Sets the root namespace; ops record under `root` and `root.<segment>…`.
+    pub fn namespace(mut self, root: impl Into<String>) -> Self {
+        self.namespace = Some(root.into());
+        self
+    }
+
+    /// Opens the context on the current thread.
+    ///
+    /// # Errors
+    /// [`BudgetError::InvalidBudget`] for a zero budget, [`BudgetError::InvalidNamespace`] for an
+    /// empty root namespace, [`BudgetError::Nested`] if this thread already has an explicit
+    /// context open.
+    pub fn open(self) -> Result<BudgetContext, BudgetError> {
+        if self.flop_budget == 0 {
+            return Err(BudgetError::InvalidBudget);
+        }
+        if let Some(ns) = &self.namespace {
+            if ns.is_empty() {
+                return Err(BudgetError::InvalidNamespace(ns.clone()));
+            }
+        }
+        let t0 = now_ns();
+        let shared = Arc::new(Shared::new(
+            self.flop_budget,
+            self.wall_time_limit,
+            self.namespace.clone(),
+        ));
+        STATE.with(|cell| {
+            let mut st = cell.borrow_mut();
+            if st.active.as_ref().is_some_and(|b| b.accounted) {
+                return Err(BudgetError::Nested);
+            }
+            st.parked_default = st.active.take();
+            let mut b = Binding::new(shared.clone(), self.namespace, true);
+            b.ledger.loose_overhead_ns += now_ns() - t0;
+            st.active = Some(b);
+            OPEN_EXPLICIT.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        })?;
+        Ok(BudgetContext {
+            shared,
+            _not_send: PhantomData,
+        })
+    }
+}
+
+impl BudgetContext {
+    /// Opens a context with `flop_budget` FLOPs and no time limit on the current thread.
+    ///
+    /// # Errors
+    /// See [`BudgetContextBuilder::open`].
+    pub fn new(flop_budget: u64) -> Result<BudgetContext, BudgetError> {
+        Self::builder(flop_budget).open()
+    }
+
+    /// A builder for a context with a wall-time limit and/or a root namespace.
+    pub fn builder(flop_budget: u64) -> BudgetContextBuilder {
+        BudgetContextBuilder {
+            flop_budget,
+            wall_time_limit: None,
+            namespace: None,
+        }
+    }
+
+    /// The budget this context was opened with.
+    pub fn flop_budget(&self) -> u64 {
+        self.shared.budget
+    }
+
+    /// FLOPs charged so far (all threads of this context).
+    pub fn flops_used(&self) -> u64 {
+        self.shared.used.load(Ordering::Relaxed)
+    }
+
+    /// FLOPs still available.
+    pub fn flops_remaining(&self) -> u64 {
+        self.shared.budget - self.flops_used()
+    }
+
+    /// Seconds since the context opened.
+    pub fn wall_time_s(&self) -> f64 {
+        secs(self.shared.elapsed_ns(now_ns()))
+    }
+
+    /// Per-op and per-namespace FLOPs, calls and the time decomposition so far.
+    pub fn summary(&self) -> BudgetSummary {
+        STATE.with(|cell| {
+            let st = cell.borrow();
+            let local = st
+                .active
+                .as_ref()
+                .filter(|b| Arc::ptr_eq(&b.shared, &self.shared))
+                .map(|b| &b.ledger);
+            build_summary(&self.shared, local, now_ns())
+        })
+    }
+
+    /// Closes the context and returns its final summary (wall time measured to the close).
+    pub fn finish(self) -> BudgetSummary {
+        let ledger = self.unbind();
+        let end = now_ns();
+        self.shared.closed_ns.store(end, Ordering::Relaxed);
+        build_summary(&self.shared, ledger.as_ref(), end)
+    }
+
+    /// Detaches the context from this thread, restoring the parked default binding.
+    fn unbind(&self) -> Option<Ledger> {
+        STATE.with(|cell| {
+            let mut st = cell.borrow_mut();
+            let mine = st
+                .active
+                .as_ref()
+                .is_some_and(|b| Arc::ptr_eq(&b.shared, &self.shared));
+            if !mine {
+                return None;
+            }
+            let b = st.active.take()?;
+            st.active = st.parked_default.take();
+            OPEN_EXPLICIT.fetch_sub(1, Ordering::Relaxed);
+            Some(b.ledger)
+        })
+    }
+}
+
+impl Drop for BudgetContext {
+    fn drop(&mut self) {
+        // `finish` already unbound it; otherwise release the binding now.
+        let _ = self.unbind();
+    }
+}
+
+fn build_summary(shared: &Shared, local: Option<&Ledger>, now: u64) -> BudgetSummary {
+    let mut ledger = shared
+        .merged
+        .lock()
+        .map(|m| m.clone())
+        .unwrap_or_default();
+    if let Some(l) = local {
+        ledger.merge(l);
+    }
+    let closed = shared.closed_ns.load(Ordering::Relaxed);
+    let end = if closed != 0 { closed } else { now };
+    BudgetSummary::from_ledger(
+        shared.budget,
+        shared.used.load(Ordering::Relaxed),
+        secs(shared.elapsed_ns(end)),
+        &ledger,
+    )
+}
+
+/// Guard for a namespace segment pushed with [`namespace`]; pops it when dropped.
+pub struct NamespaceGuard {
+    shared: Option<Arc<Shared>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Pushes `segment` onto the current thread's namespace: ops until the guard drops record under
+/// `<current>.<segment>` (or `<segment>` at an unnamed root).
+///
+/// # Panics
+/// If `segment` is empty or contains `.`.
+pub fn namespace(segment: &str) -> NamespaceGuard {
+    if segment.is_empty() || segment.contains('.') {
+        std::panic::panic_any(BudgetError::InvalidNamespace(segment.to_owned()));
+    }
+    let t0 = now_ns();
+    let shared = STATE.with(|cell| {
+        let mut st = cell.borrow_mut();
+        let b = st
+            .active
+            .get_or_insert_with(|| Binding::new(default_shared(), None, false));
+        let name = match b.current_name() {
+            Some(parent) => format!("{parent}.{segment}"),
+            None => segment.to_owned(),
+        };
+        let idx = b.ledger.namespace_index(Some(&name));
+        b.stack.push(idx);
+        b.ledger.loose_overhead_ns += now_ns() - t0;
+        b.shared.clone()
+    });
+    NamespaceGuard {
+        shared: Some(shared),
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for NamespaceGuard {
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.take() else {
+            return;
+        };
+        STATE.with(|cell| {
+            if let Ok(mut st) = cell.try_borrow_mut() {
+                if let Some(b) = st.active.as_mut() {
+                    if Arc::ptr_eq(&b.shared, &shared) && b.stack.len() > 1 {
+                        b.stack.pop();
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// What a worker thread needs to bind itself to its parent's context.
+#[derive(Clone)]
+pub(crate) struct ParentBinding {
+    shared: Arc<Shared>,
+    namespace: Option<String>,
+    accounted: bool,
+}
+
+impl ParentBinding {
+    /// The current thread's binding, if it has one.
+    pub(crate) fn current() -> Option<ParentBinding> {
+        STATE.with(|cell| {
+            let st = cell.borrow();
+            st.active.as_ref().map(|b| ParentBinding {
+                shared: b.shared.clone(),
+                namespace: b.current_name(),
+                accounted: b.accounted,
+            })
+        })
+    }
+
+    /// Binds the current (worker) thread to the parent's context until the guard drops.
+    pub(crate) fn bind(self) -> WorkerBinding {
+        STATE.with(|cell| {
+            let mut st = cell.borrow_mut();
+            let prev = st.active.replace(Binding::new(
+                self.shared.clone(),
+                self.namespace,
+                self.accounted,
+            ));
+            WorkerBinding {
+                prev,
+                _not_send: PhantomData,
+            }
+        })
+    }
+}
+
+/// A worker thread's binding; on drop its statistics are merged into the parent context.
+pub(crate) struct WorkerBinding {
+    prev: Option<Binding>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for WorkerBinding {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        STATE.with(|cell| {
+            if let Ok(mut st) = cell.try_borrow_mut() {
+                if let Some(b) = std::mem::replace(&mut st.active, prev) {
+                    if let Ok(mut m) = b.shared.merged.lock() {
+                        m.merge(&b.ledger);
+                    }
+                }
+            }
+        });
+    }
+}
+
+thread_local! {
+    static CATCHING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs (once) a panic hook that stays silent for budget payloads raised under
+/// [`catch_budget`], and defers to the previous hook for everything else.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let p = info.payload();
+            let budget_payload = p.is::<BudgetExhausted>()
+                || p.is::<TimeExhausted>()
+                || p.is::<BudgetError>();
+            if budget_payload && CATCHING.with(|c| c.get()) > 0 {
+                return;
+            }
+            prev(info);
+        }));
+    });
+}
+
+/// Runs `f`, turning a budget or time exhaustion inside it into `Err`.
+///
+/// Other panics are resumed unchanged. Budget panics caught here print nothing.
+///
+/// # Errors
+/// [`BudgetError::Exhausted`], [`BudgetError::TimeExhausted`] or
+/// [`BudgetError::UnaccountedThread`] raised by an op inside `f`.
+pub fn catch_budget<T>(f: impl FnOnce() -> T) -> Result<T, BudgetError> {
+    install_quiet_hook();
+    CATCHING.with(|c| c.set(c.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(c.get() - 1));
+    match r {
+        Ok(v) => Ok(v),
+        Err(payload) => match BudgetError::from_panic(payload) {
+            Ok(e) => Err(e),
+            Err(other) => std::panic::resume_unwind(other),
+        },
+    }
+}

@@ -1,0 +1,141 @@
+//! A context's accounting report, field for field like flopscope's `summary_dict()`.
+
+use super::clock::secs;
+use super::ledger::{Ledger, NamespaceLedger, OpStats};
+
+/// FLOPs, calls and time of one op (within a namespace or over the whole context).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpSummary {
+    /// flopscope name of the op (e.g. `"matmul"`).
+    pub op: &'static str,
+    /// FLOPs charged to this op.
+    pub flop_cost: u64,
+    /// Counted calls.
+    pub calls: u64,
+    /// Seconds spent in the op's kernels.
+    pub flopscope_backend_time_s: f64,
+    /// Seconds spent in accounting and dispatch around the kernels.
+    pub flopscope_overhead_time_s: f64,
+}
+
+/// Totals and per-op rows of one namespace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamespaceSummary {
+    /// Dotted namespace; `None` is the unnamed root (flopscope's `null` key).
+    pub namespace: Option<String>,
+    /// FLOPs charged in this namespace.
+    pub flops_used: u64,
+    /// Counted calls in this namespace.
+    pub calls: u64,
+    /// Kernel seconds in this namespace.
+    pub flopscope_backend_time_s: f64,
+    /// Accounting seconds in this namespace.
+    pub flopscope_overhead_time_s: f64,
+    /// Per-op rows in first-seen order.
+    pub operations: Vec<OpSummary>,
+}
+
+/// The report of a [`crate::BudgetContext`]: budget, per-op and per-namespace statistics, and the
+/// time decomposition `wall = backend + overhead + residual` (residual clamped at 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetSummary {
+    /// The context's budget.
+    pub flop_budget: u64,
+    /// FLOPs charged.
+    pub flops_used: u64,
+    /// `flop_budget - flops_used`.
+    pub flops_remaining: u64,
+    /// Seconds from opening the context to now (or to its close).
+    pub wall_time_s: f64,
+    /// Seconds inside counted kernels.
+    pub flopscope_backend_time_s: f64,
+    /// Seconds of accounting and dispatch (per-op pre/postambles, namespace pushes, entry).
+    pub flopscope_overhead_time_s: f64,
+    /// `max(0, wall - backend - overhead)`: time in the caller's own code.
+    pub residual_wall_time_s: f64,
+    /// Per-op rows over all namespaces, in first-seen order.
+    pub operations: Vec<OpSummary>,
+    /// Per-namespace rows, in first-seen order.
+    pub by_namespace: Vec<NamespaceSummary>,
+}
+
+fn op_rows(ns: &NamespaceLedger) -> Vec<OpSummary> {
+    ns.order
+        .iter()
+        .map(|op| row(op.name(), &ns.ops[*op as usize]))
+        .collect()
+}
+
+fn row(name: &'static str, s: &OpStats) -> OpSummary {
+    OpSummary {
+        op: name,
+        flop_cost: s.flops,
+        calls: s.calls,
+        flopscope_backend_time_s: secs(s.backend_ns),
+        flopscope_overhead_time_s: secs(s.overhead_ns),
+    }
+}
+
+impl BudgetSummary {
+    pub(crate) fn from_ledger(
+        budget: u64,
+        used: u64,
+        wall_time_s: f64,
+        ledger: &Ledger,
+    ) -> BudgetSummary {
+        let mut operations: Vec<OpSummary> = Vec::new();
+        let mut by_namespace = Vec::new();
+        for ns in &ledger.namespaces {
+            let rows = op_rows(ns);
+            if rows.is_empty() {
+                continue;
+            }
+            for r in &rows {
+                match operations.iter_mut().find(|o| o.op == r.op) {
+                    Some(o) => {
+                        o.flop_cost += r.flop_cost;
+                        o.calls += r.calls;
+                        o.flopscope_backend_time_s += r.flopscope_backend_time_s;
+                        o.flopscope_overhead_time_s += r.flopscope_overhead_time_s;
+                    }
+                    None => operations.push(r.clone()),
+                }
+            }
+            let t = ns.totals();
+            by_namespace.push(NamespaceSummary {
+                namespace: ns.name.clone(),
+                flops_used: t.flops,
+                calls: t.calls,
+                flopscope_backend_time_s: secs(t.backend_ns),
+                flopscope_overhead_time_s: secs(t.overhead_ns),
+                operations: rows,
+            });
+        }
+        let totals = ledger.totals();
+        let backend = secs(totals.backend_ns);
+        let overhead = secs(totals.overhead_ns + ledger.loose_overhead_ns);
+        BudgetSummary {
+            flop_budget: budget,
+            flops_used: used,
+            flops_remaining: budget - used,
+            wall_time_s,
+            flopscope_backend_time_s: backend,
+            flopscope_overhead_time_s: overhead,
+            residual_wall_time_s: (wall_time_s - backend - overhead).max(0.0),
+            operations,
+            by_namespace,
+        }
+    }
+
+    /// The row of `op`, if it was called.
+    pub fn op(&self, op: &str) -> Option<&OpSummary> {
+        self.operations.iter().find(|o| o.op == op)
+    }
+
+    /// The row of namespace `ns` (`None` = unnamed root), if anything was recorded there.
+    pub fn namespace(&self, ns: Option<&str>) -> Option<&NamespaceSummary> {
+        self.by_namespace
+            .iter()
+            .find(|n| n.namespace.as_deref() == ns)
+    }
+}

@@ -1,0 +1,77 @@
+//! Broadcasting kernels: apply a scalar function over one, two or three broadcast operands.
+
+use crate::shape::Shape;
+
+/// Calls `f(out_index, offset_a, offset_b)` for every element of `out`, in row-major order,
+/// with the offsets of the broadcast operands. Inner axis handled as a tight loop.
+fn for_each_offset2(
+    out: &Shape,
+    sa: &[usize; crate::MAX_NDIM],
+    sb: &[usize; crate::MAX_NDIM],
+    mut f: impl FnMut(usize, usize),
+) {
+    let nd = out.ndim();
+    if nd == 0 {
+        f(0, 0);
+        return;
+    }
+    let inner = out[nd - 1];
+    let (ia, ib) = (sa[nd - 1], sb[nd - 1]);
+    let outer: usize = out[..nd - 1].iter().product();
+    let mut idx = [0usize; crate::MAX_NDIM];
+    for _ in 0..outer {
+        let mut oa = 0;
+        let mut ob = 0;
+        for ax in 0..nd - 1 {
+            oa += idx[ax] * sa[ax];
+            ob += idx[ax] * sb[ax];
+        }
+        for j in 0..inner {
+            f(oa + j * ia, ob + j * ib);
+        }
+        for ax in (0..nd - 1).rev() {
+            idx[ax] += 1;
+            if idx[ax] < out[ax] {
+                break;
+            }
+            idx[ax] = 0;
+        }
+    }
+}
+
+/// `out[i] = f(a[i'], b[i''])` with numpy broadcasting of `a` (shape `sa`) and `b` (`sb`)
+/// to `out`.
+#[inline]
+pub(crate) fn zip2<A: Copy, B: Copy, U>(
+    a: &[A],
+    sa: &Shape,
+    b: &[B],
+    sb: &Shape,
+    out: &Shape,
+    f: impl Fn(A, B) -> U,
+) -> Vec<U> {
+    if sa == out && sb == out {
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    if sa == out && b.len() == 1 {
+        let y = b[0];
+        return a.iter().map(|&x| f(x, y)).collect();
+    }
+    if sb == out && a.len() == 1 {
+        let x = a[0];
+        return b.iter().map(|&y| f(x, y)).collect();
+    }
+    let st_a = sa.broadcast_strides(out);
+    let st_b = sb.broadcast_strides(out);
+    let mut v = Vec::with_capacity(out.numel());
+    for_each_offset2(out, &st_a, &st_b, |oa, ob| v.push(f(a[oa], b[ob])));
+    v
+}
+
+/// Materialises `a` (shape `sa`) broadcast to `out` (row-major copy).
+pub(crate) fn expand<A: Copy>(a: &[A], sa: &Shape, out: &Shape) -> Vec<A> {
+    if sa == out {
+        return a.to_vec();
+    }
+    zip2(a, sa, &[()], &Shape::SCALAR, out, |x, _| x)
+}

@@ -1,0 +1,149 @@
+//! Creation and copy ops: `zeros ones full eye arange linspace`, `astype`, `copy`.
+//!
+//! Costs (flopscope 0.12.4): `zeros` free; `ones`/`full` numel; `eye` the diagonal length;
+//! `arange`/`linspace` 2·numel; `copy` numel; `astype` numel at the heavier of the two rates.
+//! `zeros`, `ones` and `full` of a square (all axes equal, ≥ 2 axes) shape, and `eye`, carry the
+//! symmetry tag.
+
+use crate::budget::{counted, Op};
+use crate::dtype::DType;
+use crate::element::{Buffer, Element};
+use crate::shape::Shape;
+use crate::symmetry::Symmetry;
+use crate::tensor::Tensor;
+
+fn filled(shape: Shape, value: f64, dtype: DType) -> Buffer {
+    let n = shape.numel();
+    match dtype {
+        DType::F32 => Buffer::F32(vec![value as f32; n]),
+        DType::F64 => Buffer::F64(vec![value; n]),
+        DType::I64 => Buffer::I64(vec![value as i64; n]),
+        DType::Bool => Buffer::Bool(vec![value != 0.0; n]),
+    }
+}
+
+impl Tensor {
+    /// A tensor of zeros. FLOPs: 0 (free, recorded as a `zeros` call).
+    pub fn zeros(shape: impl Into<Shape>, dtype: DType) -> Tensor {
+        let shape = shape.into();
+        counted(Op::Zeros, 0, dtype, || {
+            Tensor::from_buffer(filled(shape, 0.0, dtype), shape)
+                .with_symmetry(Symmetry::from_shape(&shape))
+        })
+    }
+
+    /// A tensor of ones. FLOPs: numel × rate.
+    pub fn ones(shape: impl Into<Shape>, dtype: DType) -> Tensor {
+        Tensor::fill_op(Op::Ones, shape.into(), 1.0, dtype)
+    }
+
+    /// A tensor filled with `value` (converted to `dtype`). FLOPs: numel × rate.
+    pub fn full(shape: impl Into<Shape>, value: f64, dtype: DType) -> Tensor {
+        Tensor::fill_op(Op::Full, shape.into(), value, dtype)
+    }
+
+    fn fill_op(op: Op, shape: Shape, value: f64, dtype: DType) -> Tensor {
+        counted(op, shape.numel() as u64, dtype, || {
+            Tensor::from_buffer(filled(shape, value, dtype), shape)
+                .with_symmetry(Symmetry::from_shape(&shape))
+        })
+    }
+
+    /// `zeros` with this tensor's shape and dtype (keeps this tensor's tag if it has one, else
+    /// infers one from the shape). FLOPs: 0.
+    pub fn zeros_like(&self) -> Tensor {
+        let t = Tensor::zeros(self.shape, self.dtype());
+        self.like_tag(t)
+    }
+
+    /// `ones` with this tensor's shape and dtype (tag as [`Tensor::zeros_like`]).
+    /// FLOPs: numel × rate.
+    pub fn ones_like(&self) -> Tensor {
+        let t = Tensor::ones(self.shape, self.dtype());
+        self.like_tag(t)
+    }
+
+    fn like_tag(&self, t: Tensor) -> Tensor {
+        if self.sym.is_tagged() {
+            t.with_symmetry(self.sym)
+        } else {
+            t
+        }
+    }
+
+    /// The `n × n` identity matrix. FLOPs: n × rate.
+    pub fn eye(n: usize, dtype: DType) -> Tensor {
+        counted(Op::Eye, n as u64, dtype, || {
+            let mut b = filled(Shape::new(&[n, n]), 0.0, dtype);
+            for i in 0..n {
+                match &mut b {
+                    Buffer::F32(v) => v[i * n + i] = 1.0,
+                    Buffer::F64(v) => v[i * n + i] = 1.0,
+                    Buffer::I64(v) => v[i * n + i] = 1,
+                    Buffer::Bool(v) => v[i * n + i] = true,
+                }
+            }
+            Tensor::from_buffer(b, Shape::new(&[n, n])).with_symmetry(Symmetry::matrix())
+        })
+    }
+
+    /// Evenly spaced values in `[start, stop)` with step `step` (numpy `arange`).
+    /// FLOPs: 2·numel × rate.
+    ///
+    /// # Panics
+    /// If `step` is zero or not finite.
+    pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Tensor {
+        assert!(
+            step != 0.0 && step.is_finite(),
+            "arange: step must be a finite non-zero number, got {step}"
+        );
+        let n = ((stop - start) / step).ceil().max(0.0) as usize;
+        counted(Op::Arange, 2 * n as u64, dtype, || {
+            let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+            Tensor::from_buffer(Buffer::F64(v).cast(dtype), Shape::new(&[n]))
+        })
+    }
+
+    /// `num` evenly spaced values from `start` to `stop` inclusive (numpy `linspace`).
+    /// FLOPs: 2·num × rate.
+    pub fn linspace(start: f64, stop: f64, num: usize, dtype: DType) -> Tensor {
+        counted(Op::Linspace, 2 * num as u64, dtype, || {
+            let step = if num > 1 {
+                (stop - start) / (num - 1) as f64
+            } else {
+                0.0
+            };
+            let mut v: Vec<f64> = (0..num).map(|i| start + i as f64 * step).collect();
+            if num > 1 {
+                v[num - 1] = stop;
+            }
+            Tensor::from_buffer(Buffer::F64(v).cast(dtype), Shape::new(&[num]))
+        })
+    }
+
+    /// A copy converted to `dtype` (numpy `astype`, C casting rules: float→int truncates).
+    /// The symmetry tag is dropped, as in flopscope.
+    /// FLOPs: numel × the heavier rate of the source and target dtypes.
+    pub fn astype(&self, dtype: DType) -> Tensor {
+        let billing = if dtype.rate() >= self.dtype().rate() {
+            dtype
+        } else {
+            self.dtype()
+        };
+        counted(Op::Astype, self.numel() as u64, billing, || {
+            Tensor::from_buffer(self.buf.cast(dtype), self.shape)
+        })
+    }
+
+    /// A deep copy (numpy `copy`; keeps the symmetry tag). FLOPs: numel × rate.
+    pub fn copy(&self) -> Tensor {
+        counted(Op::Copy, self.numel() as u64, self.dtype(), || {
+            Tensor::from_buffer((*self.buf).clone(), self.shape).with_symmetry(self.sym)
+        })
+    }
+
+    /// A tensor of `shape` whose elements are `f(flat_index)`; used by samplers and tests.
+    pub(crate) fn from_fn<T: Element>(shape: Shape, f: impl FnMut(usize) -> T) -> Tensor {
+        Tensor::from_elems((0..shape.numel()).map(f).collect(), shape)
+    }
+}

@@ -1,0 +1,455 @@
+//! Elementwise families: binary arithmetic, comparisons, unary math, `clip`, `where_`.
+//!
+//! Cost: numel of the broadcast output × rate of the result dtype × the op's weight; symmetric
+//! results bill only their unique elements (see [`crate::Tensor`]).
+
+use std::borrow::Cow;
+
+use super::broadcast::zip2;
+use crate::budget::{counted, Op};
+use crate::dtype::{DType, WeakScalar};
+use crate::element::{Buffer, Element};
+use crate::shape::Shape;
+use crate::symmetry::{pointwise, Symmetry};
+use crate::tensor::Tensor;
+
+/// The right-hand side of a binary op: another tensor or a weak Rust scalar.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a> {
+    /// A tensor operand (strong dtype).
+    Tensor(&'a Tensor),
+    /// A Rust scalar (weak in the NEP-50 sense: `f32_tensor * 2.0` stays `f32`).
+    Scalar(WeakScalar),
+}
+
+impl<'a> From<&'a Tensor> for Operand<'a> {
+    fn from(t: &'a Tensor) -> Self {
+        Operand::Tensor(t)
+    }
+}
+macro_rules! operand_from_scalar {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Operand<'_> {
+            fn from(v: $t) -> Self { Operand::Scalar(WeakScalar::from(v)) }
+        }
+    )*};
+}
+operand_from_scalar!(f64, f32, i64, i32);
+
+/// A resolved operand: its data (already in the compute dtype), its shape and symmetry.
+struct Resolved<'a> {
+    buf: Cow<'a, Buffer>,
+    shape: Shape,
+}
+
+fn resolve<'a>(op: Operand<'a>, dtype: DType) -> Resolved<'a> {
+    match op {
+        Operand::Tensor(t) => Resolved {
+            buf: if t.dtype() == dtype {
+                Cow::Borrowed(&*t.buf)
+            } else {
+                Cow::Owned(t.buf.cast(dtype))
+            },
+            shape: t.shape,
+        },
+        Operand::Scalar(s) => Resolved {
+            buf: Cow::Owned(scalar_buffer(s, dtype)),
+            shape: Shape::SCALAR,
+        },
+    }
+}
+
+fn scalar_buffer(s: WeakScalar, dtype: DType) -> Buffer {
+    match (s, dtype) {
+        (WeakScalar::Int(v), DType::I64) => Buffer::I64(vec![v]),
+        (WeakScalar::Int(v), DType::Bool) => Buffer::Bool(vec![v != 0]),
+        (s, DType::F32) => Buffer::F32(vec![s.as_f64() as f32]),
+        (s, DType::F64) => Buffer::F64(vec![s.as_f64()]),
+        (s, DType::I64) => Buffer::I64(vec![s.as_f64() as i64]),
+        (s, DType::Bool) => Buffer::Bool(vec![s.as_f64() != 0.0]),
+    }
+}
+
+/// numpy result type of two operands, where at most one may be a weak scalar.
+fn result_dtype(a: &Operand<'_>, b: &Operand<'_>) -> DType {
+    match (a, b) {
+        (Operand::Tensor(x), Operand::Tensor(y)) => DType::promote(x.dtype(), y.dtype()),
+        (Operand::Tensor(x), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Tensor(x)) => {
+            x.dtype().promote_weak(*s)
+        }
+        (Operand::Scalar(x), Operand::Scalar(y)) => match (x, y) {
+            (WeakScalar::Int(_), WeakScalar::Int(_)) => DType::I64,
+            _ => DType::F64,
+        },
+    }
+}
+
+fn shape_of(op: &Operand<'_>) -> Shape {
+    match op {
+        Operand::Tensor(t) => t.shape,
+        Operand::Scalar(_) => Shape::SCALAR,
+    }
+}
+
+/// Broadcast shape of the operands, or a panic naming the op and both shapes.
+fn broadcast_shapes(op: Op, shapes: &[Shape]) -> Shape {
+    let mut out = Shape::SCALAR;
+    for s in shapes {
+        out = Shape::broadcast(&out, s).unwrap_or_else(|| {
+            panic!(
+                "{}: operands could not be broadcast together with shapes {}",
+                op.name(),
+                shapes
+                    .iter()
+                    .map(|s| format!("{s}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        });
+    }
+    out
+}
+
+/// The operand's shape and tag, for the pointwise symmetry rule.
+fn tag(op: &Operand<'_>) -> (Shape, Symmetry) {
+    match op {
+        Operand::Tensor(t) => (t.shape, t.sym),
+        Operand::Scalar(_) => (Shape::SCALAR, Symmetry::NONE),
+    }
+}
+
+/// A binary arithmetic kernel, one function per dtype.
+pub(crate) trait BinaryKernel {
+    const OP: Op;
+    /// Integer/bool inputs compute (and return) in `float64` (true division).
+    const FLOAT_ONLY: bool = false;
+    fn f32(a: f32, b: f32) -> f32;
+    fn f64(a: f64, b: f64) -> f64;
+    fn i64(a: i64, b: i64) -> i64;
+    fn bool(a: bool, b: bool) -> bool;
+}
+
+macro_rules! binary_kernel {
+    ($name:ident, $op:expr, float_only = $fo:expr, |$a:ident, $b:ident| $f:expr, int = |$ia:ident, $ib:ident| $fi:expr, bool = |$ba:ident, $bb:ident| $fb:expr) => {
+        pub(crate) struct $name;
+        impl BinaryKernel for $name {
+            const OP: Op = $op;
+            const FLOAT_ONLY: bool = $fo;
+            #[inline(always)]
+            fn f32($a: f32, $b: f32) -> f32 { $f }
+            #[inline(always)]
+            fn f64($a: f64, $b: f64) -> f64 { $f }
+            #[inline(always)]
+            fn i64($ia: i64, $ib: i64) -> i64 { $fi }
+            #[inline(always)]
+            fn bool($ba: bool, $bb: bool) -> bool { $fb }
+        }
+    };
+}
+
+binary_kernel!(AddK, Op::Add, float_only = false, |a, b| a + b,
+    int = |a, b| a.wrapping_add(b), bool = |a, b| a | b);
+binary_kernel!(SubK, Op::Subtract, float_only = false, |a, b| a - b,
+    int = |a, b| a.wrapping_sub(b), bool = |a, b| a ^ b);
+binary_kernel!(MulK, Op::Multiply, float_only = false, |a, b| a * b,
+    int = |a, b| a.wrapping_mul(b), bool = |a, b| a & b);
+binary_kernel!(DivK, Op::TrueDivide, float_only = true, |a, b| a / b,
+    int = |a, b| a / b, bool = |a, _b| a);
+binary_kernel!(PowK, Op::Power, float_only = false, |a, b| a.powf(b),
+    int = |a, b| if b < 0 { 0 } else { a.wrapping_pow(b.min(u32::MAX as i64) as u32) },
+    bool = |a, b| a | !b);
+binary_kernel!(MaxK, Op::Maximum, float_only = false,
+    |a, b| if a.is_nan() || b.is_nan() { a + b } else if a >= b { a } else { b },
+    int = |a, b| a.max(b), bool = |a, b| a | b);
+binary_kernel!(MinK, Op::Minimum, float_only = false,
+    |a, b| if a.is_nan() || b.is_nan() { a + b } else if a <= b { a } else { b },
+    int = |a, b| a.min(b), bool = |a, b| a & b);
+
+/// Applies a binary kernel with broadcasting and promotion; charges `K::OP` first.
+pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor {
+    let mut dt = result_dtype(&a, &b);
+    if K::FLOAT_ONLY {
+        dt = dt.float_result();
+    }
+    let (sa, sb) = (shape_of(&a), shape_of(&b));
+    let out = broadcast_shapes(K::OP, &[sa, sb]);
+    let sym = pointwise(&out, &[tag(&a), tag(&b)]);
+    counted(K::OP, sym.unique(&out), dt, || {
+        let (ra, rb) = (resolve(a, dt), resolve(b, dt));
+        let buf = match (&*ra.buf, &*rb.buf) {
+            (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(zip2(x, &sa, y, &sb, &out, K::f32)),
+            (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(zip2(x, &sa, y, &sb, &out, K::f64)),
+            (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(zip2(x, &sa, y, &sb, &out, K::i64)),
+            (Buffer::Bool(x), Buffer::Bool(y)) => {
+                Buffer::Bool(zip2(x, &sa, y, &sb, &out, K::bool))
+            }
+            _ => unreachable!("operands were cast to one dtype"),
+        };
+        Tensor::from_buffer(buf, out).with_symmetry(sym)
+    })
+}
+
+/// A comparison kernel (bool output; billed at the operands' promoted dtype).
+pub(crate) trait CompareKernel {
+    const OP: Op;
+    fn cmp<T: PartialOrd>(a: T, b: T) -> bool;
+}
+
+macro_rules! compare_kernel {
+    ($name:ident, $op:expr, |$a:ident, $b:ident| $f:expr) => {
+        pub(crate) struct $name;
+        impl CompareKernel for $name {
+            const OP: Op = $op;
+            #[inline(always)]
+            fn cmp<T: PartialOrd>($a: T, $b: T) -> bool {
+                $f
+            }
+        }
+    };
+}
+
+compare_kernel!(GtK, Op::Greater, |a, b| a > b);
+compare_kernel!(GeK, Op::GreaterEqual, |a, b| a >= b);
+compare_kernel!(LtK, Op::Less, |a, b| a < b);
+compare_kernel!(LeK, Op::LessEqual, |a, b| a <= b);
+compare_kernel!(EqK, Op::Equal, |a, b| a == b);
+compare_kernel!(NeK, Op::NotEqual, |a, b| a != b);
+
+/// Applies a comparison with broadcasting; the result is a bool tensor.
+pub(crate) fn compare<K: CompareKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor {
+    let dt = result_dtype(&a, &b);
+    let (sa, sb) = (shape_of(&a), shape_of(&b));
+    let out = broadcast_shapes(K::OP, &[sa, sb]);
+    let sym = pointwise(&out, &[tag(&a), tag(&b)]);
+    counted(K::OP, sym.unique(&out), dt, || {
+        let (ra, rb) = (resolve(a, dt), resolve(b, dt));
+        let v = match (&*ra.buf, &*rb.buf) {
+            (Buffer::F32(x), Buffer::F32(y)) => zip2(x, &sa, y, &sb, &out, K::cmp),
+            (Buffer::F64(x), Buffer::F64(y)) => zip2(x, &sa, y, &sb, &out, K::cmp),
+            (Buffer::I64(x), Buffer::I64(y)) => zip2(x, &sa, y, &sb, &out, K::cmp),
+            (Buffer::Bool(x), Buffer::Bool(y)) => zip2(x, &sa, y, &sb, &out, K::cmp),
+            _ => unreachable!("operands were cast to one dtype"),
+        };
+        Tensor::from_elems(v, out).with_symmetry(sym)
+    })
+}
+
+/// A unary kernel. Float-only kernels compute integer/bool input in `float64`.
+pub(crate) trait UnaryKernel {
+    const OP: Op;
+    const FLOAT_ONLY: bool;
+    fn f32(x: f32) -> f32;
+    fn f64(x: f64) -> f64;
+    fn i64(x: i64) -> i64;
+}
+
+macro_rules! unary_kernel {
+    ($name:ident, $op:expr, float_only, |$x:ident| $f:expr) => {
+        unary_kernel!($name, $op, true, |$x| $f, |_i| unreachable!("float-only kernel"));
+    };
+    ($name:ident, $op:expr, $fo:expr, |$x:ident| $f:expr, |$i:ident| $fi:expr) => {
+        pub(crate) struct $name;
+        impl UnaryKernel for $name {
+            const OP: Op = $op;
+            const FLOAT_ONLY: bool = $fo;
+            #[inline(always)]
+            fn f32($x: f32) -> f32 { $f }
+            #[inline(always)]
+            fn f64($x: f64) -> f64 { $f }
+            #[inline(always)]
+            fn i64($i: i64) -> i64 { $fi }
+        }
+    };
+}
+
+unary_kernel!(NegK, Op::Negative, false, |x| -x, |i| i.wrapping_neg());
+unary_kernel!(AbsK, Op::Absolute, false, |x| x.abs(), |i| i.wrapping_abs());
+unary_kernel!(SquareK, Op::Square, false, |x| x * x, |i| i.wrapping_mul(i));
+unary_kernel!(ExpK, Op::Exp, float_only, |x| x.exp());
+unary_kernel!(LogK, Op::Log, float_only, |x| x.ln());
+unary_kernel!(SqrtK, Op::Sqrt, float_only, |x| x.sqrt());
+unary_kernel!(TanhK, Op::Tanh, float_only, |x| x.tanh());
+
+/// Applies a unary kernel; charges numel (unique elements if symmetric) × rate × weight.
+pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
+    let dt = match t.dtype() {
+        DType::Bool if !K::FLOAT_ONLY => DType::I64,
+        d if K::FLOAT_ONLY => d.float_result(),
+        d => d,
+    };
+    counted(K::OP, t.billed_elements(), dt, || {
+        let src = if t.dtype() == dt {
+            Cow::Borrowed(&*t.buf)
+        } else {
+            Cow::Owned(t.buf.cast(dt))
+        };
+        let buf = match &*src {
+            Buffer::F32(x) => Buffer::F32(x.iter().map(|&v| K::f32(v)).collect()),
+            Buffer::F64(x) => Buffer::F64(x.iter().map(|&v| K::f64(v)).collect()),
+            Buffer::I64(x) => Buffer::I64(x.iter().map(|&v| K::i64(v)).collect()),
+            Buffer::Bool(_) => unreachable!("bool input was cast"),
+        };
+        Tensor::from_buffer(buf, t.shape).with_symmetry(t.sym)
+    })
+}
+
+fn clip_typed<T: Element>(x: &[T], lo: T, hi: T) -> Vec<T> {
+    x.iter()
+        .map(|&v| {
+            let v = if v < lo { lo } else { v };
+            if v > hi {
+                hi
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+impl Tensor {
+    /// Elementwise `max(self, other)` with broadcasting (numpy `maximum`; NaN propagates).
+    /// FLOPs: numel(out) × rate.
+    pub fn maximum<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        binary::<MaxK>(Operand::Tensor(self), other.into())
+    }
+
+    /// Elementwise `min(self, other)` with broadcasting. FLOPs: numel(out) × rate.
+    pub fn minimum<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        binary::<MinK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `maximum(self, s)` for a weak scalar (e.g. ReLU: `x.maximum_scalar(0.0)`).
+    pub fn maximum_scalar(&self, s: f64) -> Tensor {
+        self.maximum(s)
+    }
+
+    /// `self ** exponent` (numpy `power`, weight 16). FLOPs: 16 × numel(out) × rate.
+    pub fn power<'a>(&self, exponent: impl Into<Operand<'a>>) -> Tensor {
+        binary::<PowK>(Operand::Tensor(self), exponent.into())
+    }
+
+    /// `self > other` (bool). FLOPs: numel(out) × rate of the operands' promoted dtype.
+    pub fn gt<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        compare::<GtK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `self >= other` (bool). FLOPs: numel(out) × rate.
+    pub fn ge<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        compare::<GeK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `self < other` (bool). FLOPs: numel(out) × rate.
+    pub fn lt<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        compare::<LtK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `self <= other` (bool). FLOPs: numel(out) × rate.
+    pub fn le<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        compare::<LeK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `self == other` elementwise (bool). FLOPs: numel(out) × rate.
+    pub fn eq_elem<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        compare::<EqK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `self != other` elementwise (bool). FLOPs: numel(out) × rate.
+    pub fn ne_elem<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
+        compare::<NeK>(Operand::Tensor(self), other.into())
+    }
+
+    /// `exp` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    pub fn exp(&self) -> Tensor {
+        unary::<ExpK>(self)
+    }
+
+    /// Natural `log` (weight 16). FLOPs: 16 × numel × rate.
+    pub fn log(&self) -> Tensor {
+        unary::<LogK>(self)
+    }
+
+    /// `sqrt`. FLOPs: numel × rate.
+    pub fn sqrt(&self) -> Tensor {
+        unary::<SqrtK>(self)
+    }
+
+    /// `abs` (numpy `absolute`). FLOPs: numel × rate.
+    pub fn abs(&self) -> Tensor {
+        unary::<AbsK>(self)
+    }
+
+    /// `square` (`x * x`, weight 1 — cheaper than `power(2)`). FLOPs: numel × rate.
+    pub fn square(&self) -> Tensor {
+        unary::<SquareK>(self)
+    }
+
+    /// `tanh` (weight 16). FLOPs: 16 × numel × rate.
+    pub fn tanh(&self) -> Tensor {
+        unary::<TanhK>(self)
+    }
+
+    /// Clamps every element into `[lo, hi]` (numpy `clip` with scalar bounds).
+    /// FLOPs: 2 × numel × rate.
+    pub fn clip(&self, lo: f64, hi: f64) -> Tensor {
+        let dt = self.dtype().promote_weak(WeakScalar::Float(lo));
+        let count = 2 * self.billed_elements();
+        counted(Op::Clip, count, dt, || {
+            let src = if self.dtype() == dt {
+                Cow::Borrowed(&*self.buf)
+            } else {
+                Cow::Owned(self.buf.cast(dt))
+            };
+            let buf = match &*src {
+                Buffer::F32(x) => Buffer::F32(clip_typed(x, lo as f32, hi as f32)),
+                Buffer::F64(x) => Buffer::F64(clip_typed(x, lo, hi)),
+                _ => unreachable!("clip computes in a float dtype"),
+            };
+            Tensor::from_buffer(buf, self.shape).with_symmetry(self.sym)
+        })
+    }
+}
+
+/// Three-argument `where(cond, a, b)`: picks `a` where `cond` is true, else `b`, broadcasting
+/// all three. Weight 4. FLOPs: 4 × numel(out) × rate of the result dtype of `a` and `b`.
+///
+/// # Panics
+/// If `cond` is not a bool tensor or the shapes do not broadcast.
+pub fn where_<'a, 'b>(cond: &Tensor, a: impl Into<Operand<'a>>, b: impl Into<Operand<'b>>) -> Tensor {
+    assert_eq!(
+        cond.dtype(),
+        DType::Bool,
+        "where_: the condition must be a bool tensor, got {}",
+        cond.dtype()
+    );
+    let (a, b) = (a.into(), b.into());
+    let dt = result_dtype(&a, &b);
+    let (sa, sb) = (shape_of(&a), shape_of(&b));
+    let out = broadcast_shapes(Op::Where, &[cond.shape, sa, sb]);
+    counted(Op::Where, out.numel() as u64, dt, || {
+        let (ra, rb) = (resolve(a, dt), resolve(b, dt));
+        let c = super::broadcast::expand(cond.as_slice::<bool>().unwrap_or(&[]), &cond.shape, &out);
+        let ra = ra.buf.cast(dt);
+        let rb = rb.buf.cast(dt);
+        let pick = |x: &Buffer, y: &Buffer| -> Buffer {
+            match (x, y) {
+                (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(select(&c, x, &sa, y, &sb, &out)),
+                (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(select(&c, x, &sa, y, &sb, &out)),
+                (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(select(&c, x, &sa, y, &sb, &out)),
+                (Buffer::Bool(x), Buffer::Bool(y)) => {
+                    Buffer::Bool(select(&c, x, &sa, y, &sb, &out))
+                }
+                _ => unreachable!("operands were cast to one dtype"),
+            }
+        };
+        Tensor::from_buffer(pick(&ra, &rb), out)
+    })
+}
+
+fn select<T: Copy>(c: &[bool], a: &[T], sa: &Shape, b: &[T], sb: &Shape, out: &Shape) -> Vec<T> {
+    let xa = super::broadcast::expand(a, sa, out);
+    let xb = super::broadcast::expand(b, sb, out);
+    c.iter()
+        .zip(xa.iter().zip(&xb))
+        .map(|(&c, (&x, &y))| if c { x } else { y })
+        .collect()
+}

@@ -1,0 +1,5 @@
+//! Indexing (in progress).
+/// Placeholder.
+pub struct Index;
+/// Placeholder.
+pub struct SliceArg;

@@ -1,0 +1,233 @@
+//! Contractions: `matmul` (1-d, 2-d, batched with broadcast batch axes), `dot`, `outer`.
+//!
+//! Cost (flopscope's pair rule): `(2K − 1)·M·N` per matrix product, × batch; min 1.
+//! `outer(x, x)` of the *same* tensor bills only the `n(n+1)/2` unique products and returns a
+//! symmetric tensor; `matmul`/`dot` never get a symmetry discount.
+
+use std::sync::Arc;
+
+use crate::budget::{counted, Op};
+use crate::dtype::DType;
+use crate::element::Buffer;
+use crate::kernels::{gemm_i64, gemm_into, GemmFloat, MatRef};
+use crate::shape::Shape;
+use crate::symmetry::Symmetry;
+use crate::tensor::Tensor;
+
+/// The pair-rule cost of a batch of `(M×K)·(K×N)` products.
+pub(crate) fn pair_cost(batch: usize, m: usize, k: usize, n: usize) -> u64 {
+    let k2 = (2 * k as u64).saturating_sub(1);
+    k2.saturating_mul(m as u64)
+        .saturating_mul(n as u64)
+        .saturating_mul(batch as u64)
+}
+
+/// Shape bookkeeping of one `matmul` call after numpy's 1-d promotion rules.
+struct MatmulPlan {
+    batch_shape: Shape,
+    m: usize,
+    k: usize,
+    n: usize,
+    out_shape: Shape,
+}
+
+fn plan(op: Op, a: &Shape, b: &Shape) -> MatmulPlan {
+    assert!(
+        a.ndim() >= 1 && b.ndim() >= 1,
+        "{}: operands must have at least one axis, got shapes {a} and {b}",
+        op.name()
+    );
+    let (m, ka) = if a.ndim() == 1 {
+        (1, a[0])
+    } else {
+        (a[a.ndim() - 2], a[a.ndim() - 1])
+    };
+    let (kb, n) = if b.ndim() == 1 {
+        (b[0], 1)
+    } else {
+        (b[b.ndim() - 2], b[b.ndim() - 1])
+    };
+    assert_eq!(
+        ka,
+        kb,
+        "{}: shapes {a} and {b} are not aligned: {ka} (dim {}) != {kb} (dim {})",
+        op.name(),
+        a.ndim() - 1,
+        if b.ndim() == 1 { 0 } else { b.ndim() - 2 }
+    );
+    let ba = Shape::new(&a[..a.ndim().saturating_sub(2)]);
+    let bb = Shape::new(&b[..b.ndim().saturating_sub(2)]);
+    let batch_shape = Shape::broadcast(&ba, &bb).unwrap_or_else(|| {
+        panic!(
+            "{}: batch axes of shapes {a} and {b} do not broadcast",
+            op.name()
+        )
+    });
+    let mut out: Vec<usize> = batch_shape.to_vec();
+    if a.ndim() > 1 {
+        out.push(m);
+    }
+    if b.ndim() > 1 {
+        out.push(n);
+    }
+    MatmulPlan {
+        batch_shape,
+        m,
+        k: ka,
+        n,
+        out_shape: Shape::new(&out),
+    }
+}
+
+/// Offsets of each batch's matrix in an operand with batch shape `own` broadcast to `target`.
+fn batch_offsets(own: &Shape, target: &Shape, mat_len: usize) -> Vec<usize> {
+    let st = own.broadcast_strides(target);
+    let total = target.numel();
+    let mut idx = vec![0usize; target.ndim()];
+    let mut out = Vec::with_capacity(total);
+    for _ in 0..total {
+        let off: usize = idx.iter().enumerate().map(|(ax, &i)| i * st[ax]).sum();
+        out.push(off * mat_len);
+        for ax in (0..target.ndim()).rev() {
+            idx[ax] += 1;
+            if idx[ax] < target[ax] {
+                break;
+            }
+            idx[ax] = 0;
+        }
+    }
+    out
+}
+
+fn run_float<T: GemmFloat>(a: &[T], sa: &Shape, b: &[T], sb: &Shape, p: &MatmulPlan) -> Vec<T> {
+    let (m, k, n) = (p.m, p.k, p.n);
+    let mut out = vec![T::default(); p.batch_shape.numel() * m * n];
+    let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
+    let bsb = Shape::new(&sb[..sb.ndim().saturating_sub(2)]);
+    let oa = batch_offsets(&bsa, &p.batch_shape, m * k);
+    let ob = batch_offsets(&bsb, &p.batch_shape, k * n);
+    for (bi, chunk) in out.chunks_mut((m * n).max(1)).enumerate() {
+        gemm_into(
+            MatRef::row_major(&a[oa[bi]..oa[bi] + m * k], m, k),
+            MatRef::row_major(&b[ob[bi]..ob[bi] + k * n], k, n),
+            chunk,
+        );
+    }
+    out
+}
+
+fn run_i64(a: &[i64], sa: &Shape, b: &[i64], sb: &Shape, p: &MatmulPlan) -> Vec<i64> {
+    let (m, k, n) = (p.m, p.k, p.n);
+    let mut out = vec![0; p.batch_shape.numel() * m * n];
+    let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
+    let bsb = Shape::new(&sb[..sb.ndim().saturating_sub(2)]);
+    let oa = batch_offsets(&bsa, &p.batch_shape, m * k);
+    let ob = batch_offsets(&bsb, &p.batch_shape, k * n);
+    for (bi, chunk) in out.chunks_mut((m * n).max(1)).enumerate() {
+        gemm_i64(
+            MatRef::row_major(&a[oa[bi]..oa[bi] + m * k], m, k),
+            MatRef::row_major(&b[ob[bi]..ob[bi] + k * n], k, n),
+            chunk,
+        );
+    }
+    out
+}
+
+/// Promotes both operands to their common dtype and runs the (batched) product.
+fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
+    let p = plan(op, &a.shape, &b.shape);
+    let dt = DType::promote(a.dtype(), b.dtype());
+    let cost_count = pair_cost(p.batch_shape.numel(), p.m, p.k, p.n);
+    counted(op, cost_count, dt, || {
+        let compute = if dt == DType::Bool { DType::I64 } else { dt };
+        let ca = a.buf.cast_if(compute);
+        let cb = b.buf.cast_if(compute);
+        let buf = match (&*ca, &*cb) {
+            (Buffer::F32(x), Buffer::F32(y)) => {
+                Buffer::F32(run_float(x, &a.shape, y, &b.shape, &p))
+            }
+            (Buffer::F64(x), Buffer::F64(y)) => {
+                Buffer::F64(run_float(x, &a.shape, y, &b.shape, &p))
+            }
+            (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(run_i64(x, &a.shape, y, &b.shape, &p)),
+            _ => unreachable!("operands were cast to one dtype"),
+        };
+        let buf = if dt == DType::Bool { buf.cast(DType::Bool) } else { buf };
+        Tensor::from_buffer(buf, p.out_shape)
+    })
+}
+
+impl Tensor {
+    /// Matrix product with numpy `matmul` semantics: 1-d operands are promoted (and the added
+    /// axis removed), leading axes are broadcast batch axes.
+    ///
+    /// Shape contract: `(…, M, K) · (…, K, N) → (…, M, N)`; `(K,)·(K,) → ()`.
+    /// FLOPs: `(2K − 1)·M·N` × batch × rate (min 1).
+    ///
+    /// # Panics
+    /// If the inner dimensions differ or the batch axes do not broadcast.
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        product(Op::Matmul, self, other)
+    }
+
+    /// numpy `dot` for 0-d, 1-d and 2-d operands (0-d operands multiply elementwise).
+    ///
+    /// Shape contract: as [`Tensor::matmul`] for 1-d/2-d operands.
+    /// FLOPs: `(2K − 1)·M·N` × rate (min 1); a 0-d operand costs numel(out) as `multiply`.
+    ///
+    /// # Panics
+    /// If an operand has more than 2 axes (use `matmul` or `einsum`) or shapes are not aligned.
+    pub fn dot(&self, other: &Tensor) -> Tensor {
+        if self.ndim() == 0 || other.ndim() == 0 {
+            return self * other;
+        }
+        assert!(
+            self.ndim() <= 2 && other.ndim() <= 2,
+            "dot: operands with more than 2 axes are not supported (shapes {} and {}); use \
+             matmul or einsum",
+            self.shape,
+            other.shape
+        );
+        product(Op::Dot, self, other)
+    }
+
+    /// Outer product of the flattened operands: `out[i, j] = self[i] · other[j]`.
+    ///
+    /// Shape contract: `(M…) , (N…) → (M, N)`.
+    /// FLOPs: `M·N` × rate; when `other` is the very same tensor (a clone of it), flopscope's
+    /// symmetry discount bills `n(n+1)/2` and the result is tagged symmetric.
+    pub fn outer(&self, other: &Tensor) -> Tensor {
+        let (m, n) = (self.numel(), other.numel());
+        let same = Arc::ptr_eq(&self.buf, &other.buf) && self.shape == other.shape;
+        let out_shape = Shape::new(&[m, n]);
+        let sym = if same { Symmetry::matrix() } else { Symmetry::NONE };
+        let count = if same {
+            sym.unique(&out_shape)
+        } else {
+            (m * n) as u64
+        };
+        let dt = DType::promote(self.dtype(), other.dtype());
+        counted(Op::Outer, count, dt, || {
+            let ca = self.buf.cast_if(dt);
+            let cb = other.buf.cast_if(dt);
+            let buf = match (&*ca, &*cb) {
+                (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(outer_typed(x, y, |p, q| p * q)),
+                (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(outer_typed(x, y, |p, q| p * q)),
+                (Buffer::I64(x), Buffer::I64(y)) => {
+                    Buffer::I64(outer_typed(x, y, |p, q| p.wrapping_mul(q)))
+                }
+                (Buffer::Bool(x), Buffer::Bool(y)) => Buffer::Bool(outer_typed(x, y, |p, q| p & q)),
+                _ => unreachable!("operands were cast to one dtype"),
+            };
+            Tensor::from_buffer(buf, out_shape).with_symmetry(sym)
+        })
+    }
+}
+
+fn outer_typed<T: Copy>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(x.len() * y.len());
+    for &a in x {
+        out.extend(y.iter().map(|&b| f(a, b)));
+    }
+    out
+}

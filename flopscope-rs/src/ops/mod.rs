@@ -1,0 +1,11 @@
+//! Tensor operators, one module per op family. Each family charges through
+//! [`crate::budget::counted`] before its kernel runs.
+
+pub(crate) mod broadcast;
+mod creation;
+mod elementwise;
+pub mod index;
+mod matmul;
+mod movement;
+mod operators;
+mod reduce;

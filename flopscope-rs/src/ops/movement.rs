@@ -1,0 +1,1 @@
+//! Movement ops (in progress).

@@ -1,0 +1,1 @@
+//! numpy-exact random streams (in progress).
