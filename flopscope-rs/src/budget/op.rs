@@ -123,6 +123,8 @@ ops! {
     Copy => ("copy", 1),
     /// `astype`.
     Astype => ("astype", 1),
+    /// `asarray` (free when no copy is made).
+    Asarray => ("asarray", 1),
     // ---- movement ----
     /// `transpose` / `.T` (free view).
     Transpose => ("transpose", 0),
@@ -142,9 +144,9 @@ ops! {
     FillDiagonal => ("fill_diagonal", 1),
     /// `trace`.
     Trace => ("trace", 1),
-    /// Basic slicing (free view).
-    Slice => ("__getitem__", 0),
-    /// Fancy (integer-array or mask) indexing.
+    /// Fancy (integer-array or boolean-mask) indexing; basic slicing records nothing.
+    Getitem => ("getitem", 4),
+    /// `take` along an axis.
     Take => ("take", 4),
     // ---- sorting ----
     /// `sort`.
