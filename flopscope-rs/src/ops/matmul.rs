@@ -63,19 +63,21 @@ fn plan(op: Op, a: &Shape, b: &Shape) -> MatmulPlan {
             op.name()
         )
     });
-    let mut out: Vec<usize> = batch_shape.to_vec();
-    if a.ndim() > 1 {
-        out.push(m);
-    }
-    if b.ndim() > 1 {
-        out.push(n);
+    let mut out = [0usize; crate::MAX_NDIM];
+    let mut len = batch_shape.ndim();
+    out[..len].copy_from_slice(&batch_shape);
+    for (keep, d) in [(a.ndim() > 1, m), (b.ndim() > 1, n)] {
+        if keep {
+            out[len] = d;
+            len += 1;
+        }
     }
     MatmulPlan {
         batch_shape,
         m,
         k: ka,
         n,
-        out_shape: Shape::new(&out),
+        out_shape: Shape::new(&out[..len]),
     }
 }
 
@@ -102,6 +104,14 @@ fn batch_offsets(own: &Shape, target: &Shape, mat_len: usize) -> Vec<usize> {
 fn run_float<T: GemmFloat>(a: &[T], sa: &Shape, b: &[T], sb: &Shape, p: &MatmulPlan) -> Vec<T> {
     let (m, k, n) = (p.m, p.k, p.n);
     let mut out = vec![T::default(); p.batch_shape.numel() * m * n];
+    if p.batch_shape.numel() == 1 {
+        gemm_into(
+            MatRef::row_major(a, m, k),
+            MatRef::row_major(b, k, n),
+            &mut out,
+        );
+        return out;
+    }
     let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
     let bsb = Shape::new(&sb[..sb.ndim().saturating_sub(2)]);
     let oa = batch_offsets(&bsa, &p.batch_shape, m * k);

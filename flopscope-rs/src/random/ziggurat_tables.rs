@@ -45,8 +45,8 @@
 
 #![allow(clippy::unreadable_literal, clippy::excessive_precision)]
 
-
 /// Acceptance thresholds `ki_double` for the 52-bit magnitude of an f64 draw.
+#[rustfmt::skip]
 pub(crate) const KI_DOUBLE: [u64; 256] = [
     0x000EF33D8025EF6A, 0x0000000000000000, 0x000C08BE98FBC6A8,
     0x000DA354FABD8142, 0x000E51F67EC1EEEA, 0x000EB255E9D3F77E,
@@ -137,6 +137,7 @@ pub(crate) const KI_DOUBLE: [u64; 256] = [
 ];
 
 /// Layer widths `wi_double` scaling the 52-bit magnitude to an f64 abscissa.
+#[rustfmt::skip]
 pub(crate) const WI_DOUBLE: [f64; 256] = [
     8.68362706080130616677e-16, 4.77933017572773682428e-17,
     6.35435241740526230246e-17, 7.45487048124769627714e-17,
@@ -269,6 +270,7 @@ pub(crate) const WI_DOUBLE: [f64; 256] = [
 ];
 
 /// Density values `fi_double` at the layer edges (f64 wedge test).
+#[rustfmt::skip]
 pub(crate) const FI_DOUBLE: [f64; 256] = [
     1.00000000000000000000e+00, 9.77101701267671596263e-01,
     9.59879091800106665211e-01, 9.45198953442299649730e-01,
@@ -401,6 +403,7 @@ pub(crate) const FI_DOUBLE: [f64; 256] = [
 ];
 
 /// Acceptance thresholds `ki_float` for the 23-bit magnitude of an f32 draw.
+#[rustfmt::skip]
 pub(crate) const KI_FLOAT: [u32; 256] = [
     0x007799EC, 0x00000000, 0x006045F5, 0x006D1AA8, 0x00728FB4,
     0x007592AF, 0x00777A5C, 0x0078CA38, 0x0079BF6B, 0x007A7A35,
@@ -457,6 +460,7 @@ pub(crate) const KI_FLOAT: [u32; 256] = [
 ];
 
 /// Layer widths `wi_float` scaling the 23-bit magnitude to an f32 abscissa.
+#[rustfmt::skip]
 pub(crate) const WI_FLOAT: [f32; 256] = [
     4.66198677960027669255e-07, 2.56588335019207033255e-08,
     3.41146697750176784592e-08, 4.00230311410932959821e-08,
@@ -589,6 +593,7 @@ pub(crate) const WI_FLOAT: [f32; 256] = [
 ];
 
 /// Density values `fi_float` at the layer edges (f32 wedge test).
+#[rustfmt::skip]
 pub(crate) const FI_FLOAT: [f32; 256] = [
     1.00000000000000000000e+00, 9.77101701267671596263e-01,
     9.59879091800106665211e-01, 9.45198953442299649730e-01,

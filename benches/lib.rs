@@ -1,0 +1,41 @@
+//! Shared timing helpers for the whest-rs benchmarks.
+//!
+//! Every benchmark measures the contender and its baseline in the same process, interleaved,
+//! and reports the best of several trials (the VM has CPU steal, so the minimum is the most
+//! repeatable statistic).
+
+use std::time::Instant;
+
+/// Best (minimum) seconds per call of `f` over `trials` trials of `iters` calls each.
+pub fn best_secs_per_call(trials: usize, iters: usize, mut f: impl FnMut()) -> f64 {
+    let mut best = f64::INFINITY;
+    for _ in 0..trials {
+        let t0 = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        best = best.min(t0.elapsed().as_secs_f64() / iters as f64);
+    }
+    best
+}
+
+/// Runs `a` and `b` interleaved, trial by trial, and returns their best seconds per call.
+pub fn paired(trials: usize, iters: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+    let (mut ba, mut bb) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..trials {
+        ba = ba.min(best_secs_per_call(1, iters, &mut a));
+        bb = bb.min(best_secs_per_call(1, iters, &mut b));
+    }
+    (ba, bb)
+}
+
+/// Formats seconds with a unit that keeps three significant figures readable.
+pub fn fmt_secs(s: f64) -> String {
+    if s < 1e-6 {
+        format!("{:.1} ns", s * 1e9)
+    } else if s < 1e-3 {
+        format!("{:.2} µs", s * 1e6)
+    } else {
+        format!("{:.2} ms", s * 1e3)
+    }
+}
