@@ -38,3 +38,8 @@ pub use element::Element;
 pub use ops::index::{Index, SliceArg};
 pub use shape::{Shape, MAX_NDIM};
 pub use tensor::Tensor;
+
+/// The README's Rust examples, compiled and run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

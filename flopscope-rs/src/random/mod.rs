@@ -25,6 +25,7 @@
 
 mod bit_stream;
 mod bounded;
+mod generator;
 mod pcg64;
 mod seed_sequence;
 mod uniform;
@@ -36,6 +37,7 @@ pub use bounded::{
     bounded_u64, fill_integers_i64, fill_integers_i64_endpoint, permutation, random_interval,
     shuffle,
 };
+pub use generator::{default_rng, Generator};
 pub use pcg64::Pcg64;
 pub use seed_sequence::SeedSequence;
 pub use uniform::{fill_random_f32, fill_random_f64, fill_uniform_f64};
