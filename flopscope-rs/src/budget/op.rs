@@ -69,7 +69,7 @@ ops! {
     /// `sqrt(a)`.
     Sqrt => ("sqrt", 1),
     /// `abs(a)`.
-    Absolute => ("absolute", 1),
+    Absolute => ("abs", 1),
     /// `a * a`.
     Square => ("square", 1),
     /// `tanh(a)`.
@@ -128,6 +128,12 @@ ops! {
     // ---- movement ----
     /// `transpose` / `.T` (free view).
     Transpose => ("transpose", 0),
+    /// `swapaxes` (free view).
+    Swapaxes => ("swapaxes", 0),
+    /// `expand_dims` (free view).
+    ExpandDims => ("expand_dims", 0),
+    /// `squeeze` (free view).
+    Squeeze => ("squeeze", 0),
     /// `reshape`.
     Reshape => ("reshape", 1),
     /// `ravel`.

@@ -388,17 +388,29 @@ impl Tensor {
         unary::<TanhK>(self)
     }
 
-    /// Clamps every element into `[lo, hi]` (numpy `clip` with scalar bounds).
-    /// FLOPs: 2 × numel × rate.
+    /// Clamps every element into `[lo, hi]` (numpy `clip` with scalar bounds; tag kept).
+    /// FLOPs: 2 × numel × rate (unique elements if tagged).
     pub fn clip(&self, lo: f64, hi: f64) -> Tensor {
-        let dt = self.dtype().promote_weak(WeakScalar::Float(lo));
-        let count = 2 * self.billed_elements();
+        self.clip_impl(Some(lo), Some(hi))
+    }
+
+    /// Clamps from below only (numpy `clip(x, lo, None)`). FLOPs: numel × rate.
+    pub fn clip_min(&self, lo: f64) -> Tensor {
+        self.clip_impl(Some(lo), None)
+    }
+
+    /// Clamps from above only (numpy `clip(x, None, hi)`). FLOPs: numel × rate.
+    pub fn clip_max(&self, hi: f64) -> Tensor {
+        self.clip_impl(None, Some(hi))
+    }
+
+    fn clip_impl(&self, lo: Option<f64>, hi: Option<f64>) -> Tensor {
+        let dt = self.dtype().promote_weak(WeakScalar::Float(0.0));
+        let bounds = lo.is_some() as u64 + hi.is_some() as u64;
+        let count = bounds * self.billed_elements();
+        let (lo, hi) = (lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY));
         counted(Op::Clip, count, dt, || {
-            let src = if self.dtype() == dt {
-                Cow::Borrowed(&*self.buf)
-            } else {
-                Cow::Owned(self.buf.cast(dt))
-            };
+            let src = self.buf.cast_if(dt);
             let buf = match &*src {
                 Buffer::F32(x) => Buffer::F32(clip_typed(x, lo as f32, hi as f32)),
                 Buffer::F64(x) => Buffer::F64(clip_typed(x, lo, hi)),

@@ -3,7 +3,7 @@
 
 pub(crate) mod broadcast;
 mod creation;
-mod elementwise;
+pub(crate) mod elementwise;
 pub mod index;
 mod matmul;
 mod movement;
