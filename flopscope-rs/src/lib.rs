@@ -36,9 +36,12 @@ pub use budget::{
 pub use dtype::{DType, WeakScalar};
 pub use element::Element;
 pub use ops::elementwise::{where_, Operand};
-pub use ops::index::{Index, SliceArg};
+pub use ops::index::SliceArg;
 pub use shape::{Shape, MAX_NDIM};
 pub use tensor::Tensor;
+
+/// This crate's version (`CARGO_PKG_VERSION`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The README's Rust examples, compiled and run as doctests so they cannot go stale.
 #[cfg(doctest)]

@@ -28,12 +28,10 @@ fn read_tsc() -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 fn invariant_tsc() -> bool {
-    // SAFETY: `cpuid` is available on every x86-64 CPU; leaf 0x8000_0000 reports the highest
-    // extended leaf, and leaf 0x8000_0007 (EDX bit 8) reports an invariant TSC.
-    unsafe {
-        let max_ext = core::arch::x86_64::__cpuid(0x8000_0000).eax;
-        max_ext >= 0x8000_0007 && core::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
-    }
+    // Leaf 0x8000_0000 reports the highest extended leaf; leaf 0x8000_0007 EDX bit 8 reports
+    // an invariant TSC.
+    let max_ext = core::arch::x86_64::__cpuid(0x8000_0000).eax;
+    max_ext >= 0x8000_0007 && core::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
 }
 
 fn calibrate() -> Source {

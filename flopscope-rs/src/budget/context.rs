@@ -34,7 +34,6 @@ pub(crate) struct Shared {
     pub opened_ns: u64,
     pub deadline_ns: Option<u64>,
     pub limit_s: Option<f64>,
-    pub root: Option<String>,
     /// Ledgers of worker threads that have finished.
     pub merged: Mutex<Ledger>,
     /// Clock reading when the context closed (0 while open).
@@ -42,7 +41,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(budget: u64, limit: Option<Duration>, root: Option<String>) -> Shared {
+    fn new(budget: u64, limit: Option<Duration>) -> Shared {
         let opened_ns = now_ns();
         Shared {
             budget,
@@ -50,7 +49,6 @@ impl Shared {
             opened_ns,
             deadline_ns: limit.map(|l| opened_ns.saturating_add(l.as_nanos() as u64)),
             limit_s: limit.map(|l| l.as_secs_f64()),
-            root,
             merged: Mutex::new(Ledger::default()),
             closed_ns: AtomicU64::new(0),
         }
@@ -134,7 +132,7 @@ fn default_shared() -> Arc<Shared> {
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .filter(|v| v.is_finite() && *v >= 1.0)
                 .map_or(DEFAULT_CONTEXT_BUDGET, |v| v as u64);
-            Arc::new(Shared::new(budget, None, None))
+            Arc::new(Shared::new(budget, None))
         })
         .clone()
 }
@@ -323,11 +321,7 @@ impl BudgetContextBuilder {
             }
         }
         let t0 = now_ns();
-        let shared = Arc::new(Shared::new(
-            self.flop_budget,
-            self.wall_time_limit,
-            self.namespace.clone(),
-        ));
+        let shared = Arc::new(Shared::new(self.flop_budget, self.wall_time_limit));
         STATE.with(|cell| {
             let mut st = cell.borrow_mut();
             if st.active.as_ref().is_some_and(|b| b.accounted) {

@@ -11,7 +11,7 @@ pub use context::{
     catch_budget, namespace, BudgetContext, BudgetContextBuilder, NamespaceGuard,
     DEFAULT_CONTEXT_BUDGET,
 };
-pub(crate) use context::{charge, cost_of, counted, counted_flops, ParentBinding};
+pub(crate) use context::{counted, counted_flops, ParentBinding};
 pub use error::{BudgetError, BudgetExhausted, TimeExhausted};
 pub use op::Op;
 pub use summary::{BudgetSummary, NamespaceSummary, OpSummary};

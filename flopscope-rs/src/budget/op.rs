@@ -188,6 +188,8 @@ ops! {
     LinalgCholesky => ("linalg.cholesky", 1),
     /// `linalg.eigh`.
     LinalgEigh => ("linalg.eigh", 1),
+    /// `linalg.eigvalsh`.
+    LinalgEigvalsh => ("linalg.eigvalsh", 1),
     /// `linalg.qr`.
     LinalgQr => ("linalg.qr", 1),
     /// `linalg.svd`.

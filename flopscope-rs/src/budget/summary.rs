@@ -76,7 +76,91 @@ fn row(name: &'static str, s: &OpStats) -> OpSummary {
     }
 }
 
+/// Appends `s` as a JSON string literal.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a float as JSON (non-finite values, which cannot occur for times, become 0).
+fn json_f64(out: &mut String, v: f64) {
+    if v.is_finite() {
+        out.push_str(&format!("{v:?}"));
+    } else {
+        out.push('0');
+    }
+}
+
+fn json_ops(out: &mut String, ops: &[OpSummary]) {
+    out.push('{');
+    for (i, o) in ops.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_str(out, o.op);
+        out.push_str(&format!(":{{\"flop_cost\":{},\"calls\":{},", o.flop_cost, o.calls));
+        out.push_str("\"flopscope_backend_time_s\":");
+        json_f64(out, o.flopscope_backend_time_s);
+        out.push_str(",\"flopscope_overhead_time_s\":");
+        json_f64(out, o.flopscope_overhead_time_s);
+        out.push('}');
+    }
+    out.push('}');
+}
+
 impl BudgetSummary {
+    /// The summary as JSON in flopscope's `summary_dict(by_namespace=True)` shape: keys
+    /// `flop_budget, flops_used, flops_remaining, operations, wall_time_s,
+    /// flopscope_backend_time_s, flopscope_overhead_time_s, residual_wall_time_s, by_namespace`;
+    /// the unnamed root namespace is keyed `"null"` (as `json.dumps` writes Python's `None`).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(256 + 160 * self.operations.len());
+        out.push_str(&format!(
+            "{{\"flop_budget\":{},\"flops_used\":{},\"flops_remaining\":{},\"operations\":",
+            self.flop_budget, self.flops_used, self.flops_remaining
+        ));
+        json_ops(&mut out, &self.operations);
+        for (key, v) in [
+            ("wall_time_s", self.wall_time_s),
+            ("flopscope_backend_time_s", self.flopscope_backend_time_s),
+            ("flopscope_overhead_time_s", self.flopscope_overhead_time_s),
+            ("residual_wall_time_s", self.residual_wall_time_s),
+        ] {
+            out.push_str(&format!(",\"{key}\":"));
+            json_f64(&mut out, v);
+        }
+        out.push_str(",\"by_namespace\":{");
+        for (i, ns) in self.by_namespace.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, ns.namespace.as_deref().unwrap_or("null"));
+            out.push_str(&format!(
+                ":{{\"flops_used\":{},\"calls\":{},\"flopscope_backend_time_s\":",
+                ns.flops_used, ns.calls
+            ));
+            json_f64(&mut out, ns.flopscope_backend_time_s);
+            out.push_str(",\"flopscope_overhead_time_s\":");
+            json_f64(&mut out, ns.flopscope_overhead_time_s);
+            out.push_str(",\"operations\":");
+            json_ops(&mut out, &ns.operations);
+            out.push('}');
+        }
+        out.push_str("}}");
+        out
+    }
+
     pub(crate) fn from_ledger(
         budget: u64,
         used: u64,

@@ -7,7 +7,7 @@
 
 use crate::budget::{counted, Op};
 use crate::dtype::DType;
-use crate::element::{Buffer, Element};
+use crate::element::Buffer;
 use crate::shape::Shape;
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
@@ -140,10 +140,5 @@ impl Tensor {
         counted(Op::Copy, self.numel() as u64, self.dtype(), || {
             Tensor::from_buffer((*self.buf).clone(), self.shape).with_symmetry(self.sym)
         })
-    }
-
-    /// A tensor of `shape` whose elements are `f(flat_index)`; used by samplers and tests.
-    pub(crate) fn from_fn<T: Element>(shape: Shape, f: impl FnMut(usize) -> T) -> Tensor {
-        Tensor::from_elems((0..shape.numel()).map(f).collect(), shape)
     }
 }

@@ -36,25 +36,18 @@ macro_rules! operand_from_scalar {
 }
 operand_from_scalar!(f64, f32, i64, i32);
 
-/// A resolved operand: its data (already in the compute dtype), its shape and symmetry.
+/// A resolved operand: its data, already in the compute dtype.
 struct Resolved<'a> {
     buf: Cow<'a, Buffer>,
-    shape: Shape,
 }
 
 fn resolve<'a>(op: Operand<'a>, dtype: DType) -> Resolved<'a> {
     match op {
         Operand::Tensor(t) => Resolved {
-            buf: if t.dtype() == dtype {
-                Cow::Borrowed(&*t.buf)
-            } else {
-                Cow::Owned(t.buf.cast(dtype))
-            },
-            shape: t.shape,
+            buf: t.buf.cast_if(dtype),
         },
         Operand::Scalar(s) => Resolved {
             buf: Cow::Owned(scalar_buffer(s, dtype)),
-            shape: Shape::SCALAR,
         },
     }
 }

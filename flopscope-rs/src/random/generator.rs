@@ -3,7 +3,7 @@
 //! Streams equal numpy 2.4's bit for bit: `default_rng(s).standard_normal(shape)` in Rust draws
 //! the same numbers as in Python, so a ported Monte-Carlo estimator reproduces its original.
 
-use super::{BitStream, Pcg64, SeedSequence};
+use super::{Pcg64, SeedSequence};
 use crate::budget::{counted, Op};
 use crate::dtype::DType;
 use crate::shape::Shape;
