@@ -35,6 +35,7 @@ pub use budget::{
 };
 pub use dtype::{DType, WeakScalar};
 pub use element::Element;
+pub use ops::einsum::einsum;
 pub use ops::elementwise::{where_, Operand};
 pub use ops::index::SliceArg;
 pub use shape::{Shape, MAX_NDIM};

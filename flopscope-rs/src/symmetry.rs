@@ -121,33 +121,6 @@ impl Symmetry {
         s.normalized(perm.len())
     }
 
-    /// The tag after removing `axis` (an integer index on it).
-    pub fn without_axis(&self, axis: usize, ndim: usize) -> Symmetry {
-        let mut s = Symmetry::NONE;
-        let mut k = 0;
-        for ax in 0..ndim {
-            if ax != axis {
-                s.block[k] = self.block[ax];
-                k += 1;
-            }
-        }
-        s.normalized(ndim - 1)
-    }
-
-    /// The tag with every block containing `axis` dropped (a resized slice on that axis).
-    pub fn dropping_block_of(&self, axis: usize, ndim: usize) -> Symmetry {
-        let b = self.block[axis];
-        let mut s = *self;
-        if b != 0 {
-            for ax in 0..ndim {
-                if s.block[ax] == b {
-                    s.block[ax] = 0;
-                }
-            }
-        }
-        s.normalized(ndim)
-    }
-
     /// The tag of an operand of rank `ndim` broadcast to rank `out_ndim` (axes shift right).
     pub fn broadcast_to(&self, ndim: usize, out_ndim: usize) -> Symmetry {
         let mut s = Symmetry::NONE;
@@ -229,12 +202,5 @@ mod tests {
         let big = Shape::new(&[3, 10, 10]);
         let s = pointwise(&big, &[(out, tagged), (big, Symmetry::from_shape(&big))]);
         assert_eq!(s.unique(&big), 165);
-    }
-
-    #[test]
-    fn integer_index_keeps_a_block_of_two() {
-        let s = Symmetry::from_shape(&Shape::new(&[4, 4, 4]));
-        assert!(s.without_axis(0, 3).is_tagged());
-        assert!(!Symmetry::matrix().without_axis(0, 2).is_tagged());
     }
 }

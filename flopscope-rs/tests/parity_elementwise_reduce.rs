@@ -19,7 +19,12 @@ macro_rules! costs {
             stringify!($e)
         );
         let calls = $ctx.summary().op($key).map_or(0, |o| o.calls);
-        assert!(calls > calls_before, "{} was not recorded as {:?}", stringify!($e), $key);
+        assert!(
+            calls > calls_before,
+            "{} was not recorded as {:?}",
+            stringify!($e),
+            $key
+        );
         out
     }};
 }
@@ -125,7 +130,9 @@ fn tagged_rows_bill_unique_elements() {
     for (dt, r) in [(DType::F32, 1), (DType::F64, 2)] {
         let a = Tensor::ones([10, 10], dt);
         let b = Tensor::full([10, 10], 2.0, dt);
-        let g = default_rng(3).standard_normal([10, 10], DType::F64).astype(dt);
+        let g = default_rng(3)
+            .standard_normal([10, 10], DType::F64)
+            .astype(dt);
         let v = default_rng(4).standard_normal([10], DType::F64).astype(dt);
         let big = Tensor::ones([3, 10, 10], dt);
         assert!(a.is_symmetric() && !g.is_symmetric());
@@ -173,7 +180,11 @@ fn tagged_rows_bill_unique_elements() {
         assert!(c.is_symmetric());
         let cast = costs!(ctx, "astype", 200, a.astype(DType::F64));
         assert!(!cast.is_symmetric());
-        for (shape, unique) in [(vec![4, 4, 4], 20), (vec![3, 4, 3], 24), (vec![5, 5, 5, 5], 70)] {
+        for (shape, unique) in [
+            (vec![4, 4, 4], 20),
+            (vec![3, 4, 3], 24),
+            (vec![5, 5, 5, 5], 70),
+        ] {
             let t = Tensor::ones(shape, dt);
             costs!(ctx, "exp", 16 * unique * r, t.exp());
         }
@@ -188,8 +199,18 @@ fn creation_and_cast_rows() {
     costs!(ctx, "zeros", 0, Tensor::zeros([32, 32], DType::F64));
     costs!(ctx, "full", 2_048, Tensor::full([32, 32], 3.0, DType::F64));
     costs!(ctx, "eye", 64, Tensor::eye(32, DType::F64));
-    costs!(ctx, "arange", 4 * 100, Tensor::arange(0.0, 100.0, 1.0, DType::I64));
-    costs!(ctx, "linspace", 2 * 50 * 2, Tensor::linspace(0.0, 1.0, 50, DType::F64));
+    costs!(
+        ctx,
+        "arange",
+        4 * 100,
+        Tensor::arange(0.0, 100.0, 1.0, DType::I64)
+    );
+    costs!(
+        ctx,
+        "linspace",
+        2 * 50 * 2,
+        Tensor::linspace(0.0, 1.0, 50, DType::F64)
+    );
     costs!(ctx, "array", 6, Tensor::from_vec(vec![1.0f32; 6], [2, 3]));
     let x = Tensor::from_vec(vec![1.0f32; 5_000], [100, 50]);
     costs!(ctx, "astype", 10_000, x.astype(DType::F64));
@@ -198,5 +219,7 @@ fn creation_and_cast_rows() {
     costs!(ctx, "copy", 5_000, x.copy());
     assert!(Tensor::eye(4, DType::F32).is_symmetric());
     assert!(!Tensor::ones([3, 4], DType::F32).is_symmetric());
-    assert!(Tensor::ones([10, 10], DType::F32).ones_like().is_symmetric());
+    assert!(Tensor::ones([10, 10], DType::F32)
+        .ones_like()
+        .is_symmetric());
 }

@@ -151,7 +151,7 @@ ops! {
     /// `trace`.
     Trace => ("trace", 1),
     /// Fancy (integer-array or boolean-mask) indexing; basic slicing records nothing.
-    Getitem => ("getitem", 4),
+    Getitem => ("getitem", 1),
     /// `take` along an axis.
     Take => ("take", 4),
     // ---- sorting ----
