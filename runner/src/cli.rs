@@ -1,0 +1,203 @@
+//! Command-line interface: argument definitions only. Each command calls into the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Parses an integer strictly, like the Python CLI: `1_000_000` is accepted, `1e9` is not.
+pub fn strict_u64(s: &str) -> Result<u64, String> {
+    let cleaned: String = s.chars().filter(|c| *c != '_').collect();
+    if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_digit()) || s.starts_with('_') {
+        return Err(format!(
+            "invalid integer {s:?}: write digits (underscores allowed, e.g. 1_000_000; no 1e9)"
+        ));
+    }
+    cleaned
+        .parse::<u64>()
+        .map_err(|e| format!("invalid integer {s:?}: {e}"))
+}
+
+fn strict_usize(s: &str) -> Result<usize, String> {
+    strict_u64(s).and_then(|v| usize::try_from(v).map_err(|e| e.to_string()))
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("invalid number {s:?}"))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s:?} must be a finite number >= 0"))
+    }
+}
+
+/// Scores WhestBench estimators written in Rust.
+#[derive(Debug, Parser)]
+#[command(
+    name = "whest-runner",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The command (default: `run`, so `whest-runner --estimator PATH` scores PATH).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `run`'s flags when no command is given.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score an estimator on generated MLPs with Monte-Carlo ground truth.
+    Run(RunArgs),
+    /// Check that an estimator loads, sets up and returns a valid prediction on a tiny MLP.
+    Validate(ValidateArgs),
+    /// Internal: serve one estimator as an isolated worker process.
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+/// Where the estimator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RunnerKind {
+    /// In this process (fastest; panics are caught, the wall limit is cooperative).
+    #[value(alias = "inprocess")]
+    #[default]
+    Local,
+    /// In worker processes with a memory limit and a hard wall-time kill.
+    #[value(alias = "server")]
+    Subprocess,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable (the default on a terminal).
+    Rich,
+    /// Human-readable without colour or live updates.
+    Plain,
+    /// The whestbench report JSON (schema 1.1) on stdout.
+    Json,
+}
+
+/// Flags of `run` (spec §9).
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunArgs {
+    /// The estimator: a built `.so` or an estimator crate directory (built with cargo).
+    #[arg(long, value_name = "PATH")]
+    pub estimator: Option<PathBuf>,
+    /// Restore every setting of a round: v1-warmup, v1-phase1 or v2-phase2 (current).
+    #[arg(long, value_name = "TAG")]
+    pub round: Option<String>,
+    /// Number of MLPs to score.
+    #[arg(long, value_parser = strict_usize)]
+    pub n_mlps: Option<usize>,
+    /// Monte-Carlo samples per MLP for the ground truth.
+    #[arg(long, value_parser = strict_usize)]
+    pub n_samples: Option<usize>,
+    /// MLP width (default: the round's).
+    #[arg(long, value_parser = strict_usize)]
+    pub width: Option<usize>,
+    /// MLP depth (default: the round's).
+    #[arg(long, value_parser = strict_usize)]
+    pub depth: Option<usize>,
+    /// FLOP budget per MLP.
+    #[arg(long, value_parser = strict_u64)]
+    pub flop_budget: Option<u64>,
+    /// Per-predict wall-time cap in seconds.
+    #[arg(long, value_parser = positive_f64)]
+    pub wall_time_limit: Option<f64>,
+    /// Residual wall-time cap in seconds.
+    #[arg(long, value_parser = positive_f64)]
+    pub residual_wall_time_limit: Option<f64>,
+    /// Disable the residual wall-time cap.
+    #[arg(long)]
+    pub no_residual_wall_time_limit: bool,
+    /// Residual price λ in FLOPs per second.
+    #[arg(long, value_parser = positive_f64)]
+    pub lambda_flops_per_second: Option<f64>,
+    /// Setup cap in seconds.
+    #[arg(long, value_parser = positive_f64)]
+    pub setup_timeout: Option<f64>,
+    /// Host timeout per predict in seconds for `--runner subprocess` (the worker is killed
+    /// after `max(this, wall cap + 5)`; default 30).
+    #[arg(long, value_parser = positive_f64)]
+    pub predict_timeout: Option<f64>,
+    /// Memory limit of a worker process in MiB (enforced by `--runner subprocess`).
+    #[arg(long, value_parser = strict_u64)]
+    pub memory_limit_mb: Option<u64>,
+    /// Run seed: makes the MLPs, samples and `mlp.seed`s reproducible.
+    #[arg(long, value_parser = strict_u64)]
+    pub seed: Option<u64>,
+    /// Where the estimator runs.
+    #[arg(long, value_enum, default_value_t = RunnerKind::Local)]
+    pub runner: RunnerKind,
+    /// Output format (default: rich on a terminal, else plain).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+    /// Show tracebacks and error details.
+    #[arg(long)]
+    pub debug: bool,
+    /// Stop at the first failing MLP (including exhaustion) with exit code 1.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Threads for ground truth and estimator kernels (sets RAYON_NUM_THREADS and the BLAS
+    /// thread variables for the run and its workers).
+    #[arg(long, value_parser = strict_usize)]
+    pub max_threads: Option<usize>,
+}
+
+/// Flags of `validate`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// The estimator: a built `.so` or an estimator crate directory.
+    #[arg(long, value_name = "PATH")]
+    pub estimator: PathBuf,
+    /// Seed for `SetupContext.seed` and the test MLP.
+    #[arg(long, value_parser = strict_u64)]
+    pub seed: Option<u64>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Show tracebacks.
+    #[arg(long)]
+    pub debug: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_parsed_strictly() {
+        assert_eq!(strict_u64("1_000_000"), Ok(1_000_000));
+        assert!(strict_u64("1e9").is_err());
+        assert!(strict_u64("-3").is_err());
+        assert!(strict_u64("").is_err());
+    }
+
+    #[test]
+    fn the_command_is_optional() {
+        let cli = Cli::try_parse_from(["whest-runner", "--estimator", "x.so", "--n-mlps", "2"])
+            .expect("shorthand parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.n_mlps, Some(2));
+        let cli = Cli::try_parse_from([
+            "whest-runner",
+            "run",
+            "--estimator",
+            "x.so",
+            "--runner",
+            "server",
+        ])
+        .expect("alias parses");
+        assert!(
+            matches!(cli.command, Some(Command::Run(ref r)) if r.runner == RunnerKind::Subprocess)
+        );
+    }
+}

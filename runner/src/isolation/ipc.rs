@@ -1,0 +1,104 @@
+//! The worker protocol's framing: a JSON header plus a raw little-endian f32 payload.
+//!
+//! Frame = `u32 header_len | header (UTF-8 JSON) | u64 payload_len | payload bytes`. Weights and
+//! predictions travel as raw f32 bytes, not JSON text (about 17 M floats per MLP at 1024×16).
+
+use std::io::{self, Read, Write};
+
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Largest header accepted (a guard against reading garbage as a length).
+const MAX_HEADER: u32 = 64 << 20;
+
+/// Writes one frame and flushes.
+///
+/// # Errors
+/// I/O errors of the underlying writer (e.g. a broken pipe when the peer died).
+pub fn write_frame<W: Write, H: Serialize>(
+    w: &mut W,
+    header: &H,
+    payload: &[f32],
+) -> io::Result<()> {
+    let json = serde_json::to_vec(header).map_err(io::Error::other)?;
+    w.write_all(&(json.len() as u32).to_le_bytes())?;
+    w.write_all(&json)?;
+    w.write_all(&((payload.len() * 4) as u64).to_le_bytes())?;
+    let mut bytes = Vec::with_capacity(payload.len() * 4);
+    for v in payload {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    w.write_all(&bytes)?;
+    w.flush()
+}
+
+/// Reads one frame; `Ok(None)` on a clean end of stream before any byte.
+///
+/// # Errors
+/// `UnexpectedEof` on a truncated frame, `InvalidData` on a malformed header.
+pub fn read_frame<R: Read, H: DeserializeOwned>(r: &mut R) -> io::Result<Option<(H, Vec<f32>)>> {
+    let mut len4 = [0u8; 4];
+    match r.read_exact(&mut len4) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let hlen = u32::from_le_bytes(len4);
+    if hlen > MAX_HEADER {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame header of {hlen} bytes is too large"),
+        ));
+    }
+    let mut header = vec![0u8; hlen as usize];
+    r.read_exact(&mut header)?;
+    let header: H = serde_json::from_slice(&header)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let mut len8 = [0u8; 8];
+    r.read_exact(&mut len8)?;
+    let plen = u64::from_le_bytes(len8) as usize;
+    if plen % 4 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "payload is not a whole number of f32 values",
+        ));
+    }
+    let mut bytes = vec![0u8; plen];
+    r.read_exact(&mut bytes)?;
+    let payload = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok(Some((header, payload)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let mut buf = Vec::new();
+        write_frame(
+            &mut buf,
+            &serde_json::json!({"command": "predict"}),
+            &[1.5, -2.0],
+        )
+        .unwrap();
+        let (h, p): (serde_json::Value, Vec<f32>) =
+            read_frame(&mut buf.as_slice()).unwrap().unwrap();
+        assert_eq!(h["command"], "predict");
+        assert_eq!(p, vec![1.5, -2.0]);
+        let empty: &[u8] = &[];
+        assert!(read_frame::<_, serde_json::Value>(&mut &*empty)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn truncated_frames_are_errors() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &serde_json::json!({}), &[1.0]).unwrap();
+        buf.truncate(buf.len() - 2);
+        assert!(read_frame::<_, serde_json::Value>(&mut buf.as_slice()).is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! The worker process: `whest-runner __worker` loads one estimator and serves requests on
+//! stdin/stdout until `Close` or end of input. Memory is capped with `RLIMIT_AS` before the
+//! estimator is loaded, and core dumps are disabled.
+
+use std::io::{self, BufReader, BufWriter};
+use std::path::PathBuf;
+
+use estimator_api::SetupContext;
+
+use super::ipc::{read_frame, write_frame};
+use super::protocol::{PredictReply, Request, StatusReply};
+use crate::plugin_host::{LoadedEstimator, PredictRequest};
+
+/// Environment variable carrying the worker's memory limit in MiB (0 or unset: none).
+pub const MEMORY_LIMIT_ENV: &str = "WHEST_WORKER_MEMORY_LIMIT_MB";
+
+/// Applies `RLIMIT_AS = mb MiB` (soft and hard) and `RLIMIT_CORE = 0` to this process.
+///
+/// # Errors
+/// The OS error if a limit cannot be set.
+pub fn apply_memory_limit(mb: u64) -> io::Result<()> {
+    let set = |res, v: u64| -> io::Result<()> {
+        let lim = libc::rlimit {
+            rlim_cur: v as libc::rlim_t,
+            rlim_max: v as libc::rlim_t,
+        };
+        // SAFETY: `setrlimit` reads a valid `rlimit` struct; it has no other preconditions.
+        if unsafe { libc::setrlimit(res, &lim) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    set(libc::RLIMIT_CORE, 0)?;
+    if mb > 0 {
+        set(libc::RLIMIT_AS, mb.saturating_mul(1 << 20))?;
+    }
+    Ok(())
+}
+
+/// Runs the worker loop on stdin/stdout. Returns the process exit code.
+pub fn serve() -> i32 {
+    if let Some(mb) = std::env::var(MEMORY_LIMIT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if let Err(e) = apply_memory_limit(mb) {
+            eprintln!("whest-runner worker: cannot set the memory limit: {e}");
+        }
+    }
+    let mut input = BufReader::new(io::stdin().lock());
+    let mut output = BufWriter::new(io::stdout().lock());
+    let mut estimator: Option<LoadedEstimator> = None;
+    loop {
+        let frame = match read_frame::<_, Request>(&mut input) {
+            Ok(Some(f)) => f,
+            Ok(None) => return 0,
+            Err(e) => {
+                eprintln!("whest-runner worker: bad request: {e}");
+                return 2;
+            }
+        };
+        let sent = match frame {
+            (
+                Request::Start {
+                    library,
+                    width,
+                    depth,
+                    flop_budget,
+                    api_version,
+                    scratch_dir,
+                    submission_dir,
+                    seed,
+                },
+                _,
+            ) => {
+                let ctx = SetupContext {
+                    width,
+                    depth,
+                    flop_budget,
+                    api_version,
+                    scratch_dir: scratch_dir.map(PathBuf::from),
+                    submission_dir: submission_dir.map(PathBuf::from),
+                    seed,
+                };
+                let reply = start(&library, &ctx, &mut estimator);
+                write_frame(&mut output, &reply, &[])
+            }
+            (
+                Request::Predict {
+                    width,
+                    depth,
+                    seed,
+                    name,
+                    budget,
+                    wall_time_limit_s,
+                },
+                weights,
+            ) => {
+                let Some(est) = estimator.as_mut() else {
+                    eprintln!("whest-runner worker: predict before start");
+                    return 2;
+                };
+                let p = est.predict(&PredictRequest {
+                    weights: &weights,
+                    width,
+                    depth,
+                    seed,
+                    name: &name,
+                    budget,
+                    wall_time_limit_s,
+                });
+                let (reply, payload) = PredictReply::from_prediction(p);
+                write_frame(&mut output, &reply, &payload)
+            }
+            (Request::Close, _) => {
+                let reply = match estimator.as_mut().map(LoadedEstimator::teardown) {
+                    Some(Err(e)) => StatusReply {
+                        status: "runtime_error".into(),
+                        error_message: Some(e.message),
+                        traceback: e.traceback,
+                    },
+                    _ => StatusReply::ok(),
+                };
+                let _ = write_frame(&mut output, &reply, &[]);
+                return 0;
+            }
+        };
+        if sent.is_err() {
+            return 3; // the runner went away
+        }
+    }
+}
+
+fn start(library: &str, ctx: &SetupContext, slot: &mut Option<LoadedEstimator>) -> StatusReply {
+    let mut est = match LoadedEstimator::load(std::path::Path::new(library)) {
+        Ok(e) => e,
+        Err(e) => {
+            return StatusReply {
+                status: "load_error".into(),
+                error_message: Some(e.to_string()),
+                traceback: None,
+            }
+        }
+    };
+    match est.setup(ctx) {
+        Ok(()) => {
+            *slot = Some(est);
+            StatusReply::ok()
+        }
+        Err(e) => StatusReply {
+            status: "runtime_error".into(),
+            error_message: Some(e.message),
+            traceback: e.traceback,
+        },
+    }
+}

@@ -1,0 +1,19 @@
+//! # whest-runner
+//!
+//! Scores WhestBench estimators: loads a participant's `cdylib` estimator, runs it on generated
+//! MLPs (or a dataset) in process or in isolated worker processes, and scores its predictions
+//! against Monte-Carlo ground truth exactly as the Python grader does.
+
+pub mod cli;
+pub mod contest;
+pub mod estimator_path;
+pub mod ground_truth;
+pub mod isolation;
+pub mod mlp_gen;
+pub mod names;
+pub mod plugin_host;
+pub mod report;
+pub mod run;
+pub mod runners;
+pub mod scoring;
+pub mod validate;

@@ -1,0 +1,266 @@
+//! `whest-runner run`: score an estimator on an on-the-fly contest (spec §2.3, §4).
+//!
+//! Pipeline: settings (round + flags) → estimator library → MLPs, names and Monte-Carlo ground
+//! truth → runner start (setup) → predict and score each MLP → aggregate → report.
+
+use std::io::IsTerminal;
+use std::time::{Instant, SystemTime};
+
+use estimator_api::{SetupContext, API_VERSION};
+
+use crate::cli::{Format, RunArgs, RunnerKind};
+use crate::contest::{self, ContestSpec};
+use crate::estimator_path;
+use crate::ground_truth::{chunk_size, ground_truth_many, sampling_breakdown_timed};
+use crate::mlp_gen::generate_live;
+use crate::names::assign_unique_names;
+use crate::report::meta::{HostFingerprint, RunMeta};
+use crate::report::text::{render_error_text, render_text};
+use crate::report::{
+    raised_during_predict_message, ErrorPayload, Report, RunConfig, EXIT_FAILURE, EXIT_USAGE,
+};
+use crate::runners::local::LocalRunner;
+use crate::runners::subprocess::SubprocessRunner;
+use crate::runners::{to_outcome, EstimatorRunner, MlpRequest};
+use crate::scoring::breakdown::{aggregate_breakdowns, normalize_sampling_breakdown};
+use crate::scoring::{aggregate, score_mlp, Targets};
+
+/// Settings of one run after the round and the flags are combined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    /// Scoring limits.
+    pub spec: ContestSpec,
+    /// MLPs to score.
+    pub n_mlps: usize,
+    /// Monte-Carlo samples per MLP.
+    pub n_samples: usize,
+    /// Run seed.
+    pub seed: Option<u64>,
+    /// Worker memory limit (subprocess runner).
+    pub memory_limit_mb: u64,
+    /// Host read timeout floor per predict (subprocess runner).
+    pub predict_timeout_s: f64,
+}
+
+/// Combines `--round` (default: the current round) with the explicit flags.
+///
+/// # Errors
+/// An unknown round tag, or a zero width/depth/sample count.
+pub fn settings(args: &RunArgs) -> Result<RunSettings, String> {
+    let tag = args.round.as_deref().unwrap_or(contest::CURRENT_ROUND);
+    let round = contest::round(tag).ok_or_else(|| {
+        let known: Vec<_> = contest::ROUNDS.iter().map(|r| r.tag).collect();
+        format!("unknown round {tag:?}: use one of {}", known.join(", "))
+    })?;
+    let mut spec = ContestSpec::from_round(round);
+    if let Some(w) = args.width {
+        spec.width = w;
+    }
+    if let Some(d) = args.depth {
+        spec.depth = d;
+    }
+    if let Some(b) = args.flop_budget {
+        spec.flop_budget = b;
+    }
+    if let Some(l) = args.lambda_flops_per_second {
+        spec.lambda_flops_per_second = l;
+    }
+    if let Some(c) = args.wall_time_limit {
+        spec.wall_time_limit_s = Some(c);
+    }
+    if let Some(c) = args.residual_wall_time_limit {
+        spec.residual_wall_time_limit_s = Some(c);
+    }
+    if args.no_residual_wall_time_limit {
+        spec.residual_wall_time_limit_s = None;
+    }
+    if let Some(s) = args.setup_timeout {
+        spec.setup_timeout_s = s;
+    }
+    let n_samples = args.n_samples.unwrap_or(contest::DEFAULT_N_SAMPLES);
+    if spec.width == 0 || spec.depth == 0 {
+        return Err("--width and --depth must be at least 1".into());
+    }
+    if n_samples == 0 {
+        return Err("--n-samples must be at least 1".into());
+    }
+    Ok(RunSettings {
+        spec,
+        n_mlps: args.n_mlps.unwrap_or(contest::DEFAULT_N_MLPS),
+        n_samples,
+        seed: args.seed,
+        memory_limit_mb: args
+            .memory_limit_mb
+            .unwrap_or(contest::DEFAULT_MEMORY_LIMIT_MB),
+        predict_timeout_s: args
+            .predict_timeout
+            .unwrap_or(contest::PREDICT_TIMEOUT_FLOOR_S),
+    })
+}
+
+/// The output format: `--json` wins, then `--format`, then rich on a terminal, else plain.
+pub fn output_format(args: &RunArgs) -> Format {
+    if args.json {
+        return Format::Json;
+    }
+    args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Rich
+    } else {
+        Format::Plain
+    })
+}
+
+/// Prints a top-level error in the chosen format and returns its exit code.
+pub fn fail(format: Format, payload: ErrorPayload) -> i32 {
+    match format {
+        Format::Json => print!("{}", payload.to_json_string()),
+        _ => eprintln!("{}", render_error_text(&payload)),
+    }
+    payload.exit_code()
+}
+
+/// Runs `whest-runner run` and returns the process exit code.
+pub fn run(args: &RunArgs) -> i32 {
+    let format = output_format(args);
+    let plain_progress = format != Format::Json;
+    let s = match settings(args) {
+        Ok(s) => s,
+        Err(e) => return fail(format, ErrorPayload::new("run", "USAGE_ERROR", e)).max(EXIT_USAGE),
+    };
+    let Some(path) = args.estimator.as_deref() else {
+        let msg = "missing --estimator PATH (a built .so or an estimator crate directory)";
+        return fail(format, ErrorPayload::new("run", "USAGE_ERROR", msg)).max(EXIT_USAGE);
+    };
+    let est = match estimator_path::resolve(path) {
+        Ok(e) => e,
+        Err(e) => {
+            return fail(
+                format,
+                ErrorPayload::new("load", "ESTIMATOR_MISSING_MODULE", e),
+            )
+        }
+    };
+    let spec = s.spec.clone();
+    if plain_progress {
+        eprintln!(
+            "[run] sampling ground truth: {} MLPs of {}x{}, {} samples each",
+            s.n_mlps, spec.width, spec.depth, s.n_samples
+        );
+    }
+    let mlps = generate_live(s.seed, s.n_mlps, spec.width, spec.depth);
+    let names = assign_unique_names(&mlps.iter().map(|m| m.mlp_seed).collect::<Vec<_>>());
+    let t_gt = Instant::now();
+    let truths = ground_truth_many(&mlps, s.n_samples);
+    let gt_wall = t_gt.elapsed().as_secs_f64() / s.n_mlps.max(1) as f64;
+    let mut targets = Vec::with_capacity(truths.len());
+    for t in truths {
+        match t {
+            Ok(t) => targets.push(Targets::from_all_layer_means(t.all_layer_means, spec.width)),
+            Err(e) => {
+                return fail(
+                    format,
+                    ErrorPayload::new("run", "SCORING_VALIDATION_ERROR", e.to_string()),
+                )
+            }
+        }
+    }
+    let chunk = chunk_size(spec.width) as u64;
+    let sampling: Vec<_> = (0..s.n_mlps)
+        .filter_map(|_| {
+            let raw = sampling_breakdown_timed(
+                s.n_samples as u64,
+                spec.width as u64,
+                spec.depth as u64,
+                chunk,
+                gt_wall,
+            );
+            normalize_sampling_breakdown(&raw)
+        })
+        .collect();
+
+    let mut runner: Box<dyn EstimatorRunner> = match args.runner {
+        RunnerKind::Local => Box::new(LocalRunner::new(
+            est.library.clone(),
+            spec.wall_time_limit_s,
+            spec.setup_timeout_s,
+        )),
+        RunnerKind::Subprocess => Box::new(SubprocessRunner::new(
+            est.library.clone(),
+            s.memory_limit_mb,
+            spec.setup_timeout_s,
+            spec.wall_time_limit_s,
+            s.predict_timeout_s,
+        )),
+    };
+    let ctx = SetupContext {
+        width: spec.width,
+        depth: spec.depth,
+        flop_budget: spec.flop_budget,
+        api_version: API_VERSION.to_string(),
+        scratch_dir: None,
+        submission_dir: Some(est.submission_dir.clone()),
+        seed: s.seed.unwrap_or(0),
+    };
+    let started = SystemTime::now();
+    let t_run = Instant::now();
+    if let Err(f) = runner.start(&ctx) {
+        let mut p = ErrorPayload::new(f.stage, f.code, f.message);
+        if let (true, Some(tb)) = (args.debug, f.traceback) {
+            p = p.with_traceback(tb);
+        }
+        return fail(format, p);
+    }
+    let mut entries = Vec::with_capacity(s.n_mlps);
+    for (i, (mlp, name)) in mlps.iter().zip(&names).enumerate() {
+        if plain_progress {
+            eprintln!("[run] scoring: {}/{}", i + 1, s.n_mlps);
+        }
+        let result = runner.predict(&MlpRequest {
+            weights: &mlp.weights,
+            width: mlp.width,
+            depth: mlp.depth,
+            seed: mlp.mlp_seed,
+            name,
+            budget: spec.flop_budget,
+        });
+        let entry = score_mlp(
+            i,
+            name,
+            to_outcome(result),
+            &targets[i],
+            &spec,
+            runner.in_process(),
+        );
+        if args.fail_fast && entry.failed() {
+            runner.close();
+            let (code, message) = match &entry.error {
+                Some(e) => (e.error_code.clone(), e.message.clone()),
+                None => (
+                    "PREDICT_ERROR".to_string(),
+                    format!("MLP {i} ({name}) failed a budget or time check"),
+                ),
+            };
+            return fail(format, ErrorPayload::new("predict", code, message)).max(EXIT_FAILURE);
+        }
+        entries.push(entry);
+    }
+    runner.close();
+    let duration = t_run.elapsed().as_secs_f64();
+    let mut results = aggregate(entries, &spec);
+    results.sampling_breakdown = aggregate_breakdowns(&sampling);
+    let meta = RunMeta::new(
+        started,
+        SystemTime::now(),
+        duration,
+        HostFingerprint::collect(),
+    );
+    let report = Report::new(results, meta, RunConfig::new(&spec, s.n_mlps, s.seed));
+    match format {
+        Format::Json => print!("{}", report.to_json_string()),
+        _ => print!("{}", render_text(&report)),
+    }
+    if let Some(msg) = raised_during_predict_message(&report.results, args.debug) {
+        eprintln!("{msg}");
+    }
+    report.exit_code()
+}
