@@ -217,8 +217,10 @@ fn run_predict<T: Estimator>(est: &mut T, a: &PredictArgs) -> Report {
         Err(e) => return Report::error("WORKER_PROTOCOL_ERROR", e.to_string()),
     };
     let mut builder = BudgetContext::builder(a.budget);
-    if a.wall_time_limit_s > 0.0 && a.wall_time_limit_s.is_finite() {
-        builder = builder.wall_time_limit(Duration::from_secs_f64(a.wall_time_limit_s));
+    if let Ok(limit) = Duration::try_from_secs_f64(a.wall_time_limit_s) {
+        if !limit.is_zero() {
+            builder = builder.wall_time_limit(limit);
+        }
     }
     let ctx = match builder.open() {
         Ok(c) => c,

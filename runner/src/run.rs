@@ -119,8 +119,33 @@ pub fn fail(format: Format, payload: ErrorPayload) -> i32 {
     payload.exit_code()
 }
 
+/// Environment variables `--max-threads` sets (rayon in this process, in workers and in the
+/// plugin's own rayon copy; the BLAS variables for parity with the Python CLI).
+pub const THREAD_ENV_VARS: [&str; 5] = [
+    "RAYON_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+];
+
+/// Caps every thread pool of the run (this process, its workers and the plugin) at `n`.
+/// Must run before any parallel work.
+pub fn apply_max_threads(n: usize) {
+    let n = n.max(1);
+    for var in THREAD_ENV_VARS {
+        std::env::set_var(var, n.to_string());
+    }
+    // Fails only if the global pool already exists, in which case RAYON_NUM_THREADS above
+    // still governs workers and plugins.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+}
+
 /// Runs `whest-runner run` and returns the process exit code.
 pub fn run(args: &RunArgs) -> i32 {
+    if let Some(n) = args.max_threads {
+        apply_max_threads(n);
+    }
     let format = output_format(args);
     let plain_progress = format != Format::Json;
     let s = match settings(args) {

@@ -514,8 +514,10 @@ fn run_config_with_dataset() {
 
 #[test]
 fn sampling_time_source_is_written_last() {
-    let mut b = crate::scoring::Breakdown::default();
-    b.time_source = Some("bake".into());
+    let b = crate::scoring::Breakdown {
+        time_source: Some("bake".into()),
+        ..Default::default()
+    };
     let v = json::to_value(&b);
     assert_eq!(keys(&v).last(), Some(&"time_source"));
     assert_eq!(keys(&v).len(), 9);
@@ -545,4 +547,10 @@ fn text_report_is_readable() {
         text::render_error_text(&err),
         "error [setup] SETUP_TIMEOUT: too slow\n"
     );
+}
+
+#[test]
+fn zz_print_text() {
+    let fx = fixture();
+    println!("{}", text::render_text(&equivalent_report(&fx)));
 }

@@ -167,7 +167,7 @@ impl SubprocessRunner {
         }
         match w
             .replies
-            .recv_timeout(Duration::from_secs_f64(self.setup_timeout_s))
+            .recv_timeout(duration(self.setup_timeout_s))
         {
             Ok(Ok(Some((header, _)))) => {
                 let reply: StatusReply = serde_json::from_value(header).map_err(|e| {
@@ -218,8 +218,13 @@ impl SubprocessRunner {
             Some(cap) => self.predict_timeout_floor_s.max(cap + 5.0),
             None => self.predict_timeout_floor_s,
         };
-        Duration::from_secs_f64(secs)
+        duration(secs)
     }
+}
+
+/// Seconds to a `Duration`, saturating (infinite or huge values wait "forever").
+fn duration(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX)
 }
 
 fn failure(stage: &'static str, code: &'static str, message: String) -> RunnerFailure {
