@@ -2,7 +2,8 @@
 //!
 //! Each operator is the corresponding counted op (`add`, `subtract`, `multiply`, `true_divide`,
 //! `negative`): FLOPs = numel of the broadcast output × rate of the result dtype. Rust scalars
-//! are weak (`f32_tensor * 2.0` stays `f32`).
+//! are weak (`f32_tensor * 2.0` stays `f32`). Scalar operands are `f64` and `i64` only, so a
+//! bare literal (`2.0`, `3`) is never ambiguous; write `x as f64` for an `f32` variable.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -36,7 +37,7 @@ macro_rules! tensor_binop {
                 binary::<$kernel>(Operand::Tensor(&self), Operand::Tensor(&rhs))
             }
         }
-        tensor_binop!(@scalars $trait, $method, $kernel, f64, f32, i64, i32);
+        tensor_binop!(@scalars $trait, $method, $kernel, f64, i64);
     };
     (@scalars $trait:ident, $method:ident, $kernel:ty, $($s:ty),*) => {$(
         impl $trait<$s> for &Tensor {

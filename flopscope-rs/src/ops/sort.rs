@@ -31,7 +31,7 @@ fn sort_cost(n: usize) -> u64 {
 /// Count of sorting `shape` along `axis`: lanes × `sort_cost(len)`, at least 1.
 fn axis_sort_count(shape: &Shape, axis: usize) -> u64 {
     let n = shape[axis];
-    let lanes = if n > 0 { shape.numel() / n } else { 1 };
+    let lanes = shape.numel().checked_div(n).unwrap_or(1);
     (lanes as u64).saturating_mul(sort_cost(n)).max(1)
 }
 

@@ -30,11 +30,21 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// `v` with 5 significant digits in scientific notation, Python style (`1.8906e-01`).
 fn sci(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.4e}")
-    } else {
-        format!("{v}")
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let s = format!("{v:.4e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = match exp.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', exp),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => s,
     }
 }
 
@@ -75,7 +85,7 @@ pub fn render_text(report: &Report) -> String {
 
     lines.push(format!(
         "Adjusted final-layer score: {}   (mean over {n} MLP{}; lower is better)",
-        sci(r.adjusted_final_layer_score),
+        super::py_float_repr(r.adjusted_final_layer_score),
         if n == 1 { "" } else { "s" }
     ));
     lines.push(format!(
@@ -93,8 +103,7 @@ pub fn render_text(report: &Report) -> String {
     ));
     let fb = &r.failure_breakdown;
     lines.push(format!(
-        "  failed {} of {n}: budget_exhausted {}, time_exhausted {}, residual_wall_time_exhausted {}, \
-         combined_budget_exhausted {}, error {}",
+        "  failed {} of {n}: budget {}, time {}, residual time {}, combined {}, error {}",
         r.n_failed_mlps,
         fb.budget_exhausted,
         fb.time_exhausted,
