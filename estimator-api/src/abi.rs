@@ -184,8 +184,11 @@ pub struct EstimatorTable {
     /// Creates an instance (`Default::default()`); null on failure (see status).
     pub create: unsafe extern "C" fn(status: *mut StatusOut) -> *mut c_void,
     /// Calls `setup`; returns the outcome code (also written to `status`).
-    pub setup:
-        unsafe extern "C" fn(instance: *mut c_void, args: *const SetupArgs, status: *mut StatusOut) -> i32,
+    pub setup: unsafe extern "C" fn(
+        instance: *mut c_void,
+        args: *const SetupArgs,
+        status: *mut StatusOut,
+    ) -> i32,
     /// Runs `predict` inside a budget context; fills `out`; returns its outcome code.
     pub predict: unsafe extern "C" fn(
         instance: *mut c_void,

@@ -54,7 +54,10 @@ impl fmt::Display for MlpError {
                 "an MLP needs width > 0 and depth > 0, got width {width} and depth {depth}"
             ),
             MlpError::LayerCount { depth, got } => {
-                write!(f, "an MLP of depth {depth} needs {depth} weight matrices, got {got}")
+                write!(
+                    f,
+                    "an MLP of depth {depth} needs {depth} weight matrices, got {got}"
+                )
             }
             MlpError::BadLayer { layer, problem } => write!(f, "weight matrix {layer}: {problem}"),
         }

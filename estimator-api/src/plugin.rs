@@ -132,7 +132,12 @@ fn guarded(status: *mut StatusOut, what: &str, f: impl FnOnce()) -> i32 {
         }
         Err(payload) => {
             let msg = format!("{what} panicked: {}", panic_message(payload.as_ref()));
-            write_status(status, OutcomeCode::Error, Some(&msg), take_traceback().as_deref());
+            write_status(
+                status,
+                OutcomeCode::Error,
+                Some(&msg),
+                take_traceback().as_deref(),
+            );
             OutcomeCode::Error.to_raw()
         }
     }
@@ -165,7 +170,7 @@ impl Report {
 
 /// Checks the `(d, w)` shape and casts to f32 inside the budget window (a non-f32 result is
 /// charged as `astype`, exactly like the reference's materialisation step).
-fn materialise(t: Tensor, depth: usize, width: usize) -> Result<Vec<f32>, Report> {
+fn materialise(t: Tensor, depth: usize, width: usize) -> Result<Vec<f32>, Box<Report>> {
     if t.shape() != [depth, width] {
         let got: Vec<String> = t.shape().iter().map(usize::to_string).collect();
         let transposed = t.shape() == [width, depth];
@@ -186,7 +191,7 @@ fn materialise(t: Tensor, depth: usize, width: usize) -> Result<Vec<f32>, Report
             got.join(","),
             if transposed { "transposed" } else { "wrong_shape" },
         ));
-        return Err(report);
+        return Err(Box::new(report));
     }
     let t = if t.dtype() == DType::F32 {
         t
@@ -228,28 +233,28 @@ fn run_predict<T: Estimator>(est: &mut T, a: &PredictArgs) -> Report {
     };
     let outcome = catch_budget(|| materialise(est.predict(&mlp, a.budget), d, w));
     let summary = ctx.finish();
-    let (code, predictions, mut report_err, message) = match outcome {
-        Ok(Ok(p)) => (OutcomeCode::Ok, p, None, None),
-        Ok(Err(r)) => (OutcomeCode::Error, Vec::new(), Some(r), None),
-        Err(e @ BudgetError::Exhausted(_)) => {
-            (OutcomeCode::BudgetExhausted, Vec::new(), None, Some(e.to_string()))
+    let (outcome, predictions, message) = match outcome {
+        Ok(Ok(p)) => (OutcomeCode::Ok, p, None),
+        Ok(Err(mut r)) => {
+            r.summary = Some(summary);
+            return *r;
         }
-        Err(e @ BudgetError::TimeExhausted(_)) => {
-            (OutcomeCode::TimeExhausted, Vec::new(), None, Some(e.to_string()))
-        }
-        Err(e) => (
-            OutcomeCode::Error,
+        Err(e @ BudgetError::Exhausted(_)) => (
+            OutcomeCode::BudgetExhausted,
             Vec::new(),
-            Some(Report::error("PREDICT_ERROR", e.to_string())),
-            None,
+            Some(e.to_string()),
         ),
+        Err(e @ BudgetError::TimeExhausted(_)) => {
+            (OutcomeCode::TimeExhausted, Vec::new(), Some(e.to_string()))
+        }
+        Err(e) => {
+            let mut r = Report::error("PREDICT_ERROR", e.to_string());
+            r.summary = Some(summary);
+            return r;
+        }
     };
-    if let Some(r) = report_err.as_mut() {
-        r.summary = Some(summary);
-        return report_err.unwrap_or_else(|| Report::error("PREDICT_ERROR", String::new()));
-    }
     Report {
-        outcome: code,
+        outcome,
         predictions,
         summary: Some(summary),
         error_code: None,
@@ -320,7 +325,7 @@ pub mod __private {
     pub unsafe extern "C" fn create<T: Estimator>(status: *mut StatusOut) -> *mut c_void {
         let mut ptr = std::ptr::null_mut();
         guarded(status, "Default::default()", || {
-            ptr = Box::into_raw(Box::new(T::default())).cast::<c_void>();
+            ptr = Box::into_raw(Box::<T>::default()).cast::<c_void>();
         });
         ptr
     }
@@ -335,7 +340,12 @@ pub mod __private {
         status: *mut StatusOut,
     ) -> i32 {
         if instance.is_null() || args.is_null() {
-            write_status(status, OutcomeCode::Error, Some("setup: null argument"), None);
+            write_status(
+                status,
+                OutcomeCode::Error,
+                Some("setup: null argument"),
+                None,
+            );
             return OutcomeCode::Error.to_raw();
         }
         // SAFETY: per the contract above.
@@ -371,7 +381,10 @@ pub mod __private {
         // SAFETY: the runner passes a valid, exclusively borrowed result struct.
         let out = unsafe { &mut *out };
         if instance.is_null() || args.is_null() {
-            write_report(out, Report::error("WORKER_PROTOCOL_ERROR", "null argument".into()));
+            write_report(
+                out,
+                Report::error("WORKER_PROTOCOL_ERROR", "null argument".into()),
+            );
             return out.outcome;
         }
         install_panic_capture();

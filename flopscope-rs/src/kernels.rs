@@ -29,17 +29,6 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
-    /// The transpose (a stride swap, no copy).
-    pub fn t(self) -> Self {
-        MatRef {
-            data: self.data,
-            rows: self.cols,
-            cols: self.rows,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-        }
-    }
-
     fn fits(&self) -> bool {
         self.rows == 0
             || self.cols == 0
@@ -75,7 +64,10 @@ impl GemmFloat for f64 {
 pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut [T]) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(k, b.rows, "gemm: inner dimensions differ");
-    assert!(a.fits() && b.fits(), "gemm: a matrix view overruns its data");
+    assert!(
+        a.fits() && b.fits(),
+        "gemm: a matrix view overruns its data"
+    );
     assert_eq!(out.len(), m * n, "gemm: output has the wrong length");
     if m == 0 || n == 0 {
         return;
@@ -141,7 +133,13 @@ mod tests {
         let mut out = vec![0.0; 6];
         gemm_into(
             MatRef::row_major(&a, 3, 4),
-            MatRef::row_major(&b, 2, 4).t(),
+            MatRef {
+                data: &b,
+                rows: 4,
+                cols: 2,
+                row_stride: 1,
+                col_stride: 4,
+            },
             &mut out,
         );
         for i in 0..3 {

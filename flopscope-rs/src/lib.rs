@@ -24,8 +24,8 @@ pub mod linalg;
 mod ops;
 pub mod random;
 mod shape;
-mod symmetry;
 pub mod stats;
+mod symmetry;
 mod tensor;
 pub mod thread;
 

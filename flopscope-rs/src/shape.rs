@@ -15,7 +15,10 @@ pub struct Shape {
 
 impl Shape {
     /// The 0-d (scalar) shape `()`.
-    pub const SCALAR: Shape = Shape { dims: [0; MAX_NDIM], ndim: 0 };
+    pub const SCALAR: Shape = Shape {
+        dims: [0; MAX_NDIM],
+        ndim: 0,
+    };
 
     /// Builds a shape from its axis lengths.
     ///
@@ -59,8 +62,16 @@ impl Shape {
         let n = a.ndim().max(b.ndim());
         let mut out = [0usize; MAX_NDIM];
         for i in 0..n {
-            let da = if i < a.ndim() { a.dims[a.ndim() - 1 - i] } else { 1 };
-            let db = if i < b.ndim() { b.dims[b.ndim() - 1 - i] } else { 1 };
+            let da = if i < a.ndim() {
+                a.dims[a.ndim() - 1 - i]
+            } else {
+                1
+            };
+            let db = if i < b.ndim() {
+                b.dims[b.ndim() - 1 - i]
+            } else {
+                1
+            };
             out[n - 1 - i] = match (da, db) {
                 (x, y) if x == y => x,
                 (1, y) => y,

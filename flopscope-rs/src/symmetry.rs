@@ -198,7 +198,9 @@ mod tests {
         let out = Shape::new(&[10, 10]);
         let tagged = Symmetry::from_shape(&out);
         assert!(pointwise(&out, &[(out, tagged), (Shape::SCALAR, Symmetry::NONE)]).is_tagged());
-        assert!(!pointwise(&out, &[(out, tagged), (Shape::new(&[10]), Symmetry::NONE)]).is_tagged());
+        assert!(
+            !pointwise(&out, &[(out, tagged), (Shape::new(&[10]), Symmetry::NONE)]).is_tagged()
+        );
         let big = Shape::new(&[3, 10, 10]);
         let s = pointwise(&big, &[(out, tagged), (big, Symmetry::from_shape(&big))]);
         assert_eq!(s.unique(&big), 165);

@@ -51,7 +51,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Score an estimator on generated MLPs with Monte-Carlo ground truth.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check that an estimator loads, sets up and returns a valid prediction on a tiny MLP.
     Validate(ValidateArgs),
     /// Internal: serve one estimator as an isolated worker process.

@@ -3,11 +3,20 @@
 //! [`sample_layer_statistics`] is the CPU algorithm of the Python reference: `N` f32 standard
 //! normal inputs, drawn in chunks from one numpy-exact stream, go through the MLP with f32
 //! matmuls and f32 ReLU; per-neuron sums (every layer) and sums of squares (last layer)
-//! accumulate in f64. Chunks are independent once their inputs are drawn, so they run in
-//! parallel on rayon while the next batch of inputs is drawn; each chunk's partial sums are
-//! added to the totals in chunk order, so the result does not depend on the thread count.
+//! accumulate in f64. Chunks are independent once their inputs are drawn: one thread draws
+//! chunk after chunk (the stream is serial) while rayon tasks push the drawn chunks through the
+//! MLP; each chunk's partial sums are added to the totals in chunk order, so the result does not
+//! depend on the thread count.
+//!
+//! [`sampling_breakdown`] gives the FLOPs flopscope would bill the Python reference for the
+//! same work, as the JSON a report or dataset row stores.
 
+use std::any::Any;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use flopscope::random::Pcg64;
 use gemm::Parallelism;
@@ -93,14 +102,22 @@ impl fmt::Display for GroundTruthError {
 
 impl std::error::Error for GroundTruthError {}
 
-/// One chunk's working memory: its input rows, a ping-pong buffer and its partial sums.
+/// Rows a chunk pushes through all layers at a time, so a block's activations stay in L2.
+///
+/// Blocking changes no result: every row's dot products are the same whatever `m` the GEMM
+/// sees (its k-blocking depends on `k` only), and column sums still add rows in order. A block
+/// of exactly one row is avoided (the GEMM would take its mat-vec path, which sums differently).
+const BLOCK_ROWS: usize = 512;
+
+/// One chunk's working memory: its input rows, a block-sized scratch buffer and its partial
+/// sums.
 struct ChunkSlot {
-    /// Rows in this chunk (0 = unused slot).
+    /// Rows drawn into this chunk.
     rows: usize,
-    /// Activations, `rows × w` row-major (capacity `chunk × w`).
+    /// Inputs, `rows × w` row-major (capacity `chunk × w`); overwritten block by block.
     x: Vec<f32>,
-    /// Scratch for the next layer's activations.
-    y: Vec<f32>,
+    /// Scratch for a block's activations, `(BLOCK_ROWS + 1) × w`.
+    scratch: Vec<f32>,
     /// Column sums of every layer over this chunk, `d × w`.
     sums: Vec<f64>,
     /// Column sums of squares of the last layer over this chunk, `w`.
@@ -112,7 +129,7 @@ impl ChunkSlot {
         ChunkSlot {
             rows: 0,
             x: vec![0.0; chunk * width],
-            y: vec![0.0; chunk * width],
+            scratch: vec![0.0; (BLOCK_ROWS.min(chunk) + 1) * width],
             sums: vec![0.0; depth * width],
             sumsq: vec![0.0; width],
         }
@@ -124,23 +141,34 @@ impl ChunkSlot {
         rng.fill_standard_normal_f32(&mut self.x[..rows * width]);
     }
 
-    /// Runs the chunk through the MLP, filling `sums` and `sumsq` (spec §3.1 loop body).
+    /// Runs the chunk through the MLP, filling `sums` and `sumsq` (spec §3.1 loop body): per
+    /// layer `X = max(X · W_l, 0)` in f32, then column sums of `f64(X)` row by row; squares of
+    /// the last layer likewise.
     fn forward(&mut self, weights: &[f32], width: usize, depth: usize) {
-        let n = self.rows * width;
         self.sums.fill(0.0);
         self.sumsq.fill(0.0);
-        for l in 0..depth {
-            let w_l = &weights[l * width * width..(l + 1) * width * width];
-            matmul_f32(&self.x[..n], w_l, &mut self.y[..n], self.rows, width);
-            std::mem::swap(&mut self.x, &mut self.y);
-            let sums = &mut self.sums[l * width..(l + 1) * width];
-            let last = l + 1 == depth;
-            for row in self.x[..n].chunks_exact_mut(width) {
-                relu_and_accumulate(row, sums);
-                if last {
-                    accumulate_squares(row, &mut self.sumsq);
+        let mut start = 0;
+        while start < self.rows {
+            let mut m = BLOCK_ROWS.min(self.rows - start);
+            if self.rows - start - m == 1 {
+                m += 1;
+            }
+            let mut src = &mut self.x[start * width..(start + m) * width];
+            let mut dst = &mut self.scratch[..m * width];
+            for l in 0..depth {
+                let w_l = &weights[l * width * width..(l + 1) * width * width];
+                matmul_f32(src, w_l, dst, m, width);
+                std::mem::swap(&mut src, &mut dst);
+                let sums = &mut self.sums[l * width..(l + 1) * width];
+                let last = l + 1 == depth;
+                for row in src.chunks_exact_mut(width) {
+                    relu_and_accumulate(row, sums);
+                    if last {
+                        accumulate_squares(row, &mut self.sumsq);
+                    }
                 }
             }
+            start += m;
         }
     }
 }
@@ -251,8 +279,10 @@ fn numpy_pairwise_sum(a: &[f64]) -> f64 {
 /// of [`chunk_size`]`(width)` rows; `rng` is left just past them.
 ///
 /// The means are bit-identical to numpy's whenever the f32 matmul sums in the same order as
-/// numpy's BLAS (true at tiny widths); at real widths they differ from numpy by f32 rounding
-/// of the matmul only. Results never depend on the number of threads.
+/// numpy's BLAS (true at the widths tested up to 64); at w=1024 they differ from numpy by the
+/// matmul's f32 rounding only. Results never depend on the number of threads.
+///
+/// Memory: [`default_chunks_in_flight`] chunk buffers of `chunk_size(w) · w` f32 values each.
 ///
 /// # Errors
 /// [`GroundTruthError::NoSamples`] for `n_samples == 0`, [`GroundTruthError::EmptyShape`] for a
@@ -264,15 +294,24 @@ pub fn sample_layer_statistics(
     n_samples: usize,
     rng: &mut Pcg64,
 ) -> Result<GroundTruth, GroundTruthError> {
-    let parallel = rayon::current_num_threads().max(1);
-    sample_layer_statistics_with(weights, width, depth, n_samples, rng, parallel)
+    let in_flight = default_chunks_in_flight();
+    sample_layer_statistics_with(weights, width, depth, n_samples, rng, in_flight)
 }
 
-/// [`sample_layer_statistics`] with an explicit number of chunks processed side by side.
+/// Chunk buffers the sampler keeps by default: `2 · threads + 2` (rayon threads of the current
+/// pool), enough that the drawing thread rarely waits for a slot.
+pub fn default_chunks_in_flight() -> usize {
+    2 * rayon::current_num_threads().max(1) + 2
+}
+
+/// [`sample_layer_statistics`] with an explicit bound on the chunks held in memory.
 ///
-/// At most `2 · chunks_in_flight` chunks are held in memory (one batch computing while the next
-/// is drawn), each `2 · chunk_size(w) · w` f32 values. `chunks_in_flight = 0` is treated as 1.
-/// The result is the same for every `chunks_in_flight`.
+/// The calling thread draws chunk after chunk from `rng` (the serial part) and hands each to a
+/// rayon task that runs it through the MLP; with no free chunk buffer left, it runs pending
+/// tasks itself. Finished chunks' partial sums are folded into the totals strictly in chunk
+/// order, so the result is the same for every `chunks_in_flight` and thread count.
+/// `chunks_in_flight` buffers of about `chunk_size(w) · w` f32 values each are allocated
+/// (0 is treated as 1; never more than the number of chunks).
 ///
 /// # Errors
 /// As [`sample_layer_statistics`].
@@ -303,69 +342,48 @@ pub fn sample_layer_statistics_with(
 
     let chunk = chunk_size(width);
     let n_chunks = chunk_count(width, n_samples);
-    let batch = chunks_in_flight.clamp(1, n_chunks);
-    let rows_of = |c: usize| chunk.min(n_samples - c * chunk);
-
-    let mut layer_sums = vec![0.0f64; depth * width];
-    let mut final_sum_sq = vec![0.0f64; width];
-
-    let new_set = || -> Vec<ChunkSlot> {
-        (0..batch)
+    let mut totals = Totals {
+        layer_sums: vec![0.0; depth * width],
+        final_sum_sq: vec![0.0; width],
+        next_chunk: 0,
+        finished: BTreeMap::new(),
+        free: (0..chunks_in_flight.clamp(1, n_chunks))
             .map(|_| ChunkSlot::new(chunk, width, depth))
-            .collect()
-    };
-    let draw_batch = |set: &mut [ChunkSlot], first: usize, rng: &mut Pcg64| {
-        for (k, slot) in set.iter_mut().enumerate() {
-            let c = first + k;
-            if c < n_chunks {
-                slot.draw(rng, rows_of(c), width);
-            } else {
-                slot.rows = 0;
-            }
-        }
-    };
-    let compute_batch = |set: &mut [ChunkSlot]| {
-        set.par_iter_mut()
-            .filter(|slot| slot.rows > 0)
-            .for_each(|slot| slot.forward(weights, width, depth));
+            .collect(),
     };
 
-    let mut current = new_set();
-    let mut next = if n_chunks > batch {
-        new_set()
-    } else {
-        Vec::new()
-    };
-    draw_batch(&mut current, 0, rng);
-    let mut first = 0;
-    while first < n_chunks {
-        let next_first = first + batch;
-        if next_first < n_chunks {
-            // Draw the next batch (inherently sequential) while this one computes.
-            rayon::join(
-                || compute_batch(&mut current),
-                || draw_batch(&mut next, next_first, rng),
-            );
-        } else {
-            compute_batch(&mut current);
+    rayon::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<ChunkDone>();
+        for c in 0..n_chunks {
+            let mut slot = loop {
+                totals.collect(&done_rx);
+                if let Some(slot) = totals.free.pop() {
+                    break slot;
+                }
+                wait_for_a_chunk(&done_rx, &mut totals);
+            };
+            slot.draw(rng, chunk.min(n_samples - c * chunk), width);
+            let done_tx = done_tx.clone();
+            scope.spawn(move |_| {
+                let outcome =
+                    panic::catch_unwind(AssertUnwindSafe(|| slot.forward(weights, width, depth)));
+                // The receiver outlives every task of this scope; a failed send cannot happen.
+                let _ = done_tx.send((c, slot, outcome.err()));
+            });
         }
-        // Fold partial sums in chunk order, like numpy's `layer_sums + sum(chunk)`.
-        for slot in current.iter().filter(|s| s.rows > 0) {
-            for (acc, &s) in layer_sums.iter_mut().zip(&slot.sums) {
-                *acc += s;
-            }
-            for (acc, &s) in final_sum_sq.iter_mut().zip(&slot.sumsq) {
-                *acc += s;
+        while totals.next_chunk < n_chunks {
+            totals.collect(&done_rx);
+            if totals.next_chunk < n_chunks {
+                wait_for_a_chunk(&done_rx, &mut totals);
             }
         }
-        std::mem::swap(&mut current, &mut next);
-        first = next_first;
-    }
+    });
 
     let n = n_samples as f64;
-    let all_layer_means: Vec<f32> = layer_sums.iter().map(|&s| (s / n) as f32).collect();
+    let all_layer_means: Vec<f32> = totals.layer_sums.iter().map(|&s| (s / n) as f32).collect();
     let final_means = all_layer_means[(depth - 1) * width..].to_vec();
-    let variances: Vec<f64> = final_sum_sq
+    let variances: Vec<f64> = totals
+        .final_sum_sq
         .iter()
         .zip(&final_means)
         .map(|(&sq, &m)| {
@@ -379,6 +397,62 @@ pub fn sample_layer_statistics_with(
         final_means,
         avg_variance,
     })
+}
+
+/// A chunk's index, its slot with partial sums, and the panic its task raised, if any.
+type ChunkDone = (usize, ChunkSlot, Option<Box<dyn Any + Send>>);
+
+/// The running totals of one sampler call and its pool of chunk buffers.
+struct Totals {
+    /// Column sums of every layer, `d × w`.
+    layer_sums: Vec<f64>,
+    /// Column sums of squares of the last layer, `w`.
+    final_sum_sq: Vec<f64>,
+    /// The next chunk to fold into the totals.
+    next_chunk: usize,
+    /// Finished chunks waiting for an earlier one.
+    finished: BTreeMap<usize, ChunkSlot>,
+    /// Chunk buffers ready for drawing.
+    free: Vec<ChunkSlot>,
+}
+
+impl Totals {
+    /// Takes in one finished chunk (re-raising its task's panic) and folds every chunk that is
+    /// now next in order, like numpy's `layer_sums + sum(chunk)`, chunk after chunk.
+    fn accept(&mut self, (c, slot, panic_payload): ChunkDone) {
+        if let Some(payload) = panic_payload {
+            panic::resume_unwind(payload);
+        }
+        self.finished.insert(c, slot);
+        while let Some(slot) = self.finished.remove(&self.next_chunk) {
+            for (acc, &s) in self.layer_sums.iter_mut().zip(&slot.sums) {
+                *acc += s;
+            }
+            for (acc, &s) in self.final_sum_sq.iter_mut().zip(&slot.sumsq) {
+                *acc += s;
+            }
+            self.free.push(slot);
+            self.next_chunk += 1;
+        }
+    }
+
+    /// Accepts every chunk that has finished so far.
+    fn collect(&mut self, done: &mpsc::Receiver<ChunkDone>) {
+        while let Ok(item) = done.try_recv() {
+            self.accept(item);
+        }
+    }
+}
+
+/// Waits for a chunk task to finish while keeping this thread useful: runs a pending rayon task
+/// if there is one, otherwise blocks briefly on the completion channel.
+fn wait_for_a_chunk(done: &mpsc::Receiver<ChunkDone>, totals: &mut Totals) {
+    if let Some(rayon::Yield::Executed) = rayon::yield_now() {
+        return;
+    }
+    if let Ok(item) = done.recv_timeout(Duration::from_millis(1)) {
+        totals.accept(item);
+    }
 }
 
 /// The ground truth of one generated MLP: [`sample_layer_statistics`] with a fresh generator
@@ -395,8 +469,8 @@ pub fn ground_truth(mlp: &GeneratedMlp, n_samples: usize) -> Result<GroundTruth,
 ///
 /// When an MLP has at least as many chunks as there are threads, MLPs run one after another
 /// with their chunks in parallel; otherwise MLPs also run side by side, each with a share of
-/// the threads. Memory stays at about `2 · threads` chunks either way. Each result is
-/// identical to [`ground_truth`] of that MLP.
+/// the chunk buffers. Memory stays at [`default_chunks_in_flight`] chunks either way. Each
+/// result is identical to [`ground_truth`] of that MLP.
 ///
 /// # Errors
 /// Each entry carries its MLP's error (see [`sample_layer_statistics`]).
@@ -421,10 +495,11 @@ pub fn ground_truth_many(
         .map(|m| chunk_count(m.width, n_samples))
         .max()
         .unwrap_or(0);
+    let buffers = default_chunks_in_flight();
     if max_chunks >= threads || mlps.len() <= 1 {
-        mlps.iter().map(|m| one(m, threads)).collect()
+        mlps.iter().map(|m| one(m, buffers)).collect()
     } else {
-        let share = (threads / mlps.len()).max(1);
+        let share = (buffers / mlps.len()).max(1);
         mlps.par_iter().map(|m| one(m, share)).collect()
     }
 }

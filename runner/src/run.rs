@@ -138,7 +138,9 @@ pub fn apply_max_threads(n: usize) {
     }
     // Fails only if the global pool already exists, in which case RAYON_NUM_THREADS above
     // still governs workers and plugins.
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
 }
 
 /// Runs `whest-runner run` and returns the process exit code.

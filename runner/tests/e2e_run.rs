@@ -19,7 +19,7 @@ fn workspace() -> PathBuf {
 fn estimators() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let target = workspace().join("target").join("e2e-estimators");
+        let target = workspace().join("target");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.current_dir(workspace()).args(["build", "--quiet"]);

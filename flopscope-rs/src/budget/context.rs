@@ -427,11 +427,7 @@ impl Drop for BudgetContext {
 }
 
 fn build_summary(shared: &Shared, local: Option<&Ledger>, now: u64) -> BudgetSummary {
-    let mut ledger = shared
-        .merged
-        .lock()
-        .map(|m| m.clone())
-        .unwrap_or_default();
+    let mut ledger = shared.merged.lock().map(|m| m.clone()).unwrap_or_default();
     if let Some(l) = local {
         ledger.merge(l);
     }
@@ -569,9 +565,8 @@ fn install_quiet_hook() {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let p = info.payload();
-            let budget_payload = p.is::<BudgetExhausted>()
-                || p.is::<TimeExhausted>()
-                || p.is::<BudgetError>();
+            let budget_payload =
+                p.is::<BudgetExhausted>() || p.is::<TimeExhausted>() || p.is::<BudgetError>();
             if budget_payload && CATCHING.with(|c| c.get()) > 0 {
                 return;
             }

@@ -109,7 +109,10 @@ fn json_ops(out: &mut String, ops: &[OpSummary]) {
             out.push(',');
         }
         json_str(out, o.op);
-        out.push_str(&format!(":{{\"flop_cost\":{},\"calls\":{},", o.flop_cost, o.calls));
+        out.push_str(&format!(
+            ":{{\"flop_cost\":{},\"calls\":{},",
+            o.flop_cost, o.calls
+        ));
         out.push_str("\"flopscope_backend_time_s\":");
         json_f64(out, o.flopscope_backend_time_s);
         out.push_str(",\"flopscope_overhead_time_s\":");

@@ -129,34 +129,97 @@ macro_rules! binary_kernel {
             const OP: Op = $op;
             const FLOAT_ONLY: bool = $fo;
             #[inline(always)]
-            fn f32($a: f32, $b: f32) -> f32 { $f }
+            fn f32($a: f32, $b: f32) -> f32 {
+                $f
+            }
             #[inline(always)]
-            fn f64($a: f64, $b: f64) -> f64 { $f }
+            fn f64($a: f64, $b: f64) -> f64 {
+                $f
+            }
             #[inline(always)]
-            fn i64($ia: i64, $ib: i64) -> i64 { $fi }
+            fn i64($ia: i64, $ib: i64) -> i64 {
+                $fi
+            }
             #[inline(always)]
-            fn bool($ba: bool, $bb: bool) -> bool { $fb }
+            fn bool($ba: bool, $bb: bool) -> bool {
+                $fb
+            }
         }
     };
 }
 
-binary_kernel!(AddK, Op::Add, float_only = false, |a, b| a + b,
-    int = |a, b| a.wrapping_add(b), bool = |a, b| a | b);
-binary_kernel!(SubK, Op::Subtract, float_only = false, |a, b| a - b,
-    int = |a, b| a.wrapping_sub(b), bool = |a, b| a ^ b);
-binary_kernel!(MulK, Op::Multiply, float_only = false, |a, b| a * b,
-    int = |a, b| a.wrapping_mul(b), bool = |a, b| a & b);
-binary_kernel!(DivK, Op::TrueDivide, float_only = true, |a, b| a / b,
-    int = |a, b| a / b, bool = |a, _b| a);
-binary_kernel!(PowK, Op::Power, float_only = false, |a, b| a.powf(b),
-    int = |a, b| if b < 0 { 0 } else { a.wrapping_pow(b.min(u32::MAX as i64) as u32) },
-    bool = |a, b| a | !b);
-binary_kernel!(MaxK, Op::Maximum, float_only = false,
-    |a, b| if a.is_nan() || b.is_nan() { a + b } else if a >= b { a } else { b },
-    int = |a, b| a.max(b), bool = |a, b| a | b);
-binary_kernel!(MinK, Op::Minimum, float_only = false,
-    |a, b| if a.is_nan() || b.is_nan() { a + b } else if a <= b { a } else { b },
-    int = |a, b| a.min(b), bool = |a, b| a & b);
+binary_kernel!(
+    AddK,
+    Op::Add,
+    float_only = false,
+    |a, b| a + b,
+    int = |a, b| a.wrapping_add(b),
+    bool = |a, b| a | b
+);
+binary_kernel!(
+    SubK,
+    Op::Subtract,
+    float_only = false,
+    |a, b| a - b,
+    int = |a, b| a.wrapping_sub(b),
+    bool = |a, b| a ^ b
+);
+binary_kernel!(
+    MulK,
+    Op::Multiply,
+    float_only = false,
+    |a, b| a * b,
+    int = |a, b| a.wrapping_mul(b),
+    bool = |a, b| a & b
+);
+binary_kernel!(
+    DivK,
+    Op::TrueDivide,
+    float_only = true,
+    |a, b| a / b,
+    int = |a, b| a / b,
+    bool = |a, _b| a
+);
+binary_kernel!(
+    PowK,
+    Op::Power,
+    float_only = false,
+    |a, b| a.powf(b),
+    int = |a, b| if b < 0 {
+        0
+    } else {
+        a.wrapping_pow(b.min(u32::MAX as i64) as u32)
+    },
+    bool = |a, b| a | !b
+);
+binary_kernel!(
+    MaxK,
+    Op::Maximum,
+    float_only = false,
+    |a, b| if a.is_nan() || b.is_nan() {
+        a + b
+    } else if a >= b {
+        a
+    } else {
+        b
+    },
+    int = |a, b| a.max(b),
+    bool = |a, b| a | b
+);
+binary_kernel!(
+    MinK,
+    Op::Minimum,
+    float_only = false,
+    |a, b| if a.is_nan() || b.is_nan() {
+        a + b
+    } else if a <= b {
+        a
+    } else {
+        b
+    },
+    int = |a, b| a.min(b),
+    bool = |a, b| a & b
+);
 
 /// Applies a binary kernel with broadcasting and promotion; charges `K::OP` first.
 pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor {
@@ -173,9 +236,7 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
             (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(zip2(x, &sa, y, &sb, &out, K::f32)),
             (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(zip2(x, &sa, y, &sb, &out, K::f64)),
             (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(zip2(x, &sa, y, &sb, &out, K::i64)),
-            (Buffer::Bool(x), Buffer::Bool(y)) => {
-                Buffer::Bool(zip2(x, &sa, y, &sb, &out, K::bool))
-            }
+            (Buffer::Bool(x), Buffer::Bool(y)) => Buffer::Bool(zip2(x, &sa, y, &sb, &out, K::bool)),
             _ => unreachable!("operands were cast to one dtype"),
         };
         Tensor::from_buffer(buf, out).with_symmetry(sym)
@@ -238,7 +299,9 @@ pub(crate) trait UnaryKernel {
 
 macro_rules! unary_kernel {
     ($name:ident, $op:expr, float_only, |$x:ident| $f:expr) => {
-        unary_kernel!($name, $op, true, |$x| $f, |_i| unreachable!("float-only kernel"));
+        unary_kernel!($name, $op, true, |$x| $f, |_i| unreachable!(
+            "float-only kernel"
+        ));
     };
     ($name:ident, $op:expr, $fo:expr, |$x:ident| $f:expr, |$i:ident| $fi:expr) => {
         pub(crate) struct $name;
@@ -246,11 +309,17 @@ macro_rules! unary_kernel {
             const OP: Op = $op;
             const FLOAT_ONLY: bool = $fo;
             #[inline(always)]
-            fn f32($x: f32) -> f32 { $f }
+            fn f32($x: f32) -> f32 {
+                $f
+            }
             #[inline(always)]
-            fn f64($x: f64) -> f64 { $f }
+            fn f64($x: f64) -> f64 {
+                $f
+            }
             #[inline(always)]
-            fn i64($i: i64) -> i64 { $fi }
+            fn i64($i: i64) -> i64 {
+                $fi
+            }
         }
     };
 }
@@ -419,7 +488,11 @@ impl Tensor {
 ///
 /// # Panics
 /// If `cond` is not a bool tensor or the shapes do not broadcast.
-pub fn where_<'a, 'b>(cond: &Tensor, a: impl Into<Operand<'a>>, b: impl Into<Operand<'b>>) -> Tensor {
+pub fn where_<'a, 'b>(
+    cond: &Tensor,
+    a: impl Into<Operand<'a>>,
+    b: impl Into<Operand<'b>>,
+) -> Tensor {
     assert_eq!(
         cond.dtype(),
         DType::Bool,

@@ -1,12 +1,15 @@
 //! Contractions: `matmul` (1-d, 2-d, batched with broadcast batch axes), `dot`, `outer`.
 //!
-//! Cost (flopscope's pair rule): `(2K − 1)·M·N` per matrix product, × batch; min 1.
-//! `outer(x, x)` of the *same* tensor bills only the `n(n+1)/2` unique products and returns a
-//! symmetric tensor; `matmul`/`dot` never get a symmetry discount.
+//! Cost (flopscope's pair rule): `(2K − 1)·M·N` per matrix product, × batch; never clamped
+//! (an empty product bills 0). When an operand carries a symmetry tag or both operands are the
+//! same handle, the product is priced by flopscope's contraction model instead
+//! ([`super::einsum::price_pair`]): e.g. `S @ S` with `S` tagged bills `(2n − 1)·n(n+1)/2` and
+//! comes back tagged. `outer(x, x)` of the *same* tensor bills only the `n(n+1)/2` unique
+//! products and returns a symmetric tensor.
 
 use std::sync::Arc;
 
-use crate::budget::{counted, Op};
+use crate::budget::{counted_flops, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::kernels::{gemm_i64, gemm_into, GemmFloat, MatRef};
@@ -143,12 +146,60 @@ fn run_i64(a: &[i64], sa: &Shape, b: &[i64], sb: &Shape, p: &MatmulPlan) -> Vec<
     out
 }
 
+/// Whether two tensors are the same handle (flopscope's "same object": clones share it).
+pub(crate) fn same_handle(a: &Tensor, b: &Tensor) -> bool {
+    Arc::ptr_eq(&a.buf, &b.buf) && a.shape == b.shape
+}
+
+/// Einsum labels of a `matmul`/`dot` call (flopscope prices `i,i->`, `k,...kn->...n`,
+/// `...mk,k->...m` and `...ij,...jk->...ik`): `(a, b, out)`.
+fn product_labels(a: &Shape, b: &Shape, p: &MatmulPlan) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    const M: u8 = 40;
+    const K: u8 = 41;
+    const N: u8 = 42;
+    let nb = p.batch_shape.ndim();
+    let batch: Vec<u8> = (0..nb as u8).collect();
+    let tail = |nd: usize| batch[nb - nd.saturating_sub(2)..].to_vec();
+    match (a.ndim(), b.ndim()) {
+        (1, 1) => (vec![K], vec![K], vec![]),
+        (1, nbd) => {
+            let bb = tail(nbd);
+            (
+                [K].to_vec(),
+                [&bb[..], &[K, N]].concat(),
+                [&bb[..], &[N]].concat(),
+            )
+        }
+        (nad, 1) => {
+            let ba = tail(nad);
+            (
+                [&ba[..], &[M, K]].concat(),
+                [K].to_vec(),
+                [&ba[..], &[M]].concat(),
+            )
+        }
+        (nad, nbd) => (
+            [&tail(nad)[..], &[M, K]].concat(),
+            [&tail(nbd)[..], &[K, N]].concat(),
+            [&batch[..], &[M, N]].concat(),
+        ),
+    }
+}
+
 /// Promotes both operands to their common dtype and runs the (batched) product.
 fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
     let p = plan(op, &a.shape, &b.shape);
     let dt = DType::promote(a.dtype(), b.dtype());
-    let cost_count = pair_cost(p.batch_shape.numel(), p.m, p.k, p.n);
-    counted(op, cost_count, dt, || {
+    // The symmetry analysis runs only when it can change the price.
+    let (count, group) = if a.sym.is_tagged() || b.sym.is_tagged() || same_handle(a, b) {
+        let (la, lb, lo) = product_labels(&a.shape, &b.shape, &p);
+        let priced = super::einsum::price_pair(a, &la, b, &lb, &lo);
+        (priced.count, priced.output_group)
+    } else {
+        (pair_cost(p.batch_shape.numel(), p.m, p.k, p.n), None)
+    };
+    let cost = count.saturating_mul(dt.rate()).saturating_mul(op.weight());
+    let out = counted_flops(op, cost, || {
         let compute = if dt == DType::Bool { DType::I64 } else { dt };
         let ca = a.buf.cast_if(compute);
         let cb = b.buf.cast_if(compute);
@@ -162,9 +213,14 @@ fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
             (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(run_i64(x, &a.shape, y, &b.shape, &p)),
             _ => unreachable!("operands were cast to one dtype"),
         };
-        let buf = if dt == DType::Bool { buf.cast(DType::Bool) } else { buf };
+        let buf = if dt == DType::Bool {
+            buf.cast(DType::Bool)
+        } else {
+            buf
+        };
         Tensor::from_buffer(buf, p.out_shape)
-    })
+    });
+    super::einsum::with_output_tag(out, group.as_deref())
 }
 
 impl Tensor {
@@ -172,7 +228,10 @@ impl Tensor {
     /// axis removed), leading axes are broadcast batch axes.
     ///
     /// Shape contract: `(…, M, K) · (…, K, N) → (…, M, N)`; `(K,)·(K,) → ()`.
-    /// FLOPs: `(2K − 1)·M·N` × batch × rate (min 1).
+    /// FLOPs: `(2K − 1)·M·N` × batch × rate (0 for an empty product). With a tagged operand or
+    /// the same handle twice, flopscope's contraction pricing applies (see
+    /// [`Tensor::einsum`]): `S @ S` (same tagged `S`, n×n) bills `(2n − 1)·n(n+1)/2` and is
+    /// tagged; `A @ B` of distinct handles and `G @ G` of a dense `G` bill dense.
     ///
     /// # Panics
     /// If the inner dimensions differ or the batch axes do not broadcast.
@@ -183,7 +242,8 @@ impl Tensor {
     /// numpy `dot` for 0-d, 1-d and 2-d operands (0-d operands multiply elementwise).
     ///
     /// Shape contract: as [`Tensor::matmul`] for 1-d/2-d operands.
-    /// FLOPs: `(2K − 1)·M·N` × rate (min 1); a 0-d operand costs numel(out) as `multiply`.
+    /// FLOPs: as [`Tensor::matmul`] (`(2K − 1)·M·N` × rate, with the same symmetry and
+    /// same-handle rules); a 0-d operand costs numel(out) as `multiply`.
     ///
     /// # Panics
     /// If an operand has more than 2 axes (use `matmul` or `einsum`) or shapes are not aligned.
@@ -208,16 +268,23 @@ impl Tensor {
     /// symmetry discount bills `n(n+1)/2` and the result is tagged symmetric.
     pub fn outer(&self, other: &Tensor) -> Tensor {
         let (m, n) = (self.numel(), other.numel());
-        let same = Arc::ptr_eq(&self.buf, &other.buf) && self.shape == other.shape;
+        let same = same_handle(self, other);
         let out_shape = Shape::new(&[m, n]);
-        let sym = if same { Symmetry::matrix() } else { Symmetry::NONE };
+        let sym = if same {
+            Symmetry::matrix()
+        } else {
+            Symmetry::NONE
+        };
         let count = if same {
             sym.unique(&out_shape)
         } else {
             (m * n) as u64
         };
         let dt = DType::promote(self.dtype(), other.dtype());
-        counted(Op::Outer, count, dt, || {
+        let cost = count
+            .saturating_mul(dt.rate())
+            .saturating_mul(Op::Outer.weight());
+        counted_flops(Op::Outer, cost, || {
             let ca = self.buf.cast_if(dt);
             let cb = other.buf.cast_if(dt);
             let buf = match (&*ca, &*cb) {

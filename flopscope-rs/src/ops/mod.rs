@@ -3,9 +3,11 @@
 
 pub(crate) mod broadcast;
 mod creation;
+pub(crate) mod einsum;
 pub(crate) mod elementwise;
 pub mod index;
 mod matmul;
 mod movement;
 mod operators;
 mod reduce;
+mod sort;

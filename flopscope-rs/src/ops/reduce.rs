@@ -88,7 +88,8 @@ fn pairwise_sum(x: &[f64]) -> f64 {
                 acc[k] += c[k];
             }
         }
-        let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        let mut s =
+            ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
         for v in rest {
             s += v;
         }

@@ -234,12 +234,21 @@ mod tests {
             f();
             ctx.flops_used() - before
         };
-        assert_eq!(cost(&mut || drop(rng.standard_normal([100, 50], DType::F32))), 80_000);
-        assert_eq!(cost(&mut || drop(rng.standard_normal([100, 50], DType::F64))), 160_000);
+        assert_eq!(
+            cost(&mut || drop(rng.standard_normal([100, 50], DType::F32))),
+            80_000
+        );
+        assert_eq!(
+            cost(&mut || drop(rng.standard_normal([100, 50], DType::F64))),
+            160_000
+        );
         assert_eq!(cost(&mut || drop(rng.normal(0.0, 1.0, [100, 50]))), 160_000);
         assert_eq!(cost(&mut || drop(rng.uniform(0.0, 1.0, [100, 50]))), 30_000);
         assert_eq!(cost(&mut || drop(rng.random([100, 50], DType::F32))), 5_000);
-        assert_eq!(cost(&mut || drop(rng.random([100, 50], DType::F64))), 10_000);
+        assert_eq!(
+            cost(&mut || drop(rng.random([100, 50], DType::F64))),
+            10_000
+        );
         assert_eq!(cost(&mut || drop(rng.integers(0, 10, [100, 50]))), 10_000);
         assert_eq!(cost(&mut || drop(rng.integers(0, 10, [100]))), 200);
         assert_eq!(cost(&mut || drop(rng.permutation(100))), 400);

@@ -165,10 +165,7 @@ impl SubprocessRunner {
             let msg = death_message(&mut w, "the worker exited before setup");
             return Err(failure("setup", "SETUP_PROTOCOL_ERROR", msg));
         }
-        match w
-            .replies
-            .recv_timeout(duration(self.setup_timeout_s))
-        {
+        match w.replies.recv_timeout(duration(self.setup_timeout_s)) {
             Ok(Ok(Some((header, _)))) => {
                 let reply: StatusReply = serde_json::from_value(header).map_err(|e| {
                     failure(
