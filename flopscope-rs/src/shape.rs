@@ -59,6 +59,9 @@ impl Shape {
 
     /// numpy broadcasting of two shapes, or `None` when they are incompatible.
     pub fn broadcast(a: &Shape, b: &Shape) -> Option<Shape> {
+        if a == b {
+            return Some(*a);
+        }
         let n = a.ndim().max(b.ndim());
         let mut out = [0usize; MAX_NDIM];
         for i in 0..n {

@@ -62,6 +62,9 @@ impl Symmetry {
 
     /// Number of unique elements `U` of a tensor of `shape` carrying this tag.
     pub fn unique(&self, shape: &Shape) -> u64 {
+        if !self.is_tagged() {
+            return shape.numel() as u64;
+        }
         let mut total: u128 = 1;
         let mut seen = [false; 256];
         for ax in 0..shape.ndim() {

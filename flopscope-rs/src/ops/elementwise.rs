@@ -86,6 +86,11 @@ fn shape_of(op: &Operand<'_>) -> Shape {
 
 /// Broadcast shape of the operands, or a panic naming the op and both shapes.
 fn broadcast_shapes(op: Op, shapes: &[Shape]) -> Shape {
+    if shapes.windows(2).all(|w| w[0] == w[1]) {
+        if let Some(s) = shapes.first() {
+            return *s;
+        }
+    }
     let mut out = Shape::SCALAR;
     for s in shapes {
         out = Shape::broadcast(&out, s).unwrap_or_else(|| {
