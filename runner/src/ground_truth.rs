@@ -18,6 +18,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::scoring::numeric::pairwise_sum_f64;
 use flopscope::random::Pcg64;
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -239,38 +240,6 @@ fn matmul_f32(x: &[f32], w: &[f32], out: &mut [f32], rows: usize, width: usize) 
     }
 }
 
-/// numpy's pairwise summation of f64 (`DOUBLE_pairwise_sum`, block 128, 8-way unrolled), as
-/// `np.add.reduce` / `np.mean` use it on a contiguous array.
-fn numpy_pairwise_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        let mut res = 0.0;
-        for &v in a {
-            res += v;
-        }
-        res
-    } else if n <= 128 {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for (k, rk) in r.iter_mut().enumerate() {
-                *rk += a[i + k];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &a[i..] {
-            res += v;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        numpy_pairwise_sum(&a[..n2]) + numpy_pairwise_sum(&a[n2..])
-    }
-}
-
 /// The Monte-Carlo ground truth of spec §3.1 for one MLP, with all rayon threads.
 ///
 /// `weights` is the flat layer-major, row-major buffer of [`GeneratedMlp::weights`]
@@ -391,7 +360,7 @@ pub fn sample_layer_statistics_with(
             sq / n - m * m
         })
         .collect();
-    let avg_variance = numpy_pairwise_sum(&variances) / width as f64;
+    let avg_variance = pairwise_sum_f64(&variances) / width as f64;
     Ok(GroundTruth {
         all_layer_means,
         final_means,
@@ -768,7 +737,7 @@ mod tests {
             (1000, 128_742.097_877_641_56),
             (1024, 128_127.108_795_434_63),
         ] {
-            assert_eq!(numpy_pairwise_sum(&x[..m]) / m as f64, want, "m = {m}");
+            assert_eq!(pairwise_sum_f64(&x[..m]) / m as f64, want, "m = {m}");
         }
     }
 

@@ -9,7 +9,7 @@
 //! Serialization to whestbench's report JSON lives in [`crate::report`].
 
 pub mod breakdown;
-mod numeric;
+pub(crate) mod numeric;
 
 use serde_json::{json, Value};
 
