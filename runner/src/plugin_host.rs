@@ -99,11 +99,16 @@ impl fmt::Display for CallError {
 }
 
 /// What one `predict` call returned, copied out of the plugin.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Also the header of the worker's predict reply: the predictions are not serialized (they
+/// travel as the frame's raw f32 payload) and the outcome is sent as its wire code.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginPrediction {
     /// How the call ended.
+    #[serde(with = "outcome_wire")]
     pub outcome: OutcomeCode,
     /// `d·w` predictions (empty unless `outcome` is Ok).
+    #[serde(skip)]
     pub predictions: Vec<f32>,
     /// FLOPs charged in the plugin's budget context.
     pub flops_used: u64,
@@ -125,6 +130,20 @@ pub struct PluginPrediction {
     pub traceback: Option<String>,
     /// Structured error details JSON.
     pub details_json: Option<String>,
+}
+
+/// Serializes an [`OutcomeCode`] as its `i32` wire value (unknown values read as `Error`).
+mod outcome_wire {
+    use estimator_api::OutcomeCode;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(code: &OutcomeCode, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(code.to_raw())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OutcomeCode, D::Error> {
+        Ok(OutcomeCode::from_raw(i32::deserialize(d)?).unwrap_or(OutcomeCode::Error))
+    }
 }
 
 /// One predict request.

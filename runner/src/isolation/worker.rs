@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use estimator_api::SetupContext;
 
 use super::ipc::{read_frame, write_frame};
-use super::protocol::{PredictReply, Request, StatusReply};
+use super::protocol::{Request, StatusReply};
 use crate::plugin_host::{LoadedEstimator, PredictRequest};
 
 /// Environment variable carrying the worker's memory limit in MiB (0 or unset: none).
@@ -100,7 +100,7 @@ pub fn serve() -> i32 {
                     eprintln!("whest-runner worker: predict before start");
                     return 2;
                 };
-                let p = est.predict(&PredictRequest {
+                let mut p = est.predict(&PredictRequest {
                     weights: &weights,
                     width,
                     depth,
@@ -109,8 +109,8 @@ pub fn serve() -> i32 {
                     budget,
                     wall_time_limit_s,
                 });
-                let (reply, payload) = PredictReply::from_prediction(p);
-                write_frame(&mut output, &reply, &payload)
+                let payload = std::mem::take(&mut p.predictions);
+                write_frame(&mut output, &p, &payload)
             }
             (Request::Close, _) => {
                 let reply = match estimator.as_mut().map(LoadedEstimator::teardown) {

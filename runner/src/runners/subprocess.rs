@@ -16,7 +16,7 @@ use estimator_api::SetupContext;
 
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
 use crate::isolation::ipc::{read_frame, write_frame};
-use crate::isolation::protocol::{PredictReply, Request, StatusReply};
+use crate::isolation::protocol::{Request, StatusReply};
 use crate::isolation::worker::MEMORY_LIMIT_ENV;
 use crate::plugin_host::PluginPrediction;
 
@@ -320,15 +320,19 @@ impl EstimatorRunner for SubprocessRunner {
             return Err(failure("predict", "WORKER_BROKEN_PIPE", msg));
         }
         let outcome = match w.replies.recv_timeout(timeout) {
-            Ok(Ok(Some((header, payload)))) => match serde_json::from_value::<PredictReply>(header)
-            {
-                Ok(reply) => return Ok(reply.into_prediction(payload)),
-                Err(e) => Err(failure(
-                    "predict",
-                    "WORKER_PROTOCOL_ERROR",
-                    format!("unreadable predict reply: {e}"),
-                )),
-            },
+            Ok(Ok(Some((header, payload)))) => {
+                match serde_json::from_value::<PluginPrediction>(header) {
+                    Ok(mut p) => {
+                        p.predictions = payload;
+                        return Ok(p);
+                    }
+                    Err(e) => Err(failure(
+                        "predict",
+                        "WORKER_PROTOCOL_ERROR",
+                        format!("unreadable predict reply: {e}"),
+                    )),
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {
                 w.kill();
                 Err(failure(
