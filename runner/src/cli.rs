@@ -57,6 +57,14 @@ pub enum Command {
     /// Internal: serve one estimator as an isolated worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
+    /// Print the runner's version and the flopscope / estimator-API versions it was built with.
+    Version(VersionArgs),
+    /// Create a new estimator crate (Cargo.toml, src/lib.rs, README.md, .gitignore) in PATH.
+    Init(InitArgs),
+    /// Check that this machine can build and score estimators (toolchain, CPU, disk, threads).
+    Doctor(DoctorArgs),
+    /// Time the MLP forward pass and the ground-truth sampler over a grid of sizes.
+    ProfileSimulation(ProfileArgs),
 }
 
 /// Where the estimator runs.
@@ -167,6 +175,73 @@ pub struct ValidateArgs {
     /// Show tracebacks.
     #[arg(long)]
     pub debug: bool,
+}
+
+/// Flags of `version`.
+#[derive(Debug, Clone, Args)]
+pub struct VersionArgs {
+    /// Print `{ok, command, name, version, ...}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Directory of the new estimator crate (created if missing; existing files are kept).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// A whest-rs checkout to depend on by path (default: the runner's own source tree when it
+    /// still exists, else the git repository).
+    #[arg(long, value_name = "DIR")]
+    pub whest_path: Option<PathBuf>,
+    /// Print `{ok, created: [...]}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Exit 1 on any warning too, not only on failures.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print `{schema_version, checks, counts, overall}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A `profile-simulation` size grid (widths × depths × sample counts, spec §10.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// 256 × 4 × 10k: a sub-second sanity check.
+    SuperQuick,
+    /// Width 256, depths 4 and 128, 10k and 100k samples.
+    Quick,
+    /// Widths 64 and 256, depths 4, 32 and 128, 10k and 100k samples.
+    Standard,
+    /// As standard, plus 1M samples.
+    Exhaustive,
+}
+
+/// Flags of `profile-simulation`.
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    /// The size grid (spec §10.3).
+    #[arg(long, value_enum, default_value_t = Preset::Standard)]
+    pub preset: Preset,
+    /// Also write the JSON report to FILE (refused if FILE exists).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print every timed run, not only the medians.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Threads for the forward pass and the sampler.
+    #[arg(long, value_parser = strict_usize)]
+    pub max_threads: Option<usize>,
+    /// Print the JSON report on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -6,14 +6,18 @@
 
 pub mod cli;
 pub mod contest;
+pub mod doctor;
 pub mod estimator_path;
 pub mod ground_truth;
+pub mod init;
 pub mod isolation;
 pub mod mlp_gen;
 pub mod names;
 pub mod plugin_host;
+pub mod profile;
 pub mod report;
 pub mod run;
 pub mod runners;
 pub mod scoring;
 pub mod validate;
+pub mod version_cmd;

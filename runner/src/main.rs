@@ -10,6 +10,12 @@ fn main() {
         None => whest_runner::run::run(&cli.run),
         Some(Command::Validate(args)) => whest_runner::validate::validate(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
+        Some(Command::Version(args)) => whest_runner::version_cmd::version(args.json),
+        Some(Command::Init(args)) => whest_runner::init::init(&args),
+        Some(Command::Doctor(args)) => whest_runner::doctor::doctor(&args),
+        Some(Command::ProfileSimulation(args)) => {
+            whest_runner::profile::profile_simulation(&args)
+        }
     };
     std::process::exit(code);
 }

@@ -1,0 +1,181 @@
+//! Facts about this machine for the doctor: tool versions, writability, free disk, CPU
+//! features, GPU presence. Each probe reports failure as a one-line reason.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::fs::{self, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::checks::CpuFeatures;
+
+/// How long a probed tool (`rustc --version`, `nvidia-smi`) may take before it is killed.
+pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `program args…` and returns its trimmed stdout, or why it failed (not found, non-zero
+/// exit, timeout after [`TOOL_TIMEOUT`]).
+pub fn tool_output(program: &OsStr, args: &[&str]) -> Result<String, String> {
+    let name = Path::new(program).display().to_string();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("{name} is not on PATH"),
+            _ => format!("cannot run {name}: {e}"),
+        })?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > TOOL_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{name} did not answer within {TOOL_TIMEOUT:?}"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(format!("waiting for {name} failed: {e}")),
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("reading {name}'s output failed: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{name} {} exited with {}", args.join(" "), out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The program an environment variable names (as cargo sets `CARGO`/`RUSTC`), else `default`.
+pub fn program(env_var: &str, default: &str) -> OsString {
+    std::env::var_os(env_var).unwrap_or_else(|| default.into())
+}
+
+/// Creates and removes a uniquely named file in `dir`: `Ok(())` if `dir` is writable.
+pub fn try_write(dir: &Path) -> Result<(), String> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let probe = dir.join(format!(".whest-doctor-{}-{nanos}", std::process::id()));
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| e.to_string())?;
+    fs::remove_file(&probe).map_err(|e| format!("created a test file but cannot remove it: {e}"))
+}
+
+/// The cargo target directory a build started in `cwd` would use: `CARGO_TARGET_DIR`, else
+/// `cwd/target`. If it does not exist yet, its nearest existing ancestor (where it would be
+/// created) is returned as the folder to test.
+pub fn target_dir(cwd: &Path) -> (PathBuf, PathBuf) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| cwd.join("target"), |t| cwd.join(t));
+    let testable = target
+        .ancestors()
+        .find(|p| p.is_dir())
+        .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+    (target, testable)
+}
+
+/// Free bytes available to this user on the file system holding `dir`.
+// `statvfs` field widths differ between platforms (u32 or u64), so the widening is needed
+// on some and a no-op on others.
+#[allow(clippy::useless_conversion)]
+pub fn free_disk_bytes(dir: &Path) -> Result<u64, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = CString::new(dir.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+    // SAFETY: `c_path` is a valid NUL-terminated path and `stats` points to writable memory
+    // large enough for a `statvfs`, which the call fills on success.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), stats.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(format!("statvfs: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: statvfs returned 0, so it initialised `stats`.
+    let stats = unsafe { stats.assume_init() };
+    Ok(u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize)))
+}
+
+/// The SIMD features of this CPU that the GEMM kernels use (all false off x86-64).
+pub fn cpu_features() -> CpuFeatures {
+    #[cfg(target_arch = "x86_64")]
+    {
+        CpuFeatures {
+            avx2: std::arch::is_x86_feature_detected!("avx2"),
+            fma: std::arch::is_x86_feature_detected!("fma"),
+            avx512f: std::arch::is_x86_feature_detected!("avx512f"),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        CpuFeatures::default()
+    }
+}
+
+/// Folders searched for `libcuda.so` besides `LD_LIBRARY_PATH`.
+const CUDA_LIB_DIRS: [&str; 6] = [
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/usr/local/cuda/lib64",
+    "/usr/lib/wsl/lib",
+];
+
+/// The first `libcuda.so` / `libcuda.so.1` on `LD_LIBRARY_PATH` or in the usual folders.
+pub fn libcuda() -> Option<PathBuf> {
+    let from_env = std::env::var_os("LD_LIBRARY_PATH")
+        .map(|v| std::env::split_paths(&v).collect::<Vec<_>>())
+        .unwrap_or_default();
+    from_env
+        .into_iter()
+        .chain(CUDA_LIB_DIRS.iter().map(PathBuf::from))
+        .flat_map(|d| [d.join("libcuda.so.1"), d.join("libcuda.so")])
+        .find(|p| p.exists())
+}
+
+/// `nvidia-smi`'s GPU list (`name, driver` per line), `None` if it is not installed.
+pub fn nvidia_smi() -> Option<Result<String, String>> {
+    let out = tool_output(
+        OsStr::new("nvidia-smi"),
+        &["--query-gpu=name,driver_version", "--format=csv,noheader"],
+    );
+    match out {
+        Err(e) if e.ends_with("is not on PATH") => None,
+        other => Some(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tool_is_reported_not_panicked() {
+        let err = tool_output(OsStr::new("/definitely/not/a/tool"), &["--version"]).unwrap_err();
+        assert!(err.contains("is not on PATH"), "{err}");
+        let err = tool_output(OsStr::new("false"), &[]).unwrap_err();
+        assert!(err.contains("exited with"), "{err}");
+    }
+
+    #[test]
+    fn temp_dir_is_writable_and_has_free_space() {
+        let dir = std::env::temp_dir();
+        assert_eq!(try_write(&dir), Ok(()));
+        assert!(try_write(Path::new("/definitely/missing")).is_err());
+        assert!(free_disk_bytes(&dir).is_ok_and(|b| b > 0));
+        assert!(free_disk_bytes(Path::new("/definitely/missing")).is_err());
+    }
+
+    #[test]
+    fn a_missing_target_dir_is_tested_where_it_would_be_created() {
+        let cwd = std::env::temp_dir();
+        let (target, testable) = target_dir(&cwd);
+        assert!(testable.is_dir());
+        assert!(target.starts_with(&testable));
+    }
+}

@@ -1,0 +1,182 @@
+//! `whest-runner init [PATH]`: scaffolds an estimator crate (spec §6.3, Rust form).
+//!
+//! Writes `Cargo.toml` (a `cdylib` with an empty `[workspace]` table, so it builds on its own),
+//! `src/lib.rs` (a zeros estimator whose doc comment states the contract), `README.md`,
+//! `.gitignore` and, when depending on a local checkout, that checkout's `Cargo.lock`. The
+//! folder is created if needed; a file that already exists is never touched. See [`source`]
+//! for where the dependencies come from.
+
+pub mod scaffold;
+pub mod source;
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::cli::InitArgs;
+use crate::report::{to_python_json, ErrorPayload, EXIT_USAGE, WHEST_RS_VERSION};
+use scaffold::ScaffoldFile;
+use source::DependencySource;
+
+/// What `init` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitOutcome {
+    /// The crate folder (absolute).
+    pub dir: PathBuf,
+    /// The crate name written to a new `Cargo.toml`.
+    pub crate_name: String,
+    /// Files written, absolute, in order.
+    pub created: Vec<PathBuf>,
+    /// Files that already existed and were kept, absolute.
+    pub kept: Vec<PathBuf>,
+    /// Where the dependencies come from.
+    pub source: DependencySource,
+}
+
+/// Scaffolds an estimator crate in `dir` depending on whest-rs through `source`.
+///
+/// # Errors
+/// One line naming the path that could not be created or written. Files this call created are
+/// removed again, so a failure leaves the folder as it was (apart from new empty folders).
+pub fn scaffold_crate(dir: &Path, source: DependencySource) -> Result<InitOutcome, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    let crate_name = scaffold::crate_name(folder.as_deref().unwrap_or_default());
+    let mut files = scaffold::render(&crate_name, &source);
+    if let Some(lock) = source.lockfile() {
+        let content = fs::read_to_string(&lock)
+            .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+        files.push(ScaffoldFile {
+            relative: PathBuf::from("Cargo.lock"),
+            content,
+        });
+    }
+    let mut outcome = InitOutcome {
+        dir: dir.clone(),
+        crate_name,
+        created: Vec::new(),
+        kept: Vec::new(),
+        source,
+    };
+    for file in &files {
+        let path = dir.join(&file.relative);
+        match write_new(&path, &file.content) {
+            Ok(true) => outcome.created.push(path),
+            Ok(false) => outcome.kept.push(path),
+            Err(e) => {
+                for p in &outcome.created {
+                    let _ = fs::remove_file(p);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Writes `content` to a new file at `path` (creating parent folders). Returns `false`, writing
+/// nothing, if `path` already exists.
+fn write_new(path: &Path, content: &str) -> Result<bool, String> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+    };
+    if let Err(e) = file.write_all(content.as_bytes()) {
+        drop(file);
+        let _ = fs::remove_file(path);
+        return Err(format!("cannot write {}: {e}", path.display()));
+    }
+    Ok(true)
+}
+
+fn paths_json(paths: &[PathBuf]) -> Vec<String> {
+    paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+/// The `init --json` payload: `{ok: true, created: [...], kept: [...], crate_name, dependencies,
+/// whestbench_version}`.
+pub fn outcome_json(o: &InitOutcome) -> serde_json::Value {
+    let dependencies = match &o.source {
+        DependencySource::Checkout(root) => json!({"kind": "path", "checkout": root}),
+        DependencySource::Git(url) => json!({"kind": "git", "url": url}),
+    };
+    json!({
+        "ok": true,
+        "created": paths_json(&o.created),
+        "kept": paths_json(&o.kept),
+        "crate_name": o.crate_name,
+        "dependencies": dependencies,
+        "whestbench_version": WHEST_RS_VERSION,
+    })
+}
+
+/// The human-readable summary with the next command to run.
+pub fn outcome_text(o: &InitOutcome) -> String {
+    let mut out = format!(
+        "Estimator crate `{}` in {}\n",
+        o.crate_name,
+        o.dir.display()
+    );
+    for p in &o.created {
+        out.push_str(&format!("  created {}\n", p.display()));
+    }
+    for p in &o.kept {
+        out.push_str(&format!("  kept    {} (already there)\n", p.display()));
+    }
+    match &o.source {
+        DependencySource::Checkout(root) => out.push_str(&format!(
+            "Depends on the whest-rs checkout at {}\n",
+            root.display()
+        )),
+        DependencySource::Git(url) => {
+            out.push_str(&format!("Depends on whest-rs from git: {url}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "Next: edit src/lib.rs, then `whest-runner validate --estimator {}`\n",
+        o.dir.display()
+    ));
+    out
+}
+
+/// Runs `whest-runner init` and returns the exit code (0 done, 1 a file could not be written,
+/// 2 a bad `--whest-path`).
+pub fn init(args: &InitArgs) -> i32 {
+    let report = |p: ErrorPayload, code: i32| {
+        if args.json {
+            print!("{}", p.to_json_string());
+        } else {
+            eprintln!("init failed: {}", p.error.message);
+        }
+        code
+    };
+    let source = match source::choose(args.whest_path.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return report(ErrorPayload::new("init", "USAGE_ERROR", e), EXIT_USAGE),
+    };
+    match scaffold_crate(&args.path, source) {
+        Ok(o) => {
+            if args.json {
+                println!("{}", to_python_json(&outcome_json(&o)));
+            } else {
+                print!("{}", outcome_text(&o));
+            }
+            0
+        }
+        Err(e) => {
+            let p = ErrorPayload::new("init", "INIT_WRITE_ERROR", e);
+            let code = p.exit_code();
+            report(p, code)
+        }
+    }
+}
