@@ -11,6 +11,7 @@ pub mod ground_truth;
 pub mod isolation;
 pub mod mlp_gen;
 pub mod names;
+pub mod package;
 pub mod plugin_host;
 pub mod report;
 pub mod run;
