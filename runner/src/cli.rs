@@ -54,6 +54,14 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Check that an estimator loads, sets up and returns a valid prediction on a tiny MLP.
     Validate(ValidateArgs),
+    /// Package an estimator crate into a submission tarball with a manifest.
+    #[command(after_help = PACKAGE_AFTER_HELP)]
+    Package(PackageArgs),
+    /// Check a submission tarball against its manifest (hashes, caps, forbidden files, paths).
+    ValidatePackage(ValidatePackageArgs),
+    /// Build a submission as the grader does: unpack safely, use the grader's flopscope and
+    /// estimator-api, `cargo build --locked`; prints the path of the built .so.
+    Build(BuildArgs),
     /// Internal: serve one estimator as an isolated worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -240,6 +248,57 @@ pub struct ProfileArgs {
     #[arg(long, value_parser = strict_usize)]
     pub max_threads: Option<usize>,
     /// Print the JSON report on stdout instead of the table.
+/// Shown after `package --help`: what is and is not automated about submitting.
+const PACKAGE_AFTER_HELP: &str = "\
+Submitting: `whest submit` and `whest login` (upload to AIcrowd) are not part of whest-runner:
+they need the network and an AIcrowd account. Check the tarball with
+`whest-runner validate-package FILE` and `whest-runner build --locked FILE`, then upload it by hand
+on the challenge's AIcrowd submission page.";
+
+/// Flags of `package`.
+#[derive(Debug, Clone, Args)]
+pub struct PackageArgs {
+    /// The estimator crate folder (a cdylib depending on estimator-api).
+    #[arg(long, value_name = "DIR")]
+    pub estimator: PathBuf,
+    /// Where to write the archive (default: submission-YYYYmmdd-HHMMSS.tar.gz here, UTC).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `validate-package`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidatePackageArgs {
+    /// The submission .tar.gz.
+    #[arg(value_name = "ARTIFACT")]
+    pub artifact: PathBuf,
+    /// Print the result as JSON (`{ok, artifact, issues}`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `build`.
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// A submission .tar.gz, or an unpacked submission folder (with manifest.json).
+    #[arg(value_name = "ARTIFACT_OR_DIR")]
+    pub source: PathBuf,
+    /// Build exactly the shipped Cargo.lock (`cargo build --locked`), as the grader does.
+    #[arg(long)]
+    pub locked: bool,
+    /// Fresh folder to unpack and build in (default: <ARTIFACT without .tar.gz>-build beside it).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Cargo profile to build with.
+    #[arg(long, value_name = "NAME", default_value = "release")]
+    pub profile: String,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -57,11 +57,20 @@ pub fn resolve(path: &Path) -> Result<ResolvedEstimator, String> {
 
 /// Runs `cargo build --release` on `manifest` and returns the crate's `cdylib` artifact.
 fn build_release(manifest: &Path) -> Result<PathBuf, String> {
+    build_cdylib(manifest, &["--release"])
+}
+
+/// Runs `cargo build <cargo_args>` on `manifest` (cargo's output shown on stderr) and returns
+/// the crate's `cdylib` artifact.
+///
+/// # Errors
+/// One line when cargo cannot run, the build fails, or the crate builds no `cdylib`.
+pub fn build_cdylib(manifest: &Path, cargo_args: &[&str]) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
+        .arg("build")
+        .args(cargo_args)
         .args([
-            "build",
-            "--release",
             "--message-format=json-render-diagnostics",
             "--manifest-path",
         ])

@@ -13,6 +13,7 @@ pub mod init;
 pub mod isolation;
 pub mod mlp_gen;
 pub mod names;
+pub mod package;
 pub mod plugin_host;
 pub mod profile;
 pub mod report;

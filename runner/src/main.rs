@@ -9,6 +9,11 @@ fn main() {
         Some(Command::Run(args)) => whest_runner::run::run(&args),
         None => whest_runner::run::run(&cli.run),
         Some(Command::Validate(args)) => whest_runner::validate::validate(&args),
+        Some(Command::Package(args)) => whest_runner::package::command::package(&args),
+        Some(Command::ValidatePackage(args)) => {
+            whest_runner::package::command::validate_package(&args)
+        }
+        Some(Command::Build(args)) => whest_runner::package::command::build(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
         Some(Command::Version(args)) => whest_runner::version_cmd::version(args.json),
         Some(Command::Init(args)) => whest_runner::init::init(&args),
