@@ -12,6 +12,7 @@ pub mod isolation;
 pub mod mlp_gen;
 pub mod names;
 pub mod plugin_host;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod runners;
