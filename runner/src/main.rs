@@ -9,6 +9,7 @@ fn main() {
         Some(Command::Run(args)) => whest_runner::run::run(&args),
         None => whest_runner::run::run(&cli.run),
         Some(Command::Validate(args)) => whest_runner::validate::validate(&args),
+        Some(Command::Report(args)) => whest_runner::report_cmd::report(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
     };
     std::process::exit(code);
