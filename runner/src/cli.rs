@@ -62,6 +62,8 @@ pub enum Command {
     /// Build a submission as the grader does: unpack safely, use the grader's flopscope and
     /// estimator-api, `cargo build --locked`; prints the path of the built .so.
     Build(BuildArgs),
+    /// Show report JSONs written by `run --json` (whest-rs or Python whestbench) and plot them.
+    Report(ReportArgs),
     /// Internal: serve one estimator as an isolated worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -166,6 +168,9 @@ pub struct RunArgs {
     /// thread variables for the run and its workers).
     #[arg(long, value_parser = strict_usize)]
     pub max_threads: Option<usize>,
+    /// After the run, write an SVG chart of the per-layer MSE (mean over MLPs, log scale).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 /// Flags of `validate`.
@@ -248,6 +253,10 @@ pub struct ProfileArgs {
     #[arg(long, value_parser = strict_usize)]
     pub max_threads: Option<usize>,
     /// Print the JSON report on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Shown after `package --help`: what is and is not automated about submitting.
 const PACKAGE_AFTER_HELP: &str = "\
 Submitting: `whest submit` and `whest login` (upload to AIcrowd) are not part of whest-runner:
@@ -299,6 +308,23 @@ pub struct BuildArgs {
     #[arg(long, value_name = "NAME", default_value = "release")]
     pub profile: String,
     /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Report JSON files written by `run --json` (schema 1.x).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Also draw the per-layer MSE of every report, one line each, on one SVG chart.
+    #[arg(long, value_name = "OUT.svg")]
+    pub plot: Option<PathBuf>,
+    /// Output format: the human report (rich or plain) or the report JSON (a list for several).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Same as `--format json`.
     #[arg(long)]
     pub json: bool,
 }

@@ -14,6 +14,7 @@ fn main() {
             whest_runner::package::command::validate_package(&args)
         }
         Some(Command::Build(args)) => whest_runner::package::command::build(&args),
+        Some(Command::Report(args)) => whest_runner::report_cmd::report(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
         Some(Command::Version(args)) => whest_runner::version_cmd::version(args.json),
         Some(Command::Init(args)) => whest_runner::init::init(&args),
