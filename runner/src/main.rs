@@ -9,6 +9,7 @@ fn main() {
         Some(Command::Run(args)) => whest_runner::run::run(&args),
         None => whest_runner::run::run(&cli.run),
         Some(Command::Validate(args)) => whest_runner::validate::validate(&args),
+        Some(Command::Dataset(args)) => whest_runner::dataset::verbs::run_dataset_command(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
     };
     std::process::exit(code);
