@@ -17,7 +17,8 @@ pub fn strict_u64(s: &str) -> Result<u64, String> {
         .map_err(|e| format!("invalid integer {s:?}: {e}"))
 }
 
-fn strict_usize(s: &str) -> Result<usize, String> {
+/// [`strict_u64`] narrowed to `usize`.
+pub fn strict_usize(s: &str) -> Result<usize, String> {
     strict_u64(s).and_then(|v| usize::try_from(v).map_err(|e| e.to_string()))
 }
 
@@ -64,6 +65,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Show report JSONs written by `run --json` (whest-rs or Python whestbench) and plot them.
     Report(ReportArgs),
+    /// Bake, inspect, merge and combine schema-3.0 datasets (Python whestbench compatible).
+    Dataset(crate::dataset::args::DatasetArgs),
     /// Internal: serve one estimator as an isolated worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -164,6 +167,13 @@ pub struct RunArgs {
     /// Stop at the first failing MLP (including exhaustion) with exit code 1.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Score on a baked dataset folder instead of generating MLPs (width, depth and targets
+    /// come from the dataset; --n-samples is ignored; --n-mlps keeps the first N rows).
+    #[arg(long, value_name = "PATH")]
+    pub dataset: Option<String>,
+    /// Split of a multi-split --dataset (default: its default_split).
+    #[arg(long, value_name = "NAME")]
+    pub split: Option<String>,
     /// Threads for ground truth and estimator kernels (sets RAYON_NUM_THREADS and the BLAS
     /// thread variables for the run and its workers).
     #[arg(long, value_parser = strict_usize)]

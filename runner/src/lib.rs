@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod contest;
+pub mod dataset;
 pub mod doctor;
 pub mod estimator_path;
 pub mod ground_truth;

@@ -15,6 +15,7 @@ fn main() {
         }
         Some(Command::Build(args)) => whest_runner::package::command::build(&args),
         Some(Command::Report(args)) => whest_runner::report_cmd::report(&args),
+        Some(Command::Dataset(args)) => whest_runner::dataset::verbs::run_dataset_command(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
         Some(Command::Version(args)) => whest_runner::version_cmd::version(args.json),
         Some(Command::Init(args)) => whest_runner::init::init(&args),

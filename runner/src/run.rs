@@ -10,6 +10,7 @@ use estimator_api::{SetupContext, API_VERSION};
 
 use crate::cli::{Format, RunArgs, RunnerKind};
 use crate::contest::{self, ContestSpec};
+use crate::dataset::contest::{contest_from_dataset, ContestMlp};
 use crate::estimator_path;
 use crate::ground_truth::{
     chunk_count, chunk_size, ground_truth_many, sampling_breakdown_timed, GroundTruth,
@@ -22,12 +23,13 @@ use crate::progress::{Progress, ProgressMode};
 use crate::report::meta::{HostFingerprint, RunMeta};
 use crate::report::text::{render_error_text, render_text};
 use crate::report::{
-    raised_during_predict_message, ErrorPayload, Report, RunConfig, EXIT_FAILURE, EXIT_USAGE,
+    raised_during_predict_message, DatasetInfo, ErrorPayload, Report, RunConfig, EXIT_FAILURE,
+    EXIT_USAGE,
 };
 use crate::runners::local::LocalRunner;
 use crate::runners::subprocess::SubprocessRunner;
 use crate::runners::{to_outcome, EstimatorRunner, MlpRequest};
-use crate::scoring::breakdown::{aggregate_breakdowns, normalize_sampling_breakdown};
+use crate::scoring::breakdown::{aggregate_breakdowns, normalize_sampling_breakdown, Breakdown};
 use crate::scoring::{aggregate, score_mlp, Targets};
 
 /// Settings of one run after the round and the flags are combined.
@@ -148,6 +150,94 @@ pub fn apply_max_threads(n: usize) {
         .build_global();
 }
 
+/// The contest a run scores: its limits (width and depth included), the MLPs with their
+/// targets, the sampling breakdown aggregate and, for `--dataset`, `run_config.dataset`.
+struct Prepared {
+    spec: ContestSpec,
+    mlps: Vec<ContestMlp>,
+    sampling: Option<Breakdown>,
+    dataset: Option<DatasetInfo>,
+}
+
+/// The live contest (spec §2.3): MLPs from the run seed, names from their seeds, Monte-Carlo
+/// ground truth computed now.
+fn prepare_live(
+    s: &RunSettings,
+    plain_progress: bool,
+    progress_mode: ProgressMode,
+) -> Result<Prepared, ErrorPayload> {
+    let spec = s.spec.clone();
+    if plain_progress {
+        eprintln!(
+            "[run] sampling ground truth: {} MLPs of {}x{}, {} samples each",
+            s.n_mlps, spec.width, spec.depth, s.n_samples
+        );
+    }
+    let generated = generate_live(s.seed, s.n_mlps, spec.width, spec.depth);
+    let names = assign_unique_names(&generated.iter().map(|m| m.mlp_seed).collect::<Vec<_>>());
+    let t_gt = Instant::now();
+    let truths = ground_truth_with_progress(&generated, s.n_samples, progress_mode);
+    let gt_wall = t_gt.elapsed().as_secs_f64() / s.n_mlps.max(1) as f64;
+    let mut mlps = Vec::with_capacity(truths.len());
+    for ((mlp, name), t) in generated.into_iter().zip(names).zip(truths) {
+        let t =
+            t.map_err(|e| ErrorPayload::new("run", "SCORING_VALIDATION_ERROR", e.to_string()))?;
+        mlps.push(ContestMlp {
+            seed: mlp.mlp_seed,
+            name,
+            weights: mlp.weights,
+            targets: Targets::from_all_layer_means(t.all_layer_means, spec.width),
+        });
+    }
+    let chunk = chunk_size(spec.width) as u64;
+    let sampling: Vec<_> = (0..s.n_mlps)
+        .filter_map(|_| {
+            let raw = sampling_breakdown_timed(
+                s.n_samples as u64,
+                spec.width as u64,
+                spec.depth as u64,
+                chunk,
+                gt_wall,
+            );
+            normalize_sampling_breakdown(&raw)
+        })
+        .collect();
+    Ok(Prepared {
+        spec,
+        mlps,
+        sampling: aggregate_breakdowns(&sampling),
+        dataset: None,
+    })
+}
+
+/// The contest of `--dataset` (spec §9 `run` details): width and depth from the dataset's
+/// metadata, `--n-samples` ignored, `--n-mlps` keeping the first rows (clamped with a warning),
+/// `mlp.seed` per seed protocol, names and targets from the file.
+fn prepare_dataset(
+    args: &RunArgs,
+    s: &RunSettings,
+    source: &str,
+    plain_progress: bool,
+) -> Result<Prepared, ErrorPayload> {
+    if plain_progress {
+        eprintln!("[run] loading dataset {source}");
+    }
+    let contest = contest_from_dataset(source, args.split.as_deref(), args.n_mlps)
+        .map_err(|e| ErrorPayload::new("dataset", e.class_name(), e.to_string()))?;
+    for notice in &contest.notices {
+        eprintln!("{notice}");
+    }
+    let mut spec = s.spec.clone();
+    spec.width = contest.width;
+    spec.depth = contest.depth;
+    Ok(Prepared {
+        spec,
+        mlps: contest.mlps,
+        sampling: contest.sampling_breakdown,
+        dataset: Some(contest.info),
+    })
+}
+
 /// Runs `whest-runner run` and returns the process exit code.
 pub fn run(args: &RunArgs) -> i32 {
     if let Some(n) = args.max_threads {
@@ -173,43 +263,20 @@ pub fn run(args: &RunArgs) -> i32 {
             )
         }
     };
-    let spec = s.spec.clone();
-    if plain_progress {
-        eprintln!(
-            "[run] sampling ground truth: {} MLPs of {}x{}, {} samples each",
-            s.n_mlps, spec.width, spec.depth, s.n_samples
-        );
-    }
-    let mlps = generate_live(s.seed, s.n_mlps, spec.width, spec.depth);
-    let names = assign_unique_names(&mlps.iter().map(|m| m.mlp_seed).collect::<Vec<_>>());
-    let t_gt = Instant::now();
-    let truths = ground_truth_with_progress(&mlps, s.n_samples, progress_mode);
-    let gt_wall = t_gt.elapsed().as_secs_f64() / s.n_mlps.max(1) as f64;
-    let mut targets = Vec::with_capacity(truths.len());
-    for t in truths {
-        match t {
-            Ok(t) => targets.push(Targets::from_all_layer_means(t.all_layer_means, spec.width)),
-            Err(e) => {
-                return fail(
-                    format,
-                    ErrorPayload::new("run", "SCORING_VALIDATION_ERROR", e.to_string()),
-                )
-            }
-        }
-    }
-    let chunk = chunk_size(spec.width) as u64;
-    let sampling: Vec<_> = (0..s.n_mlps)
-        .filter_map(|_| {
-            let raw = sampling_breakdown_timed(
-                s.n_samples as u64,
-                spec.width as u64,
-                spec.depth as u64,
-                chunk,
-                gt_wall,
-            );
-            normalize_sampling_breakdown(&raw)
-        })
-        .collect();
+    let prepared = match args.dataset.as_deref() {
+        Some(source) => prepare_dataset(args, &s, source, plain_progress),
+        None => prepare_live(&s, plain_progress, progress_mode),
+    };
+    let Prepared {
+        spec,
+        mlps,
+        sampling,
+        dataset,
+    } = match prepared {
+        Ok(p) => p,
+        Err(payload) => return fail(format, payload),
+    };
+    let n_mlps = mlps.len();
 
     let mut runner: Box<dyn EstimatorRunner> = match args.runner {
         RunnerKind::Local => Box::new(LocalRunner::new(
@@ -243,14 +310,15 @@ pub fn run(args: &RunArgs) -> i32 {
         }
         return fail(format, p);
     }
-    let mut entries = Vec::with_capacity(s.n_mlps);
-    let scoring = Progress::tagged("run", "Scoring", s.n_mlps as u64, "MLPs", progress_mode);
-    for (i, (mlp, name)) in mlps.iter().zip(&names).enumerate() {
+    let mut entries = Vec::with_capacity(n_mlps);
+    let scoring = Progress::tagged("run", "Scoring", n_mlps as u64, "MLPs", progress_mode);
+    for (i, mlp) in mlps.iter().enumerate() {
+        let name = &mlp.name;
         let result = runner.predict(&MlpRequest {
             weights: &mlp.weights,
-            width: mlp.width,
-            depth: mlp.depth,
-            seed: mlp.mlp_seed,
+            width: spec.width,
+            depth: spec.depth,
+            seed: mlp.seed,
             name,
             budget: spec.flop_budget,
         });
@@ -258,7 +326,7 @@ pub fn run(args: &RunArgs) -> i32 {
             i,
             name,
             to_outcome(result),
-            &targets[i],
+            &mlp.targets,
             &spec,
             runner.in_process(),
         );
@@ -280,14 +348,16 @@ pub fn run(args: &RunArgs) -> i32 {
     runner.close();
     let duration = t_run.elapsed().as_secs_f64();
     let mut results = aggregate(entries, &spec);
-    results.sampling_breakdown = aggregate_breakdowns(&sampling);
+    results.sampling_breakdown = sampling;
     let meta = RunMeta::new(
         started,
         SystemTime::now(),
         duration,
         HostFingerprint::collect(),
     );
-    let report = Report::new(results, meta, RunConfig::new(&spec, s.n_mlps, s.seed));
+    let mut run_config = RunConfig::new(&spec, n_mlps, s.seed);
+    run_config.dataset = dataset;
+    let report = Report::new(results, meta, run_config);
     match format {
         Format::Json => print!("{}", report.to_json_string()),
         _ => print!("{}", render_text(&report)),
