@@ -176,7 +176,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let spec = s.spec.clone();
     if plain_progress {
         eprintln!(
-            "[run] sampling ground truth: {} MLPs of {}x{}, {} samples each",
+            "[run] ground truth for {} MLPs of {}x{}, {} samples each",
             s.n_mlps, spec.width, spec.depth, s.n_samples
         );
     }
