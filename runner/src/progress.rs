@@ -4,7 +4,7 @@
 //! reports on stderr in one of three [`ProgressMode`]s:
 //!
 //! - [`ProgressMode::Live`]: one line redrawn in place with `\r`:
-//!   `Scoring  [#####-----]  5/10 MLPs  2.50 MLPs/s  elapsed 0:02  ETA 0:02`.
+//!   `Scoring [########--------] 5/10 MLPs, ETA 0:02, 0:02 elapsed, 2.50 MLPs/s`.
 //! - [`ProgressMode::Plain`]: whole lines, `[run] Scoring: 5/10 MLPs` (the tag comes from
 //!   [`Progress::tagged`]; without one, `[Scoring] 5/10 MLPs`), for logs and pipes.
 //! - [`ProgressMode::Off`]: nothing (JSON output, `--quiet`).
@@ -23,7 +23,10 @@ pub const LIVE_INTERVAL: Duration = Duration::from_millis(100);
 /// Minimum time between two plain progress lines.
 pub const PLAIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Width of the live bar, in characters.
-const BAR_WIDTH: usize = 20;
+const BAR_WIDTH: usize = 16;
+/// Longest live line, in characters: it must not wrap on an 80-column terminal, or `\r`
+/// would redraw only its last row.
+pub const LIVE_MAX_WIDTH: usize = 79;
 /// `last_draw_ns` before anything was drawn.
 const NEVER: u64 = u64::MAX;
 
@@ -91,6 +94,8 @@ pub struct Progress {
     done: AtomicU64,
     /// Clock time (ns) of the last draw, or [`NEVER`].
     last_draw_ns: AtomicU64,
+    /// Units done at the last draw (plain mode does not repeat a line at finish).
+    last_drawn_done: AtomicU64,
     finished: AtomicBool,
     clock: Arc<dyn Clock>,
     sink: Mutex<Box<dyn Write + Send>>,
@@ -147,6 +152,7 @@ impl Progress {
             mode,
             done: AtomicU64::new(0),
             last_draw_ns: AtomicU64::new(NEVER),
+            last_drawn_done: AtomicU64::new(u64::MAX),
             finished: AtomicBool::new(false),
             clock,
             sink: Mutex::new(sink),
@@ -172,10 +178,15 @@ impl Progress {
         self.maybe_draw();
     }
 
-    /// Draws the final state (whatever the throttle) and, in live mode, ends the line. Later
-    /// calls (and the drop) do nothing.
+    /// Draws the final state (whatever the throttle; plain mode skips a line it already
+    /// printed) and, in live mode, ends the line. Later calls (and the drop) do nothing.
     pub fn finish(&self) {
         if self.mode == ProgressMode::Off || self.finished.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if self.mode == ProgressMode::Plain
+            && self.last_drawn_done.load(Ordering::Acquire) == self.done()
+        {
             return;
         }
         let now = self.now_ns();
@@ -216,6 +227,7 @@ impl Progress {
 
     fn draw(&self, now_ns: u64, last: bool) {
         let done = self.done();
+        self.last_drawn_done.store(done, Ordering::Release);
         let elapsed = Duration::from_nanos(now_ns);
         let text = match self.mode {
             ProgressMode::Off => return,
@@ -270,22 +282,24 @@ pub fn plain_line(tag: Option<&str>, label: &str, done: u64, total: u64, unit: &
     }
 }
 
-/// A live progress line: label, bar, counts, rate, elapsed time and ETA.
+/// A live progress line: label, bar, counts, ETA, elapsed time and rate, cut to
+/// [`LIVE_MAX_WIDTH`] characters (the rate goes first).
 pub fn live_line(label: &str, done: u64, total: u64, unit: &str, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64();
     let rate = rate_per_s(done, secs);
     let rate_text = rate.map_or_else(|| "-".to_string(), format_rate);
     let eta_text = eta_s(done, total, secs).map_or_else(|| "?".to_string(), format_duration);
-    format!(
-        "{label}  [{}]  {done}/{total} {unit}  {rate_text} {unit}/s  elapsed {}  ETA {eta_text}",
+    let line = format!(
+        "{label} [{}] {done}/{total} {unit}, ETA {eta_text}, {} elapsed, {rate_text} {unit}/s",
         bar(done, total, BAR_WIDTH),
         format_duration(secs)
-    )
+    );
+    line.chars().take(LIVE_MAX_WIDTH).collect()
 }
 
-/// Units per second, `None` before any time has passed.
+/// Units per second, `None` before the first unit is done or any time has passed.
 pub fn rate_per_s(done: u64, elapsed_s: f64) -> Option<f64> {
-    (elapsed_s > 0.0).then(|| done as f64 / elapsed_s)
+    (done > 0 && elapsed_s > 0.0).then(|| done as f64 / elapsed_s)
 }
 
 /// Seconds left at the average rate so far: 0 when done, `None` before the first unit.
@@ -293,7 +307,7 @@ pub fn eta_s(done: u64, total: u64, elapsed_s: f64) -> Option<f64> {
     if done >= total {
         return Some(0.0);
     }
-    let rate = rate_per_s(done, elapsed_s).filter(|r| *r > 0.0)?;
+    let rate = rate_per_s(done, elapsed_s)?;
     Some((total - done) as f64 / rate)
 }
 
@@ -422,6 +436,7 @@ mod tests {
         assert_eq!(format_rate(0.25), "0.250");
         assert_eq!(rate_per_s(10, 4.0), Some(2.5));
         assert_eq!(rate_per_s(10, 0.0), None);
+        assert_eq!(rate_per_s(0, 3.0), None);
     }
 
     #[test]
@@ -445,11 +460,20 @@ mod tests {
         assert_eq!(plain_line(None, "bake", 3, 10, "MLPs"), "[bake] 3/10 MLPs");
         assert_eq!(
             live_line("Scoring", 5, 10, "MLPs", Duration::from_secs(2)),
-            "Scoring  [##########----------]  5/10 MLPs  2.50 MLPs/s  elapsed 0:02  ETA 0:02"
+            "Scoring [########--------] 5/10 MLPs, ETA 0:02, 0:02 elapsed, 2.50 MLPs/s"
         );
+        let long = live_line(
+            "Sampling ground truth",
+            12345,
+            99999,
+            "MLPs",
+            Duration::from_secs(7),
+        );
+        assert_eq!(long.chars().count(), LIVE_MAX_WIDTH, "{long}");
+        assert!(long.contains("12345/99999 MLPs, ETA 0:49"), "{long}");
         assert_eq!(
             live_line("Scoring", 0, 10, "MLPs", Duration::ZERO),
-            "Scoring  [--------------------]  0/10 MLPs  - MLPs/s  elapsed 0:00  ETA ?"
+            "Scoring [----------------] 0/10 MLPs, ETA ?, 0:00 elapsed, - MLPs/s"
         );
     }
 
@@ -468,7 +492,7 @@ mod tests {
         assert_eq!(text.matches('\r').count(), 7);
         assert!(text.ends_with("\x1b[K\n"), "{text:?}");
         assert!(
-            text.contains("50/100 MLPs  100 MLPs/s  elapsed 0:00  ETA 0:00"),
+            text.contains("50/100 MLPs, ETA 0:00, 0:00 elapsed, 100 MLPs/s"),
             "{text:?}"
         );
     }
@@ -481,12 +505,25 @@ mod tests {
         p.inc(1);
         p.inc(1);
         p.set(4);
+        clock.advance(PLAIN_INTERVAL);
+        p.inc(0);
         p.finish();
         p.finish();
         drop(p);
         assert_eq!(
             out.text(),
             "[run] Scoring: 0/4 MLPs\n[run] Scoring: 2/4 MLPs\n[run] Scoring: 4/4 MLPs\n"
+        );
+    }
+
+    #[test]
+    fn plain_finish_prints_a_throttled_last_count() {
+        let (p, _clock, out) = tagged_reporter(Some("bake"), ProgressMode::Plain, 2);
+        p.inc(2);
+        p.finish();
+        assert_eq!(
+            out.text(),
+            "[bake] Scoring: 0/2 MLPs\n[bake] Scoring: 2/2 MLPs\n"
         );
     }
 

@@ -169,7 +169,7 @@ fn prepare_live(
     let spec = s.spec.clone();
     if plain_progress {
         eprintln!(
-            "[run] sampling ground truth: {} MLPs of {}x{}, {} samples each",
+            "[run] ground truth for {} MLPs of {}x{}, {} samples each",
             s.n_mlps, spec.width, spec.depth, s.n_samples
         );
     }

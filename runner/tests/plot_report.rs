@@ -85,6 +85,10 @@ fn plot_draws_one_line_per_report_on_log_axes() {
     // The fixture's per-layer MSEs run 0.24 .. 0.86: one decade, ticks at 0.1 and 1.
     assert_eq!(svg_check::y_tick_labels(&svg), vec!["0.1", "1"]);
     assert!(
+        svg.contains(">0.2</text>") && svg.contains(">0.5</text>"),
+        "minor labels"
+    );
+    assert!(
         svg.contains("whestbench_report_example (score 0.6636)"),
         "{svg}"
     );
@@ -111,7 +115,7 @@ fn a_file_that_is_not_a_report_gets_one_line_naming_it() {
         let out = runner(&["report", &python_report().to_string_lossy(), &shown]);
         assert_eq!(out.status.code(), Some(1), "{shown}");
         let err = text(&out.stderr);
-        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(&shown) && err.contains(why), "{err}");
         assert!(out.stdout.is_empty(), "nothing printed for a bad input");
     }

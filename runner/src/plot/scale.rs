@@ -47,6 +47,30 @@ impl LogScale {
         let step = span.div_ceil(MAX_TICKS).max(1);
         (self.lo..=self.hi).step_by(step).collect()
     }
+
+    /// Minor ticks `m·10^k` (m = 2..9) inside the axis when it spans at most
+    /// [`MINOR_TICK_MAX_DECADES`] decades, as `(m, k)`; empty for wider axes.
+    pub fn minor_ticks(&self) -> Vec<(u32, i32)> {
+        if self.hi - self.lo > MINOR_TICK_MAX_DECADES {
+            return Vec::new();
+        }
+        (self.lo..self.hi)
+            .flat_map(|k| (2..=9).map(move |m| (m, k)))
+            .collect()
+    }
+}
+
+/// Widest axis, in decades, that gets minor ticks.
+pub const MINOR_TICK_MAX_DECADES: i32 = 4;
+
+/// A label for `m·10^exp` (`0.2`, `5`, `3e-6`): decimal inside `[1e-4, 1e4)`, else `me<exp>`.
+pub fn minor_label(m: u32, exp: i32) -> String {
+    if (-4..4).contains(&exp) {
+        let decimals = usize::try_from(-exp).unwrap_or(0);
+        format!("{:.decimals$}", f64::from(m) * 10f64.powi(exp))
+    } else {
+        format!("{m}e{exp}")
+    }
 }
 
 /// Whether a value can be drawn on a log axis (positive and finite).
@@ -97,6 +121,17 @@ mod tests {
         assert_eq!(ticks.first(), Some(&-30));
         assert!(ticks.len() <= MAX_TICKS + 1, "{ticks:?}");
         assert!(ticks.windows(2).all(|w| w[1] - w[0] == 3));
+    }
+
+    #[test]
+    fn narrow_axes_get_minor_ticks() {
+        let one = LogScale { lo: -1, hi: 0 };
+        assert_eq!(one.minor_ticks().len(), 8);
+        assert_eq!(one.minor_ticks()[0], (2, -1));
+        assert!(LogScale { lo: -10, hi: 0 }.minor_ticks().is_empty());
+        assert_eq!(minor_label(2, -1), "0.2");
+        assert_eq!(minor_label(5, 0), "5");
+        assert_eq!(minor_label(3, -6), "3e-6");
     }
 
     #[test]

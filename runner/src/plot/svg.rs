@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::scale::{decade_label, layer_ticks, plottable, LogScale};
+use super::scale::{decade_label, layer_ticks, minor_label, plottable, LogScale};
 
 /// Width of the whole image, px.
 const WIDTH: f64 = 760.0;
@@ -112,6 +112,25 @@ pub fn render_svg(chart: &Chart) -> String {
             y + 4.0,
             decade_label(exp)
         );
+    }
+    // Minor grid lines; on axes of one or two decades, 2× and 5× are labelled too.
+    let label_minor = y_scale.hi - y_scale.lo <= 2;
+    for (m, exp) in y_scale.minor_ticks() {
+        let y = y_of(f64::from(m) * 10f64.powi(exp));
+        let _ = writeln!(
+            svg,
+            r##"<line class="grid-minor" x1="{PLOT_LEFT}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="#f0f0f0"/>"##,
+            PLOT_LEFT + PLOT_WIDTH
+        );
+        if label_minor && (m == 2 || m == 5) {
+            let _ = writeln!(
+                svg,
+                r##"<text class="ytick-minor" x="{:.2}" y="{:.2}" text-anchor="end" fill="#555555">{}</text>"##,
+                PLOT_LEFT - 8.0,
+                y + 4.0,
+                minor_label(m, exp)
+            );
+        }
     }
     // x axis: layer ticks and labels.
     let axis_y = PLOT_TOP + PLOT_HEIGHT;
