@@ -253,3 +253,20 @@ fn the_grader_rewrite_adds_paths_and_a_workspace() {
     );
     assert!(again.get("workspace").is_some());
 }
+
+#[test]
+fn membership_follows_the_members_globs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    let text = std::fs::read_to_string(root.join("examples/zeros/Cargo.toml")).expect("zeros");
+    let doc = parse(&text, "Cargo.toml").expect("valid");
+    let ws = find_workspace_root(&root.join("examples/zeros"), &doc)
+        .expect("readable")
+        .expect("zeros is a member");
+    assert_eq!(ws.dir, root);
+    assert!(!ws.is_crate_itself);
+    let stray = find_workspace_root(&root.join("target/not-a-member"), &doc).expect("readable");
+    assert!(stray.is_none(), "a folder the root does not list is not a member");
+}
