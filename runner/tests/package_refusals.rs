@@ -10,7 +10,10 @@ use package_support::*;
 /// Packages the crate at `dir/est` and asserts the refusal: exit 1, `code` and `needle` on
 /// stderr, no archive written.
 fn assert_refused(dir: &Path, code: &str, needle: &str) {
-    let out = runner(dir, &["package", "--estimator", "est", "--output", "out.tar.gz"]);
+    let out = runner(
+        dir,
+        &["package", "--estimator", "est", "--output", "out.tar.gz"],
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let line = stderr
@@ -36,7 +39,11 @@ fn scratch(tag: &str, extra_toml: &str) -> std::path::PathBuf {
 fn a_credential_file_is_refused() {
     let dir = scratch("refuse-secret", "");
     std::fs::write(dir.join("est/deploy.PEM"), b"x").expect("write");
-    assert_refused(&dir, "secret_file", "deploy.PEM looks like a credential file");
+    assert_refused(
+        &dir,
+        "secret_file",
+        "deploy.PEM looks like a credential file",
+    );
 }
 
 #[test]
@@ -93,7 +100,11 @@ fn a_cargo_config_is_refused() {
         "paths = [\"../my-flopscope\"]\n",
     )
     .expect("write");
-    assert_refused(&dir, "cargo_config", ".cargo/config.toml is cargo configuration");
+    assert_refused(
+        &dir,
+        "cargo_config",
+        ".cargo/config.toml is cargo configuration",
+    );
 }
 
 #[test]
@@ -106,7 +117,11 @@ fn a_vendored_flopscope_and_a_build_script_are_refused() {
     )
     .expect("write");
     std::fs::write(dir.join("est/build.rs"), "fn main() {}\n").expect("write");
-    assert_refused(&dir, "nested_crate", "vendor/flopscope/Cargo.toml is a second crate");
+    assert_refused(
+        &dir,
+        "nested_crate",
+        "vendor/flopscope/Cargo.toml is a second crate",
+    );
     assert_refused(&dir, "build_script", "build.rs runs arbitrary code");
 }
 
@@ -116,9 +131,16 @@ fn a_dependency_posing_as_flopscope_is_refused() {
     standalone_crate(&toml_dir.join("est"), "");
     let path = toml_dir.join("est/Cargo.toml");
     let text = std::fs::read_to_string(&path).expect("read");
-    let text = text.replace("flopscope = {", "flopscope = { package = \"fast-flopscope\",");
+    let text = text.replace(
+        "flopscope = {",
+        "flopscope = { package = \"fast-flopscope\",",
+    );
     std::fs::write(&path, text).expect("write");
-    assert_refused(&toml_dir, "grader_crate_replaced", "the grader provides flopscope itself");
+    assert_refused(
+        &toml_dir,
+        "grader_crate_replaced",
+        "the grader provides flopscope itself",
+    );
 }
 
 #[test]
@@ -126,7 +148,10 @@ fn a_crate_that_is_not_an_estimator_is_refused() {
     let dir = scratch("refuse-not-cdylib", "");
     let path = dir.join("est/Cargo.toml");
     let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("crate-type = [\"cdylib\"]", "crate-type = [\"rlib\"]"))
-        .expect("write");
+    std::fs::write(
+        &path,
+        text.replace("crate-type = [\"cdylib\"]", "crate-type = [\"rlib\"]"),
+    )
+    .expect("write");
     assert_refused(&dir, "not_cdylib", "builds no cdylib");
 }

@@ -17,7 +17,13 @@ fn zeros_archive() -> &'static Path {
         let zeros = workspace().join("examples/zeros");
         let out = runner(
             &dir,
-            &["package", "--estimator", &zeros.to_string_lossy(), "--output", "zeros.tar.gz"],
+            &[
+                "package",
+                "--estimator",
+                &zeros.to_string_lossy(),
+                "--output",
+                "zeros.tar.gz",
+            ],
         );
         assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
         dir.join("zeros.tar.gz")
@@ -31,7 +37,8 @@ fn validate(archive: &Path) -> (i32, Vec<(String, String)>) {
         &["validate-package", &archive.to_string_lossy(), "--json"],
     );
     let (stdout, stderr) = text(&out);
-    let reply: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let reply: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     assert_eq!(reply["ok"], out.status.code() == Some(0));
     assert!(reply["artifact"].as_str().is_some());
     let issues = reply["issues"]
@@ -54,7 +61,10 @@ fn forged(tag: &str, edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) -> PathBuf 
     let mut files: Vec<(String, Vec<u8>)> = read_archive(zeros_archive()).into_iter().collect();
     edit(&mut files);
     let path = fresh_dir(tag).join("forged.tar.gz");
-    let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     write_archive(&path, &borrowed);
     path
 }
@@ -62,7 +72,10 @@ fn forged(tag: &str, edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) -> PathBuf 
 #[test]
 fn a_packaged_archive_is_valid() {
     assert_eq!(validate(zeros_archive()), (0, vec![]));
-    let out = runner(Path::new("."), &["validate-package", &zeros_archive().to_string_lossy()]);
+    let out = runner(
+        Path::new("."),
+        &["validate-package", &zeros_archive().to_string_lossy()],
+    );
     let (stdout, _) = text(&out);
     assert!(stdout.contains("is a valid submission archive"), "{stdout}");
 }
@@ -78,10 +91,19 @@ fn a_tampered_file_is_caught() {
     });
     let (code, issues) = validate(&path);
     assert_eq!(code, 1);
-    assert_eq!(issues, [("sha256_mismatch".to_string(), "src/lib.rs".to_string())]);
-    let out = runner(Path::new("."), &["validate-package", &path.to_string_lossy()]);
+    assert_eq!(
+        issues,
+        [("sha256_mismatch".to_string(), "src/lib.rs".to_string())]
+    );
+    let out = runner(
+        Path::new("."),
+        &["validate-package", &path.to_string_lossy()],
+    );
     let (_, stderr) = text(&out);
-    assert!(stderr.contains("[sha256_mismatch] src/lib.rs: sha256 mismatch"), "{stderr}");
+    assert!(
+        stderr.contains("[sha256_mismatch] src/lib.rs: sha256 mismatch"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -93,8 +115,16 @@ fn unlisted_secret_and_missing_files_are_caught() {
     let (code, issues) = validate(&path);
     assert_eq!(code, 1);
     let codes: Vec<&str> = issues.iter().map(|(c, _)| c.as_str()).collect();
-    for expected in ["file_not_in_archive", "unlisted_file", "secret_file", "missing_lockfile"] {
-        assert!(codes.contains(&expected), "{expected} missing from {codes:?}");
+    for expected in [
+        "file_not_in_archive",
+        "unlisted_file",
+        "secret_file",
+        "missing_lockfile",
+    ] {
+        assert!(
+            codes.contains(&expected),
+            "{expected} missing from {codes:?}"
+        );
     }
 }
 
@@ -143,5 +173,8 @@ fn a_patched_cargo_toml_is_caught_even_with_matching_hashes() {
     });
     let (code, issues) = validate(&path);
     assert_eq!(code, 1);
-    assert_eq!(issues, [("patch_section".to_string(), "Cargo.toml".to_string())]);
+    assert_eq!(
+        issues,
+        [("patch_section".to_string(), "Cargo.toml".to_string())]
+    );
 }

@@ -69,7 +69,10 @@ pub fn read_archive(path: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Writes `files` as a gzip tarball (regular files, in order).
 pub fn write_archive(path: &Path, files: &[(&str, &[u8])]) {
     let file = std::fs::File::create(path).expect("create archive");
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()));
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
     for (name, bytes) in files {
         let mut h = tar::Header::new_gnu();
         h.set_size(bytes.len() as u64);
@@ -85,7 +88,8 @@ pub fn write_archive(path: &Path, files: &[(&str, &[u8])]) {
 pub fn standalone_crate(dir: &Path, extra_toml: &str) {
     let ws = workspace();
     std::fs::create_dir_all(dir.join("src")).expect("mkdir src");
-    std::fs::copy(ws.join("examples/zeros/src/lib.rs"), dir.join("src/lib.rs")).expect("copy lib.rs");
+    std::fs::copy(ws.join("examples/zeros/src/lib.rs"), dir.join("src/lib.rs"))
+        .expect("copy lib.rs");
     std::fs::copy(ws.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy lock");
     let toml = format!(
         "[package]\nname = \"my-estimator\"\nversion = \"0.2.0\"\nedition = \"2021\"\n\n\

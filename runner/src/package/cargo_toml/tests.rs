@@ -268,5 +268,8 @@ fn membership_follows_the_members_globs() {
     assert_eq!(ws.dir, root);
     assert!(!ws.is_crate_itself);
     let stray = find_workspace_root(&root.join("target/not-a-member"), &doc).expect("readable");
-    assert!(stray.is_none(), "a folder the root does not list is not a member");
+    assert!(
+        stray.is_none(),
+        "a folder the root does not list is not a member"
+    );
 }
