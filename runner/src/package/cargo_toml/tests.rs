@@ -273,3 +273,26 @@ fn membership_follows_the_members_globs() {
         "a folder the root does not list is not a member"
     );
 }
+
+#[test]
+fn a_crate_that_is_its_own_root_keeps_its_profiles_and_loses_its_members() {
+    let text = "[package]\nname = \"solo\"\nversion.workspace = true\n\n[lib]\ncrate-type = \
+                [\"cdylib\"]\n\n[dependencies]\nestimator-api = { git = \"https://x/whest-rs\" }\n\n\
+                [profile.release]\nlto = true\n\n[workspace]\nmembers = [\".\", \"helper\"]\n\n\
+                [workspace.package]\nversion = \"1.2.3\"\n";
+    let doc = parse(text, "Cargo.toml").expect("valid");
+    let ws = find_workspace_root(Path::new("/solo"), &doc)
+        .expect("readable")
+        .expect("its own root");
+    assert!(ws.is_crate_itself);
+    let out = normalize(&doc, Some(&ws)).expect("normalises");
+    let again = parse(&out.to_string(), "t").expect("valid");
+    assert_eq!(again["package"]["version"].as_str(), Some("1.2.3"));
+    assert_eq!(again["profile"]["release"]["lto"].as_bool(), Some(true));
+    assert!(again["workspace"].as_table().is_some_and(|t| t.is_empty()));
+    let api = &again["dependencies"]["estimator-api"];
+    assert!(
+        api.get("git").is_none(),
+        "the grader supplies estimator-api: {again}"
+    );
+}
