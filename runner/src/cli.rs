@@ -60,8 +60,8 @@ pub enum Command {
     Package(PackageArgs),
     /// Check a submission tarball against its manifest (hashes, caps, forbidden files, paths).
     ValidatePackage(ValidatePackageArgs),
-    /// Build a submission as the grader does: unpack safely, use the grader's flopscope and
-    /// estimator-api, `cargo build --locked`; prints the path of the built .so.
+    /// Build a submission as the grader does (safe unpack, the grader's flopscope and
+    /// estimator-api, cargo --locked); prints the built .so's path.
     Build(BuildArgs),
     /// Show report JSONs written by `run --json` (whest-rs or Python whestbench) and plot them.
     Report(ReportArgs),

@@ -35,20 +35,26 @@ pub struct Packaged {
 /// Every reason the crate cannot ship (see [`super::policy`], [`super::cargo_toml::check`]),
 /// or why its lock could not be resolved.
 pub fn package_crate(dir: &Path, now: SystemTime) -> Result<Packaged, Vec<Issue>> {
-    let one = |code, message: String| vec![Issue::new(code, dir.display().to_string(), message)];
-    if !dir.join("Cargo.toml").is_file() {
-        return Err(one(
-            "not_a_crate",
-            format!(
-                "{} is not a crate folder (no Cargo.toml): pass the folder of your estimator crate",
-                dir.display()
-            ),
-        ));
-    }
+    let shown = dir.display().to_string();
+    let one = |code, message: String| vec![Issue::new(code, shown.clone(), message)];
+    let dir = match dir.canonicalize() {
+        Ok(d) if d.join("Cargo.toml").is_file() => d,
+        _ => {
+            return Err(one(
+                "not_a_crate",
+                format!(
+                    "{shown} is not a crate folder (no Cargo.toml): pass the folder of your \
+                     estimator crate"
+                ),
+            ))
+        }
+    };
+    let dir = dir.as_path();
     let rules = IgnoreRules::for_crate(dir).map_err(|e| one("unreadable", e))?;
     let (found, mut issues) = collect::walk(dir, &rules);
     let bytes: u64 = found.iter().map(|f| f.size).sum();
-    let caps = policy::cap_issues(found.len(), bytes);
+    // The resolved Cargo.lock ships too: count it before reading anything.
+    let caps = policy::cap_issues(found.len() + 1, bytes);
     if !caps.is_empty() {
         issues.extend(caps);
         return Err(issues);

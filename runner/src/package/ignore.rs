@@ -5,22 +5,23 @@
 //! path when it matches any path segment, the file name, or the whole relative path. `*`
 //! matches any run of characters (including `/` when matched against the whole path), `?` one
 //! character, `[abc]`/`[a-z]`/`[!abc]` a class. Two extensions over whestbench: a leading `/`
-//! anchors a pattern to the whole relative path (as in git), and `!negation` lines, which
+//! anchors a pattern at the crate root (as in git: it matches the relative path or one of its
+//! parent folders, so `/data` ignores `data/x` but not `src/data`), and `!negation` lines, which
 //! whestbench treats as literal names that never match, are skipped. Only the crate root's
 //! `.gitignore`/`.whestignore` are read; blank lines and `#` comments are skipped.
 
 use std::path::Path;
 
-/// Ignored everywhere, whatever the crate's ignore files say: whestbench's built-in list plus
-/// Rust build outputs (`target`, compiled libraries and objects). `Cargo.lock` is ignored here
-/// because `package` ships the lock it resolves itself (see [`super::lockfile`]).
+/// Ignored whatever the crate's ignore files say: whestbench's built-in list without `env` (a
+/// plausible Rust module folder), plus Rust build outputs (the crate's `target` folder, compiled
+/// libraries and objects). The root `Cargo.lock` is ignored here because `package` ships the
+/// lock it resolves itself (see [`super::lockfile`]).
 pub const BUILTIN_IGNORES: &[&str] = &[
     ".git",
     ".hg",
     ".svn",
     ".venv",
     "venv",
-    "env",
     "__pycache__",
     "*.pyc",
     "*.pyo",
@@ -35,8 +36,8 @@ pub const BUILTIN_IGNORES: &[&str] = &[
     ".whestignore",
     ".gitignore",
     "manifest.json",
-    "target",
-    "Cargo.lock",
+    "/target",
+    "/Cargo.lock",
     "*.so",
     "*.dylib",
     "*.dll",
@@ -125,7 +126,12 @@ impl IgnoreRules {
 impl Pattern {
     fn matches(&self, rel: &str) -> bool {
         if self.anchored {
-            return fnmatch(&self.glob, rel);
+            // A matching folder ignores everything below it.
+            return rel
+                .match_indices('/')
+                .map(|(i, _)| &rel[..i])
+                .chain(std::iter::once(rel))
+                .any(|prefix| fnmatch(&self.glob, prefix));
         }
         rel.split('/').any(|seg| fnmatch(&self.glob, seg)) || fnmatch(&self.glob, rel)
     }
@@ -253,6 +259,10 @@ mod tests {
             !rules.is_ignored("src/top.txt"),
             "a leading / anchors at the root"
         );
+        assert!(
+            rules.is_ignored("top.txt/inner"),
+            "an anchored folder ignores its contents"
+        );
         assert!(rules.is_ignored("weights/big.npy"));
         assert!(rules.is_ignored("keep.bin"), "negation is not supported");
         assert!(!rules.is_ignored("src/lib.rs"));
@@ -272,7 +282,15 @@ mod tests {
         ] {
             assert!(rules.is_ignored(p), "{p}");
         }
-        for p in ["Cargo.toml", "src/lib.rs", "weights.npy", "src/target.rs"] {
+        assert!(rules.is_ignored("target/debug/build/x/out.txt"));
+        for p in [
+            "Cargo.toml",
+            "src/lib.rs",
+            "weights.npy",
+            "src/target.rs",
+            "src/target/mod.rs",
+            "src/env/mod.rs",
+        ] {
             assert!(!rules.is_ignored(p), "{p}");
         }
     }

@@ -96,7 +96,7 @@ fn holds_private_key(bytes: &[u8]) -> bool {
 /// A file that would change how the grader builds the crate, if `rel` is one.
 fn build_control_issue(rel: &str) -> Option<Issue> {
     let segments: Vec<&str> = rel.split('/').collect();
-    if segments.iter().any(|s| *s == ".cargo") {
+    if segments.contains(&".cargo") {
         return Some(Issue::new(
             "cargo_config",
             rel,

@@ -23,6 +23,7 @@ use toml_edit::{DocumentMut, Item, TableLike, Value};
 use super::{
     edit_grader_deps, ensure_own_workspace, parse, visit_dep_tables_mut, DepKind, DEP_TABLES,
 };
+use crate::package::ignore::fnmatch;
 use crate::package::Issue;
 
 /// The workspace a crate belongs to.
@@ -41,7 +42,7 @@ const PATH_FIELDS: [&str; 2] = ["readme", "license-file"];
 
 /// Finds the workspace root of the crate at `crate_dir` with manifest `doc`: the crate itself
 /// when it has a `[workspace]` table, the folder `package.workspace` names, else the nearest
-/// ancestor whose `Cargo.toml` has a `[workspace]` table that does not `exclude` the crate.
+/// ancestor whose `Cargo.toml` has a `[workspace]` table listing the crate in `members`.
 ///
 /// # Errors
 /// An issue when a candidate root's `Cargo.toml` cannot be read or parsed.
@@ -61,6 +62,7 @@ pub fn find_workspace_root(
         .and_then(|p| p.get("workspace"))
         .and_then(Item::as_str)
         .map(|p| crate_dir.join(p));
+    let is_explicit = explicit.is_some();
     let candidates: Vec<PathBuf> = match explicit {
         Some(dir) => vec![dir],
         None => crate_dir
@@ -86,7 +88,7 @@ pub fn find_workspace_root(
         let Some(ws) = root.get("workspace") else {
             continue;
         };
-        if excludes(ws, &dir, crate_dir) {
+        if !is_explicit && !lists_member(ws, &dir, crate_dir) {
             return Ok(None);
         }
         return Ok(Some(WorkspaceRoot {
@@ -98,14 +100,30 @@ pub fn find_workspace_root(
     Ok(None)
 }
 
-/// Whether a `[workspace]` table at `root` lists `crate_dir` (or a parent of it) in `exclude`.
-fn excludes(ws: &Item, root: &Path, crate_dir: &Path) -> bool {
-    let Some(list) = ws.get("exclude").and_then(Item::as_array) else {
+/// Whether a `[workspace]` table at `root` has `crate_dir` among its `members` (globs) and not
+/// under an `exclude` entry, as cargo decides membership. A crate below a root that does not
+/// list it is not a member (cargo refuses to build it in place), so nothing is inherited.
+fn lists_member(ws: &Item, root: &Path, crate_dir: &Path) -> bool {
+    let Ok(rel) = crate_dir.strip_prefix(root) else {
         return false;
     };
-    list.iter()
-        .filter_map(Value::as_str)
-        .any(|e| crate_dir.starts_with(root.join(e)))
+    let rel = rel.to_string_lossy();
+    let strings = |key: &str| -> Vec<String> {
+        ws.get(key)
+            .and_then(Item::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| s.trim_start_matches("./").trim_end_matches('/').to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let excluded = strings("exclude")
+        .iter()
+        .any(|e| crate_dir.starts_with(root.join(e)));
+    let listed = strings("members").iter().any(|m| fnmatch(m, &rel));
+    listed && !excluded
 }
 
 /// Normalises `doc` (the crate's manifest) for shipping; `ws` is its workspace, if any.

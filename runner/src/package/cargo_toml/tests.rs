@@ -253,3 +253,46 @@ fn the_grader_rewrite_adds_paths_and_a_workspace() {
     );
     assert!(again.get("workspace").is_some());
 }
+
+#[test]
+fn membership_follows_the_members_globs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    let text = std::fs::read_to_string(root.join("examples/zeros/Cargo.toml")).expect("zeros");
+    let doc = parse(&text, "Cargo.toml").expect("valid");
+    let ws = find_workspace_root(&root.join("examples/zeros"), &doc)
+        .expect("readable")
+        .expect("zeros is a member");
+    assert_eq!(ws.dir, root);
+    assert!(!ws.is_crate_itself);
+    let stray = find_workspace_root(&root.join("target/not-a-member"), &doc).expect("readable");
+    assert!(
+        stray.is_none(),
+        "a folder the root does not list is not a member"
+    );
+}
+
+#[test]
+fn a_crate_that_is_its_own_root_keeps_its_profiles_and_loses_its_members() {
+    let text = "[package]\nname = \"solo\"\nversion.workspace = true\n\n[lib]\ncrate-type = \
+                [\"cdylib\"]\n\n[dependencies]\nestimator-api = { git = \"https://x/whest-rs\" }\n\n\
+                [profile.release]\nlto = true\n\n[workspace]\nmembers = [\".\", \"helper\"]\n\n\
+                [workspace.package]\nversion = \"1.2.3\"\n";
+    let doc = parse(text, "Cargo.toml").expect("valid");
+    let ws = find_workspace_root(Path::new("/solo"), &doc)
+        .expect("readable")
+        .expect("its own root");
+    assert!(ws.is_crate_itself);
+    let out = normalize(&doc, Some(&ws)).expect("normalises");
+    let again = parse(&out.to_string(), "t").expect("valid");
+    assert_eq!(again["package"]["version"].as_str(), Some("1.2.3"));
+    assert_eq!(again["profile"]["release"]["lto"].as_bool(), Some(true));
+    assert!(again["workspace"].as_table().is_some_and(|t| t.is_empty()));
+    let api = &again["dependencies"]["estimator-api"];
+    assert!(
+        api.get("git").is_none(),
+        "the grader supplies estimator-api: {again}"
+    );
+}
