@@ -57,6 +57,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Bake, inspect, merge and combine schema-3.0 datasets (Python whestbench compatible).
     Dataset(crate::dataset::args::DatasetArgs),
+    /// Show report JSONs written by `run --json` (whest-rs or Python whestbench) and plot them.
+    Report(ReportArgs),
     /// Internal: serve one estimator as an isolated worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -160,6 +162,9 @@ pub struct RunArgs {
     /// thread variables for the run and its workers).
     #[arg(long, value_parser = strict_usize)]
     pub max_threads: Option<usize>,
+    /// After the run, write an SVG chart of the per-layer MSE (mean over MLPs, log scale).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 /// Flags of `validate`.
@@ -177,6 +182,23 @@ pub struct ValidateArgs {
     /// Show tracebacks.
     #[arg(long)]
     pub debug: bool,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Report JSON files written by `run --json` (schema 1.x).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Also draw the per-layer MSE of every report, one line each, on one SVG chart.
+    #[arg(long, value_name = "OUT.svg")]
+    pub plot: Option<PathBuf>,
+    /// Output format: the human report (rich or plain) or the report JSON (a list for several).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

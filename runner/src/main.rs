@@ -10,6 +10,7 @@ fn main() {
         None => whest_runner::run::run(&cli.run),
         Some(Command::Validate(args)) => whest_runner::validate::validate(&args),
         Some(Command::Dataset(args)) => whest_runner::dataset::verbs::run_dataset_command(&args),
+        Some(Command::Report(args)) => whest_runner::report_cmd::report(&args),
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
     };
     std::process::exit(code);

@@ -12,9 +12,14 @@ use crate::cli::{Format, RunArgs, RunnerKind};
 use crate::contest::{self, ContestSpec};
 use crate::dataset::contest::{contest_from_dataset, ContestMlp};
 use crate::estimator_path;
-use crate::ground_truth::{chunk_size, ground_truth_many, sampling_breakdown_timed};
-use crate::mlp_gen::generate_live;
+use crate::ground_truth::{
+    chunk_count, chunk_size, ground_truth_many, sampling_breakdown_timed, GroundTruth,
+    GroundTruthError,
+};
+use crate::mlp_gen::{generate_live, GeneratedMlp};
 use crate::names::assign_unique_names;
+use crate::plot::{estimator_label, write_per_layer_mse_plot, NamedReport};
+use crate::progress::{Progress, ProgressMode};
 use crate::report::meta::{HostFingerprint, RunMeta};
 use crate::report::text::{render_error_text, render_text};
 use crate::report::{
@@ -156,7 +161,11 @@ struct Prepared {
 
 /// The live contest (spec §2.3): MLPs from the run seed, names from their seeds, Monte-Carlo
 /// ground truth computed now.
-fn prepare_live(s: &RunSettings, plain_progress: bool) -> Result<Prepared, ErrorPayload> {
+fn prepare_live(
+    s: &RunSettings,
+    plain_progress: bool,
+    progress_mode: ProgressMode,
+) -> Result<Prepared, ErrorPayload> {
     let spec = s.spec.clone();
     if plain_progress {
         eprintln!(
@@ -167,7 +176,7 @@ fn prepare_live(s: &RunSettings, plain_progress: bool) -> Result<Prepared, Error
     let generated = generate_live(s.seed, s.n_mlps, spec.width, spec.depth);
     let names = assign_unique_names(&generated.iter().map(|m| m.mlp_seed).collect::<Vec<_>>());
     let t_gt = Instant::now();
-    let truths = ground_truth_many(&generated, s.n_samples);
+    let truths = ground_truth_with_progress(&generated, s.n_samples, progress_mode);
     let gt_wall = t_gt.elapsed().as_secs_f64() / s.n_mlps.max(1) as f64;
     let mut mlps = Vec::with_capacity(truths.len());
     for ((mlp, name), t) in generated.into_iter().zip(names).zip(truths) {
@@ -236,6 +245,7 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     let format = output_format(args);
     let plain_progress = format != Format::Json;
+    let progress_mode = progress_mode(format);
     let s = match settings(args) {
         Ok(s) => s,
         Err(e) => return fail(format, ErrorPayload::new("run", "USAGE_ERROR", e)).max(EXIT_USAGE),
@@ -255,7 +265,7 @@ pub fn run(args: &RunArgs) -> i32 {
     };
     let prepared = match args.dataset.as_deref() {
         Some(source) => prepare_dataset(args, &s, source, plain_progress),
-        None => prepare_live(&s, plain_progress),
+        None => prepare_live(&s, plain_progress, progress_mode),
     };
     let Prepared {
         spec,
@@ -301,11 +311,9 @@ pub fn run(args: &RunArgs) -> i32 {
         return fail(format, p);
     }
     let mut entries = Vec::with_capacity(n_mlps);
+    let scoring = Progress::tagged("run", "Scoring", n_mlps as u64, "MLPs", progress_mode);
     for (i, mlp) in mlps.iter().enumerate() {
         let name = &mlp.name;
-        if plain_progress {
-            eprintln!("[run] scoring: {}/{}", i + 1, n_mlps);
-        }
         let result = runner.predict(&MlpRequest {
             weights: &mlp.weights,
             width: spec.width,
@@ -334,7 +342,9 @@ pub fn run(args: &RunArgs) -> i32 {
             return fail(format, ErrorPayload::new("predict", code, message)).max(EXIT_FAILURE);
         }
         entries.push(entry);
+        scoring.inc(1);
     }
+    scoring.finish();
     runner.close();
     let duration = t_run.elapsed().as_secs_f64();
     let mut results = aggregate(entries, &spec);
@@ -355,5 +365,54 @@ pub fn run(args: &RunArgs) -> i32 {
     if let Some(msg) = raised_during_predict_message(&report.results, args.debug) {
         eprintln!("{msg}");
     }
+    if let Some(plot) = &args.plot {
+        let name = estimator_label(path);
+        let named = NamedReport {
+            name: &name,
+            report: &report,
+        };
+        if let Err(e) = write_per_layer_mse_plot(plot, &[named]) {
+            eprintln!("error: --plot: {e}");
+            return EXIT_FAILURE;
+        }
+    }
     report.exit_code()
+}
+
+/// How `run` shows progress on stderr: off with `--json` (stdout stays pure JSON), `[run]
+/// phase: i/n` lines with `--format plain`, and otherwise a live line on a terminal and plain
+/// lines when stderr is redirected.
+pub fn progress_mode(format: Format) -> ProgressMode {
+    match format {
+        Format::Json => ProgressMode::Off,
+        Format::Plain => ProgressMode::Plain,
+        Format::Rich => ProgressMode::auto(false, false),
+    }
+}
+
+/// [`ground_truth_many`] with a "Sampling ground truth" progress in MLPs. MLPs with enough
+/// chunks to keep every thread busy run one at a time (as `ground_truth_many` runs them);
+/// smaller ones in groups of one per thread. Each result is the same as alone.
+fn ground_truth_with_progress(
+    mlps: &[GeneratedMlp],
+    n_samples: usize,
+    mode: ProgressMode,
+) -> Vec<Result<GroundTruth, GroundTruthError>> {
+    let progress = Progress::tagged(
+        "run",
+        "Sampling ground truth",
+        mlps.len() as u64,
+        "MLPs",
+        mode,
+    );
+    let threads = rayon::current_num_threads().max(1);
+    let chunks = mlps.first().map_or(0, |m| chunk_count(m.width, n_samples));
+    let group = if chunks >= threads { 1 } else { threads };
+    let mut truths = Vec::with_capacity(mlps.len());
+    for batch in mlps.chunks(group) {
+        truths.extend(ground_truth_many(batch, n_samples));
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish();
+    truths
 }

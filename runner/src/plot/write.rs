@@ -1,0 +1,83 @@
+//! Atomic file output: write a sibling temporary file, then rename it over the target, so a
+//! reader never sees a half-written file and a failure leaves what was on disk untouched.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `contents` to `path` atomically (temporary file in the same folder + rename).
+///
+/// # Errors
+/// One line naming `path`, the cause and the fix: the folder does not exist, is not writable,
+/// or `path` is a directory. The temporary file is removed on every failure.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!(
+            "cannot write {shown}: it is a directory; give a file name such as {shown}/mse.svg"
+        ));
+    }
+    let tmp = temp_path(path).ok_or_else(|| format!("cannot write {shown}: no file name"))?;
+    let result = fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(contents)?;
+            f.sync_all()
+        })
+        .and_then(|()| fs::rename(&tmp, path));
+    result.map_err(|e| {
+        // The temporary file may not exist (create failed); nothing else to clean.
+        let _ = fs::remove_file(&tmp);
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        format!(
+            "cannot write {shown}: {e}; check that the folder {} exists and is writable",
+            folder.display()
+        )
+    })
+}
+
+/// `DIR/.NAME.tmp-PID` next to `path`; `None` when `path` has no file name.
+fn temp_path(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_string_lossy();
+    Some(path.with_file_name(format!(".{name}.tmp-{}", std::process::id())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("whest-plot-write-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temporary() {
+        let dir = scratch("ok");
+        let target = dir.join("a.svg");
+        fs::write(&target, "old").expect("seed");
+        write_atomic(&target, b"new").expect("write");
+        assert_eq!(fs::read_to_string(&target).expect("read"), "new");
+        let names: Vec<_> = fs::read_dir(&dir).expect("list").flatten().collect();
+        assert_eq!(names.len(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failure_names_the_path_and_leaves_nothing_behind() {
+        let dir = scratch("fail");
+        let missing = dir.join("no-such-folder").join("a.svg");
+        let err = write_atomic(&missing, b"x").expect_err("missing folder");
+        assert!(err.contains("no-such-folder/a.svg"), "{err}");
+        assert!(err.contains("exists and is writable"), "{err}");
+        let err = write_atomic(&dir, b"x").expect_err("a directory");
+        assert!(err.contains("is a directory"), "{err}");
+        assert_eq!(fs::read_dir(&dir).expect("list").count(), 0);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,427 @@
+//! Reads report JSON (schema 1.x, as `whest-runner run --json` and Python `whest run --json`
+//! write it) back into a [`Report`].
+//!
+//! Python's `json.dumps` writes non-finite floats as the bare tokens `NaN`, `Infinity` and
+//! `-Infinity` (an MLP that failed everywhere has an infinite MSE); they are accepted wherever
+//! a float is. Keys a report of ours does not carry (human mode's `detail`,
+//! `run_config.estimator_class`, …) are ignored; `whestbench_version` is kept as read.
+
+use serde_json::{Map, Value};
+
+use crate::report::{DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta};
+use crate::scoring::breakdown::{normalize_estimator_breakdown, normalize_sampling_breakdown};
+use crate::scoring::{FailureBreakdown, MlpEntry, MlpError, Results};
+
+/// Marker strings the non-finite tokens are rewritten to before parsing (a NUL cannot appear
+/// raw in JSON text, so no real string collides).
+const NAN: &str = "\u{0}NaN";
+const POS_INF: &str = "\u{0}Infinity";
+const NEG_INF: &str = "\u{0}-Infinity";
+
+/// A report read from JSON, with what it says about the estimator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadReport {
+    /// The report.
+    pub report: Report,
+    /// `run_config.estimator_class` (human-mode reports), if present.
+    pub estimator_class: Option<String>,
+}
+
+/// Parses report JSON text.
+///
+/// # Errors
+/// One line: the JSON syntax error (line and column), a top-level error payload instead of a
+/// report, a missing `schema_version`/`results`, a schema other than 1.x, or the path of the
+/// first missing or mistyped field (`results.per_mlp[2].flops_used: …`).
+pub fn parse_report(text: &str) -> Result<ReadReport, String> {
+    let value: Value = serde_json::from_str(&replace_non_finite_tokens(text))
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    let top = Obj::root(&value)?;
+    if top.map.get("ok") == Some(&Value::Bool(false)) {
+        let message = value
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message");
+        return Err(format!(
+            "an error payload, not a report (the run failed: {message})"
+        ));
+    }
+    let schema =
+        match top.map.get("schema_version") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(
+                "not a whestbench report (no schema_version); pass a file written by `run --json`"
+                    .to_string(),
+            ),
+        };
+    if !schema.starts_with("1.") {
+        return Err(format!(
+            "report schema {schema} is not supported (this runner reads schema 1.x)"
+        ));
+    }
+    let mode = match top.str("mode")?.as_str() {
+        "human" => ReportMode::Human,
+        _ => ReportMode::Agent,
+    };
+    let report = Report {
+        schema_version: schema,
+        mode,
+        results: results(&top.obj("results")?)?,
+        run_meta: run_meta(&top.obj("run_meta")?)?,
+        run_config: run_config(&top.obj("run_config")?)?,
+        whestbench_version: top.opt_str("whestbench_version")?.unwrap_or_default(),
+    };
+    let estimator_class = top.obj("run_config")?.opt_str("estimator_class")?;
+    Ok(ReadReport {
+        report,
+        estimator_class,
+    })
+}
+
+/// Rewrites the bare tokens `NaN`, `Infinity` and `-Infinity` outside strings to marker strings.
+fn replace_non_finite_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut in_string = false;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            let n = if c == '\\' {
+                // Copy the escape and the escaped character together.
+                c.len_utf8() + rest[1..].chars().next().map_or(0, char::len_utf8)
+            } else {
+                in_string = c != '"';
+                c.len_utf8()
+            };
+            out.push_str(&rest[..n]);
+            rest = &rest[n..];
+            continue;
+        }
+        let token = [("-Infinity", NEG_INF), ("Infinity", POS_INF), ("NaN", NAN)]
+            .into_iter()
+            .find(|(t, _)| rest.starts_with(t));
+        if let Some((t, marker)) = token {
+            out.push('"');
+            out.push_str(&marker.replace('\u{0}', "\\u0000"));
+            out.push('"');
+            rest = &rest[t.len()..];
+        } else {
+            in_string = c == '"';
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// A JSON object and its path in the report, for error messages.
+struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    at: String,
+}
+
+impl<'a> Obj<'a> {
+    fn root(v: &'a Value) -> Result<Obj<'a>, String> {
+        match v {
+            Value::Object(map) => Ok(Obj {
+                map,
+                at: String::new(),
+            }),
+            _ => Err("not a whestbench report (the JSON is not an object)".to_string()),
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.at)
+        }
+    }
+
+    fn field(&self, key: &str) -> Result<&'a Value, String> {
+        self.map
+            .get(key)
+            .ok_or_else(|| format!("{} is missing", self.path(key)))
+    }
+
+    fn mistyped(&self, key: &str, want: &str) -> String {
+        format!("{}: expected {want}", self.path(key))
+    }
+
+    fn obj(&self, key: &str) -> Result<Obj<'a>, String> {
+        match self.field(key)? {
+            Value::Object(map) => Ok(Obj {
+                map,
+                at: self.path(key),
+            }),
+            _ => Err(self.mistyped(key, "an object")),
+        }
+    }
+
+    fn f64(&self, key: &str) -> Result<f64, String> {
+        as_f64(self.field(key)?).ok_or_else(|| self.mistyped(key, "a number"))
+    }
+
+    fn opt_f64(&self, key: &str) -> Result<Option<f64>, String> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => as_f64(v)
+                .map(Some)
+                .ok_or_else(|| self.mistyped(key, "a number or null")),
+        }
+    }
+
+    fn u64(&self, key: &str) -> Result<u64, String> {
+        self.field(key)?
+            .as_u64()
+            .ok_or_else(|| self.mistyped(key, "a non-negative integer"))
+    }
+
+    fn opt_u64(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| self.mistyped(key, "a non-negative integer or null")),
+        }
+    }
+
+    fn usize(&self, key: &str) -> Result<usize, String> {
+        usize::try_from(self.u64(key)?).map_err(|_| self.mistyped(key, "a smaller integer"))
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, String> {
+        self.field(key)?
+            .as_bool()
+            .ok_or_else(|| self.mistyped(key, "true or false"))
+    }
+
+    fn str(&self, key: &str) -> Result<String, String> {
+        self.field(key)?
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| self.mistyped(key, "a string"))
+    }
+
+    fn opt_str(&self, key: &str) -> Result<Option<String>, String> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.mistyped(key, "a string or null")),
+        }
+    }
+
+    fn f64_list(&self, key: &str) -> Result<Vec<f64>, String> {
+        match self.field(key)? {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| as_f64(v).ok_or_else(|| self.mistyped(key, "a list of numbers")))
+                .collect(),
+            _ => Err(self.mistyped(key, "a list of numbers")),
+        }
+    }
+
+    fn objects(&self, key: &str) -> Result<Vec<Obj<'a>>, String> {
+        let path = self.path(key);
+        match self.field(key)? {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::Object(map) => Ok(Obj {
+                        map,
+                        at: format!("{path}[{i}]"),
+                    }),
+                    _ => Err(format!("{path}[{i}]: expected an object")),
+                })
+                .collect(),
+            _ => Err(self.mistyped(key, "a list")),
+        }
+    }
+
+    /// `key` as a raw value (null when absent).
+    fn raw(&self, key: &str) -> &'a Value {
+        self.map.get(key).unwrap_or(&Value::Null)
+    }
+}
+
+/// A number, or one of the non-finite markers.
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s == NAN => Some(f64::NAN),
+        Value::String(s) if s == POS_INF => Some(f64::INFINITY),
+        Value::String(s) if s == NEG_INF => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+fn results(o: &Obj<'_>) -> Result<Results, String> {
+    let fb = o.obj("failure_breakdown")?;
+    let breakdowns = o.obj("breakdowns")?;
+    let mut sampling = normalize_sampling_breakdown(breakdowns.raw("sampling"));
+    if let Some(s) = sampling.as_mut() {
+        s.time_source = breakdowns.obj("sampling")?.opt_str("time_source")?;
+    }
+    Ok(Results {
+        adjusted_final_layer_score: o.f64("adjusted_final_layer_score")?,
+        final_layer_mse: o.f64("final_layer_mse")?,
+        all_layers_mse: o.f64("all_layers_mse")?,
+        per_layer_mse: o.f64_list("per_layer_mse")?,
+        best_mlp_adjusted_final_layer_score: o.f64("best_mlp_adjusted_final_layer_score")?,
+        worst_mlp_adjusted_final_layer_score: o.f64("worst_mlp_adjusted_final_layer_score")?,
+        mean_score_multiplier: o.f64("mean_score_multiplier")?,
+        mean_compute_utilization: o.f64("mean_compute_utilization")?,
+        n_failed_mlps: o.usize("n_failed_mlps")?,
+        mean_effective_compute: o.f64("mean_effective_compute")?,
+        failure_breakdown: FailureBreakdown {
+            budget_exhausted: fb.usize("budget_exhausted")?,
+            time_exhausted: fb.usize("time_exhausted")?,
+            residual_wall_time_exhausted: fb.usize("residual_wall_time_exhausted")?,
+            combined_budget_exhausted: fb.usize("combined_budget_exhausted")?,
+            error: fb.usize("error")?,
+        },
+        per_mlp: o
+            .objects("per_mlp")?
+            .iter()
+            .map(mlp_entry)
+            .collect::<Result<_, _>>()?,
+        sampling_breakdown: sampling,
+        estimator_breakdown: normalize_estimator_breakdown(breakdowns.raw("estimator")),
+    })
+}
+
+fn mlp_entry(o: &Obj<'_>) -> Result<MlpEntry, String> {
+    let error = match o.map.get("error") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(message)) => Some(MlpError {
+            message: message.clone(),
+            error_code: o.opt_str("error_code")?.unwrap_or_default(),
+            details: None,
+        }),
+        Some(Value::Object(_)) => {
+            let e = o.obj("error")?;
+            Some(MlpError {
+                message: e.opt_str("message")?.unwrap_or_default(),
+                error_code: o.opt_str("error_code")?.unwrap_or_default(),
+                details: Some(e.raw("details").clone()),
+            })
+        }
+        Some(_) => return Err(o.mistyped("error", "a string or an object")),
+    };
+    let breakdowns = o.obj("breakdowns")?;
+    Ok(MlpEntry {
+        mlp_index: o.usize("mlp_index")?,
+        mlp_name: o.opt_str("mlp_name")?.unwrap_or_default(),
+        final_layer_mse: o.f64("final_layer_mse")?,
+        all_layers_mse: o.f64("all_layers_mse")?,
+        per_layer_mse: o.f64_list("per_layer_mse")?,
+        adjusted_final_layer_score: o.f64("adjusted_final_layer_score")?,
+        flops_used: o.u64("flops_used")?,
+        effective_compute: o.f64("effective_compute")?,
+        budget_exhausted: o.bool("budget_exhausted")?,
+        time_exhausted: o.bool("time_exhausted")?,
+        residual_wall_time_exhausted: o.bool("residual_wall_time_exhausted")?,
+        combined_budget_exhausted: o.bool("combined_budget_exhausted")?,
+        wall_time_s: o.f64("wall_time_s")?,
+        flopscope_backend_time_s: o.f64("flopscope_backend_time_s")?,
+        flopscope_overhead_time_s: o.f64("flopscope_overhead_time_s")?,
+        residual_wall_time_s: o.f64("residual_wall_time_s")?,
+        estimator_breakdown: normalize_estimator_breakdown(breakdowns.raw("estimator")),
+        traceback: o.opt_str("traceback")?,
+        error,
+    })
+}
+
+fn run_meta(o: &Obj<'_>) -> Result<RunMeta, String> {
+    let h = o.obj("host")?;
+    Ok(RunMeta {
+        run_started_at_utc: o.str("run_started_at_utc")?,
+        run_finished_at_utc: o.str("run_finished_at_utc")?,
+        run_duration_s: o.f64("run_duration_s")?,
+        host: HostFingerprint {
+            hostname: h.opt_str("hostname")?,
+            os: h.opt_str("os")?,
+            os_release: h.opt_str("os_release")?,
+            platform: h.opt_str("platform")?,
+            machine: h.opt_str("machine")?,
+            python_version: h.opt_str("python_version")?,
+            cpu_brand: h.opt_str("cpu_brand")?,
+            cpu_count_logical: h.opt_u64("cpu_count_logical")?,
+            cpu_count_physical: h.opt_u64("cpu_count_physical")?,
+            ram_total_bytes: h.opt_u64("ram_total_bytes")?,
+            ram_available_bytes: h.opt_u64("ram_available_bytes")?,
+            numpy_version: h.opt_str("numpy_version")?,
+            flopscope_version: h.opt_str("flopscope_version")?,
+        },
+    })
+}
+
+fn run_config(o: &Obj<'_>) -> Result<RunConfig, String> {
+    let dataset = match o.map.get("dataset") {
+        None | Some(Value::Null) => None,
+        Some(_) => {
+            let d = o.obj("dataset")?;
+            Some(DatasetInfo {
+                path: d.str("path")?,
+                sha256: d.str("sha256")?,
+                seed: d.opt_u64("seed")?,
+                n_mlps: d.opt_u64("n_mlps")?,
+            })
+        }
+    };
+    Ok(RunConfig {
+        n_mlps: o.usize("n_mlps")?,
+        width: o.usize("width")?,
+        depth: o.usize("depth")?,
+        seed: o.opt_u64("seed")?,
+        flop_budget: o.u64("flop_budget")?,
+        setup_timeout_s: o.f64("setup_timeout_s")?,
+        wall_time_limit_s: o.opt_f64("wall_time_limit_s")?,
+        residual_wall_time_limit_s: o.opt_f64("residual_wall_time_limit_s")?,
+        lambda_flops_per_second: o.f64("lambda_flops_per_second")?,
+        dataset,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_tokens_become_markers_outside_strings_only() {
+        let text = r#"{"a": NaN, "b": [Infinity, -Infinity], "c": "NaN \" Infinity"}"#;
+        let v: Value = serde_json::from_str(&replace_non_finite_tokens(text)).expect("json");
+        assert!(as_f64(&v["a"]).is_some_and(f64::is_nan));
+        assert_eq!(as_f64(&v["b"][0]), Some(f64::INFINITY));
+        assert_eq!(as_f64(&v["b"][1]), Some(f64::NEG_INFINITY));
+        assert_eq!(v["c"], "NaN \" Infinity");
+    }
+
+    #[test]
+    fn errors_name_the_field_or_the_problem() {
+        assert!(parse_report("{")
+            .expect_err("syntax")
+            .starts_with("not valid JSON"));
+        assert!(parse_report("[1]")
+            .expect_err("array")
+            .contains("not an object"));
+        assert!(parse_report(r#"{"a": 1}"#)
+            .expect_err("no schema")
+            .contains("no schema_version"));
+        assert!(parse_report(r#"{"schema_version": "2.0"}"#)
+            .expect_err("schema")
+            .contains("schema 2.0 is not supported"));
+        let payload =
+            r#"{"ok": false, "error": {"stage": "load", "code": "X", "message": "boom"}}"#;
+        assert!(parse_report(payload)
+            .expect_err("payload")
+            .contains("error payload, not a report (the run failed: boom)"));
+        let no_results = r#"{"schema_version": "1.1", "mode": "agent"}"#;
+        assert_eq!(
+            parse_report(no_results).expect_err("results"),
+            "results is missing"
+        );
+    }
+}

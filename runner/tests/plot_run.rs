@@ -1,0 +1,130 @@
+//! `whest-runner run` output channels: progress on stderr (plain `[run] phase: i/n` lines, none
+//! with `--json`), pure JSON on stdout, and `--plot FILE.svg`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+mod svg_check;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Builds the zeros example once (debug) and returns its library.
+fn zeros() -> &'static Path {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let target = workspace().join("target");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(workspace())
+            .args(["build", "--quiet", "-p", "zeros-estimator"])
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building the zeros example failed");
+        target.join("debug").join("libzeros_estimator.so")
+    })
+}
+
+/// Runs a 2-MLP, 8×3 contest on the zeros example with `extra` flags.
+fn run(extra: &[&str]) -> Output {
+    let lib = zeros().to_string_lossy().into_owned();
+    let mut args = vec![
+        "run",
+        "--estimator",
+        &lib,
+        "--width",
+        "8",
+        "--depth",
+        "3",
+        "--n-mlps",
+        "2",
+        "--n-samples",
+        "2000",
+        "--seed",
+        "7",
+    ];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
+        .args(&args)
+        .output()
+        .expect("run whest-runner")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("whest-plot-run-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn plain_mode_prints_phase_lines_on_stderr() {
+    let out = run(&["--format", "plain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for line in [
+        "[run] Sampling ground truth: 0/2 MLPs",
+        "[run] Sampling ground truth: 2/2 MLPs",
+        "[run] Scoring: 0/2 MLPs",
+        "[run] Scoring: 2/2 MLPs",
+    ] {
+        assert!(err.lines().any(|l| l == line), "missing {line:?} in\n{err}");
+    }
+    assert!(!err.contains('\r'), "no live redraws in plain mode");
+    assert!(text(&out.stdout).starts_with("Adjusted final-layer score"));
+}
+
+#[test]
+fn json_mode_keeps_stdout_pure_json_and_draws_the_plot() {
+    let dir = scratch("json");
+    let svg_path = dir.join("mse.svg");
+    let out = run(&["--json", "--plot", &svg_path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["schema_version"], "1.1");
+    let err = text(&out.stderr);
+    assert!(!err.contains("[run]") && !err.contains('\r'), "{err}");
+    let svg = fs::read_to_string(&svg_path).expect("svg written");
+    svg_check::assert_well_formed(&svg);
+    let lines = svg_check::polylines(&svg);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].len(), 3, "one point per layer");
+    assert!(
+        svg.contains("Per-layer MSE of zeros_estimator (adjusted score "),
+        "{svg}"
+    );
+    let ticks = svg_check::y_tick_labels(&svg);
+    assert!(ticks.len() >= 2, "{ticks:?}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_plot_path_fails_but_the_report_is_printed() {
+    let dir = scratch("bad");
+    let target = dir.join("missing").join("mse.svg");
+    let out = run(&["--json", "--plot", &target.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report still printed");
+    assert_eq!(report["results"]["n_failed_mlps"], 0);
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--plot: cannot write") && err.contains("missing/mse.svg"),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(&dir).expect("list").count(), 0);
+    let _ = fs::remove_dir_all(&dir);
+}
