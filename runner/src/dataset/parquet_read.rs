@@ -195,31 +195,23 @@ fn uint_at(col: &dyn Array, i: usize, what: &str) -> Result<u64, DatasetError> {
         return null_error(what);
     }
     let any = col.as_any();
-    let signed = if let Some(a) = any.downcast_ref::<Int32Array>() {
-        Some(i64::from(a.value(i)))
+    let value = if let Some(a) = any.downcast_ref::<Int32Array>() {
+        u64::try_from(a.value(i)).ok()
     } else if let Some(a) = any.downcast_ref::<Int64Array>() {
-        Some(a.value(i))
+        u64::try_from(a.value(i)).ok()
     } else if let Some(a) = any.downcast_ref::<Int16Array>() {
-        Some(i64::from(a.value(i)))
+        u64::try_from(a.value(i)).ok()
+    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+        Some(a.value(i))
+    } else if let Some(a) = any.downcast_ref::<UInt32Array>() {
+        Some(u64::from(a.value(i)))
+    } else if let Some(a) = any.downcast_ref::<UInt16Array>() {
+        Some(u64::from(a.value(i)))
     } else {
-        None
-    };
-    let value = match signed {
-        Some(v) => u64::try_from(v).ok(),
-        None => {
-            if let Some(a) = any.downcast_ref::<UInt64Array>() {
-                Some(a.value(i))
-            } else if let Some(a) = any.downcast_ref::<UInt32Array>() {
-                Some(u64::from(a.value(i)))
-            } else if let Some(a) = any.downcast_ref::<UInt16Array>() {
-                Some(u64::from(a.value(i)))
-            } else {
-                return invalid(format!(
-                    "{what} has type {}; expected an integer column",
-                    col.data_type()
-                ));
-            }
-        }
+        return invalid(format!(
+            "{what} has type {}; expected an integer column",
+            col.data_type()
+        ));
     };
     value.ok_or_else(|| DatasetError::Invalid(format!("{what} is negative; expected ≥ 0")))
 }
