@@ -280,3 +280,38 @@ fn the_scoring_contest_clamps_and_records_the_dataset() {
     let err = contest_from_dataset("hf://aicrowd/whatever@v1", None, None).unwrap_err();
     assert!(err.to_string().contains("network"), "{err}");
 }
+
+/// A legacy protocol-2.0 dataset (the column is the estimator seed; metadata carries `seed`),
+/// made by relabelling a copy of the fixture.
+#[test]
+fn protocol_2_uses_the_column_as_the_seed() {
+    let dir = scratch("legacy").join("v2");
+    std::fs::create_dir_all(dir.join("data")).expect("mkdir");
+    let src = fixture("python_v3_fixture");
+    std::fs::copy(
+        src.join("data/public-00000-of-00001.parquet"),
+        dir.join("data/public-00000-of-00001.parquet"),
+    )
+    .expect("copy");
+    let (mut md, _) = read_metadata(&src).expect("metadata");
+    md.insert(
+        "seed_protocol".into(),
+        serde_json::json!({"name": "whestbench_seedsequence_hierarchy", "version": "2.0"}),
+    );
+    let write = |md: &serde_json::Map<String, serde_json::Value>| {
+        std::fs::write(
+            dir.join("metadata.json"),
+            serde_json::to_vec(md).expect("json"),
+        )
+        .expect("write")
+    };
+    write(&md);
+    let err = load_split(&dir, None).unwrap_err();
+    assert!(err.to_string().contains("'seed'"), "{err}");
+    md.insert("seed".into(), serde_json::json!(42));
+    write(&md);
+    let c = contest_from_dataset(dir.to_str().expect("utf-8"), None, None).expect("2.0 loads");
+    let seeds: Vec<u64> = c.mlps.iter().map(|m| m.seed).collect();
+    assert_eq!(seeds, [1001, 2002, 3003, 4004]);
+    assert_eq!(c.info.seed, Some(42));
+}
