@@ -165,7 +165,7 @@ fn prepare_live(
     s: &RunSettings,
     plain_progress: bool,
     progress_mode: ProgressMode,
-) -> Result<Prepared, ErrorPayload> {
+) -> Result<Prepared, Box<ErrorPayload>> {
     let spec = s.spec.clone();
     if plain_progress {
         eprintln!(
@@ -218,12 +218,12 @@ fn prepare_dataset(
     s: &RunSettings,
     source: &str,
     plain_progress: bool,
-) -> Result<Prepared, ErrorPayload> {
+) -> Result<Prepared, Box<ErrorPayload>> {
     if plain_progress {
         eprintln!("[run] loading dataset {source}");
     }
     let contest = contest_from_dataset(source, args.split.as_deref(), args.n_mlps)
-        .map_err(|e| ErrorPayload::new("dataset", e.class_name(), e.to_string()))?;
+        .map_err(|e| Box::new(ErrorPayload::new("dataset", e.class_name(), e.to_string())))?;
     for notice in &contest.notices {
         eprintln!("{notice}");
     }
@@ -274,7 +274,7 @@ pub fn run(args: &RunArgs) -> i32 {
         dataset,
     } = match prepared {
         Ok(p) => p,
-        Err(payload) => return fail(format, payload),
+        Err(payload) => return fail(format, *payload),
     };
     let n_mlps = mlps.len();
 

@@ -13,7 +13,7 @@
 //! | [`load`], [`source`], [`contest`] | `run --dataset` |
 //! | [`seeds`], [`slice`], [`bake`] | `dataset bake` and `generate-seeds` |
 //! | [`merge`], [`combine`], [`info`] | `dataset merge`, `combine-splits`, `info` |
-//! | [`args`], [`verbs`], [`progress`] | the `dataset` command line |
+//! | [`args`], [`verbs`] | the `dataset` command line (bake progress via [`crate::progress`]) |
 
 pub mod args;
 pub mod bake;
@@ -30,7 +30,6 @@ pub mod merge;
 pub mod metadata;
 pub mod parquet_read;
 pub mod parquet_write;
-pub mod progress;
 pub mod row;
 pub mod schema;
 pub mod seed_protocol;

@@ -2,7 +2,9 @@
 //! no nulls, rectangular arrays of one shape, finite weights. Float leaves stored as f64 are
 //! coerced to f32 (spec §7.2). Any corruption is one [`DatasetError::Invalid`], never a panic.
 
+use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use arrow_array::{
     Array, FixedSizeListArray, Float32Array, Float64Array, Int16Array, Int32Array, Int64Array,
@@ -36,12 +38,36 @@ pub struct ParquetRows {
 /// a non-finite weight, a negative id or seed. A panic inside the parquet decoder is caught
 /// and reported the same way.
 pub fn read_parquet_bytes(data: Bytes, origin: &str) -> Result<ParquetRows, DatasetError> {
-    match panic::catch_unwind(AssertUnwindSafe(|| decode(data, origin))) {
+    install_quiet_decoder_panics();
+    IN_DECODER.with(|flag| flag.set(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| decode(data, origin)));
+    IN_DECODER.with(|flag| flag.set(false));
+    match outcome {
         Ok(result) => result,
         Err(_) => invalid(format!(
             "{origin}: corrupt parquet file (the decoder failed); re-download or re-bake it"
         )),
     }
+}
+
+thread_local! {
+    /// Set while this thread runs the parquet/Arrow decoder inside [`read_parquet_bytes`].
+    static IN_DECODER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Wraps the process panic hook (once) so that a panic raised by the third-party decoder on a
+/// corrupt file prints nothing: [`read_parquet_bytes`] turns it into one clear error instead.
+/// Panics anywhere else reach the previous hook unchanged.
+fn install_quiet_decoder_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !IN_DECODER.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Reads `path` and calls [`read_parquet_bytes`].
@@ -169,31 +195,23 @@ fn uint_at(col: &dyn Array, i: usize, what: &str) -> Result<u64, DatasetError> {
         return null_error(what);
     }
     let any = col.as_any();
-    let signed = if let Some(a) = any.downcast_ref::<Int32Array>() {
-        Some(i64::from(a.value(i)))
+    let value = if let Some(a) = any.downcast_ref::<Int32Array>() {
+        u64::try_from(a.value(i)).ok()
     } else if let Some(a) = any.downcast_ref::<Int64Array>() {
-        Some(a.value(i))
+        u64::try_from(a.value(i)).ok()
     } else if let Some(a) = any.downcast_ref::<Int16Array>() {
-        Some(i64::from(a.value(i)))
+        u64::try_from(a.value(i)).ok()
+    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+        Some(a.value(i))
+    } else if let Some(a) = any.downcast_ref::<UInt32Array>() {
+        Some(u64::from(a.value(i)))
+    } else if let Some(a) = any.downcast_ref::<UInt16Array>() {
+        Some(u64::from(a.value(i)))
     } else {
-        None
-    };
-    let value = match signed {
-        Some(v) => u64::try_from(v).ok(),
-        None => {
-            if let Some(a) = any.downcast_ref::<UInt64Array>() {
-                Some(a.value(i))
-            } else if let Some(a) = any.downcast_ref::<UInt32Array>() {
-                Some(u64::from(a.value(i)))
-            } else if let Some(a) = any.downcast_ref::<UInt16Array>() {
-                Some(u64::from(a.value(i)))
-            } else {
-                return invalid(format!(
-                    "{what} has type {}; expected an integer column",
-                    col.data_type()
-                ));
-            }
-        }
+        return invalid(format!(
+            "{what} has type {}; expected an integer column",
+            col.data_type()
+        ));
     };
     value.ok_or_else(|| DatasetError::Invalid(format!("{what} is negative; expected ≥ 0")))
 }

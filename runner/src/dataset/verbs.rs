@@ -1,6 +1,7 @@
 //! `whest-runner dataset <verb>`: runs one verb and returns the exit code (0 success, 1 any
 //! dataset error, printed as one `error: …` line on stderr).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,10 +12,10 @@ use super::error::DatasetError;
 use super::info::render_info;
 use super::merge::merge;
 use super::metadata::{read_metadata, split_names};
-use super::progress::{clock, BakeProgress};
 use super::seeds::{generate_seeds, read_seeds_file, seeds_json};
 use super::slice::{auto_slice, check_range, parse_mlp_range, parse_slice, slice_range, MlpRange};
 use super::source::resolve_local;
+use crate::progress::{format_duration, Progress, ProgressMode};
 use crate::report::{EXIT_FAILURE, EXIT_OK};
 use crate::run::apply_max_threads;
 
@@ -93,6 +94,15 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Bake progress: a live line (samples, samples/s, ETA) on a terminal; nothing with `--quiet`
+/// or when stderr is redirected (a batch log stays clean).
+pub fn bake_progress_mode(quiet: bool) -> ProgressMode {
+    match ProgressMode::choose(false, quiet, std::io::stderr().is_terminal()) {
+        ProgressMode::Live => ProgressMode::Live,
+        ProgressMode::Plain | ProgressMode::Off => ProgressMode::Off,
+    }
+}
+
 fn run_bake(a: &BakeArgs) -> Result<(), DatasetError> {
     if a.seed.is_some() {
         return Err(DatasetError::BadArgument(
@@ -143,13 +153,18 @@ fn run_bake(a: &BakeArgs) -> Result<(), DatasetError> {
         );
     }
     let started = Instant::now();
-    let mut progress = BakeProgress::new(a.quiet);
-    let summary = bake(&spec, &mut |tick| progress.update(tick))?;
+    let total = u64::try_from(spec.n_samples as u128 * (range.end - range.start) as u128)
+        .unwrap_or(u64::MAX);
+    let progress = Progress::new("Baking", total, "samples", bake_progress_mode(a.quiet));
+    let summary = bake(&spec, &mut |tick| {
+        progress.set(u64::try_from(tick.samples_done).unwrap_or(u64::MAX))
+    })?;
+    progress.finish();
     if !a.quiet {
         eprintln!(
             "Wrote {} in {} ({}){}",
             summary.output.display(),
-            clock(started.elapsed().as_secs_f64()),
+            format_duration(started.elapsed().as_secs_f64()),
             human_bytes(folder_size(&summary.output)),
             if summary.partial {
                 "; a partial: merge all slices with `whest-runner dataset merge`"
@@ -174,7 +189,7 @@ fn run_merge(inputs: &[PathBuf], output: &Path) -> Result<(), DatasetError> {
     let out = merge(inputs, output)?;
     eprintln!(
         "Merged in {} -> {}",
-        clock(started.elapsed().as_secs_f64()),
+        format_duration(started.elapsed().as_secs_f64()),
         out.display()
     );
     Ok(())
