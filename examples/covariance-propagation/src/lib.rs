@@ -7,7 +7,7 @@
 //! full covariance `Σ` of each layer (still assuming Gaussian pre-activations):
 //!
 //! ```text
-//! μ_pre = Wᵀ μ        Σ_pre = Wᵀ Σ W                      (exact for a linear map)
+//! μ_pre = μ·W        Σ_pre = Wᵀ Σ W                      (exact for a linear map)
 //! mean, var of relu  from  (μ_pre, diag Σ_pre)            (mean propagation's formulas)
 //! g = Φ(α)  where σ_pre > 1e-12, else 0                   (each neuron's "gain")
 //! Σ' = (g gᵀ) ∘ Σ_pre,  with its diagonal set to var      (first-order closure)
@@ -55,8 +55,8 @@ impl Estimator for CovariancePropagationEstimator {
                 log_scale += scalar::log(s);
             }
 
-            // A linear map sends N(μ, Σ) to N(Wᵀμ, WᵀΣW) exactly.
-            let mean_pre = w.t().matmul(&mean);
+            // The linear map h ↦ h·W sends N(μ, Σ) to N(μ·W, WᵀΣW) exactly.
+            let mean_pre = mean.matmul(w);
             let cov_pre = w.t().matmul(&cov).matmul(w);
             let moments = relu_moments(&mean_pre, &cov_pre.diag());
             mean = moments.mean;

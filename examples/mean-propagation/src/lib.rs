@@ -6,7 +6,7 @@
 //! (a diagonal covariance). One layer then maps the input moments `(μ, v)` to output moments:
 //!
 //! ```text
-//! μ_pre = Wᵀ μ                 v_pre = (W∘W)ᵀ v          (independent inputs add variances)
+//! μ_pre = μ·W                  v_pre = v·(W∘W)           (independent inputs add variances)
 //! α = μ_pre / σ_pre            σ_pre = sqrt(max(v_pre, 1e-12))
 //! E[relu z]  = μ_pre Φ(α) + σ_pre φ(α)
 //! E[relu z²] = (μ_pre² + v_pre) Φ(α) + μ_pre σ_pre φ(α)
@@ -87,9 +87,11 @@ impl Estimator for MeanPropagationEstimator {
 
         let mut rows = Vec::with_capacity(mlp.depth);
         for w in &mlp.weights {
-            // Row-vector layout h' = h·W, so output j sums over the column W[:, j].
-            let mean_pre = w.t().matmul(&mean);
-            let var_pre = (w * w).t().matmul(&var);
+            // Row-vector layout h' = h·W: output j sums over the column W[:, j], so the means
+            // map as μ·W and the variances of independent inputs as v·(W∘W). (Python writes
+            // `w.T @ mu`: the same numbers and FLOPs, without materialising a transpose.)
+            let mean_pre = mean.matmul(w);
+            let var_pre = var.matmul(&(w * w));
             let moments = relu_moments(&mean_pre, &var_pre);
             mean = moments.mean;
             var = moments.var;

@@ -74,3 +74,43 @@ impl Estimator for MonteCarloEstimator {
 
 #[cfg(not(feature = "library"))]
 estimator_api::export_estimator!(MonteCarloEstimator);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTEST_BUDGET: u64 = 1 << 41;
+
+    /// The total charge of `n` samples, as the Python reference bills it.
+    fn total(width: u64, depth: u64, n: u64) -> u64 {
+        n * flops_per_sample(width, depth) + depth * width
+    }
+
+    #[test]
+    fn the_sample_fills_the_budget_without_exceeding_it() {
+        for (w, d, budget) in [(1024, 16, CONTEST_BUDGET), (64, 4, 100_000_000)] {
+            let n = sample_count(w, d, budget) as u64;
+            let (w, d) = (w as u64, d as u64);
+            assert!(total(w, d, n) <= budget, "{w}×{d}: {n} samples overspend");
+            assert!(
+                total(w, d, n + 1) > budget,
+                "{w}×{d}: one more sample would fit"
+            );
+        }
+        // Probed with the Python reference: 65,436 samples at the contest shape, and
+        // 99,968,256 FLOPs charged for the 64×4 MLP of seed 2002 at 1e8.
+        assert_eq!(sample_count(1024, 16, CONTEST_BUDGET), 65_436);
+        assert_eq!(
+            total(64, 4, sample_count(64, 4, 100_000_000) as u64),
+            99_968_256
+        );
+    }
+
+    #[test]
+    fn the_sample_is_capped_and_never_empty() {
+        // 8×2 at 2^41 could afford 4e9 samples; the cap keeps the draws at 2^26 numbers.
+        assert_eq!(sample_count(8, 2, CONTEST_BUDGET), 1 << 23);
+        // A budget too small for one sample still draws one (and then runs out of budget).
+        assert_eq!(sample_count(64, 4, 10), 1);
+    }
+}

@@ -56,11 +56,15 @@ mod tests {
         Tensor::from_vec(v.to_vec(), [v.len()])
     }
 
-    /// Runs `fill_diagonal_with` in a fresh context: (flops, flat result as f64).
-    fn probe(a: &Tensor, values: &Tensor) -> (u64, Vec<f64>) {
+    /// `fill_diagonal_with` of `a` (shape, dtype; zeros) and `values`, built and run in a fresh
+    /// context (tensor ops outside any context are refused while other test threads hold one):
+    /// (FLOPs of the fill alone, flat result as f64).
+    fn probe(shape: &[usize], dtype: DType, values: &[f64]) -> (u64, Vec<f64>) {
         let ctx = BudgetContext::new(1 << 20).unwrap();
+        let a = Tensor::zeros(shape, dtype);
+        let values = f64s(values);
         let before = ctx.flops_used();
-        let out = a.fill_diagonal_with(values);
+        let out = a.fill_diagonal_with(&values);
         (ctx.flops_used() - before, out.to_vec::<f64>())
     }
 
@@ -73,42 +77,36 @@ mod tests {
     /// 3×3×3 → 6; 0×0 → 0; a 3-value array cycles; an empty array writes nothing (still 10).
     #[test]
     fn costs_and_values_match_numpy() {
-        let (f, v) = probe(
-            &Tensor::zeros([5, 5], DType::F64),
-            &f64s(&[1., 2., 3., 4., 5.]),
-        );
+        let (f, v) = probe(&[5, 5], DType::F64, &[1., 2., 3., 4., 5.]);
         assert_eq!(f, 10);
         assert_eq!(diag_of(5, 5, &v), [1., 2., 3., 4., 5.]);
         assert_eq!(v.iter().sum::<f64>(), 15.0);
 
-        let (f, v) = probe(
-            &Tensor::zeros([5, 5], DType::F32),
-            &f64s(&[1., 2., 3., 4., 5.]),
-        );
+        let (f, v) = probe(&[5, 5], DType::F32, &[1., 2., 3., 4., 5.]);
         assert_eq!(f, 5);
         assert_eq!(diag_of(5, 5, &v), [1., 2., 3., 4., 5.]);
 
-        let (f, v) = probe(&Tensor::zeros([5, 5], DType::F64), &f64s(&[1., 2., 3.]));
+        let (f, v) = probe(&[5, 5], DType::F64, &[1., 2., 3.]);
         assert_eq!(f, 10);
         assert_eq!(diag_of(5, 5, &v), [1., 2., 3., 1., 2.]);
 
-        let (f, v) = probe(&Tensor::zeros([4, 6], DType::F64), &f64s(&[1., 2., 3., 4.]));
+        let (f, v) = probe(&[4, 6], DType::F64, &[1., 2., 3., 4.]);
         assert_eq!(f, 8);
         assert_eq!(diag_of(4, 6, &v), [1., 2., 3., 4.]);
 
-        let (f, v) = probe(&Tensor::zeros([6, 3], DType::F64), &f64s(&[1., 2., 3.]));
+        let (f, v) = probe(&[6, 3], DType::F64, &[1., 2., 3.]);
         assert_eq!(f, 6);
         assert_eq!(diag_of(6, 3, &v), [1., 2., 3.]);
         assert_eq!(v.iter().sum::<f64>(), 6.0);
 
-        let (f, v) = probe(&Tensor::zeros([3, 3, 3], DType::F64), &f64s(&[1., 2., 3.]));
+        let (f, v) = probe(&[3, 3, 3], DType::F64, &[1., 2., 3.]);
         assert_eq!(f, 6);
         assert_eq!((v[0], v[13], v[26]), (1., 2., 3.));
 
-        let (f, v) = probe(&Tensor::zeros([0, 0], DType::F64), &f64s(&[1., 2., 3.]));
+        let (f, v) = probe(&[0, 0], DType::F64, &[1., 2., 3.]);
         assert_eq!((f, v.len()), (0, 0));
 
-        let (f, v) = probe(&Tensor::zeros([5, 5], DType::F64), &f64s(&[]));
+        let (f, v) = probe(&[5, 5], DType::F64, &[]);
         assert_eq!(f, 10);
         assert!(v.iter().all(|&x| x == 0.0));
     }
@@ -117,11 +115,12 @@ mod tests {
     /// (6 FLOPs at the int64 rate).
     #[test]
     fn values_are_cast_to_the_tensor_dtype() {
+        let ctx = BudgetContext::new(100).unwrap();
         let a = Tensor::zeros([3, 3], DType::I64);
         let values = f64s(&[1.7, -2.5, 3.2]);
-        let ctx = BudgetContext::new(100).unwrap();
+        let before = ctx.flops_used();
         let out = a.fill_diagonal_with(&values);
-        assert_eq!(ctx.flops_used(), 6);
+        assert_eq!(ctx.flops_used() - before, 6);
         assert_eq!(out.dtype(), DType::I64);
         assert_eq!(out.to_vec::<i64>(), [1, 0, 0, 0, -2, 0, 0, 0, 3]);
     }
@@ -131,8 +130,9 @@ mod tests {
     fn a_write_drops_the_symmetry_tag() {
         let ctx = BudgetContext::new(100).unwrap();
         let eye = Tensor::eye(4, DType::F64);
+        let values = f64s(&[1., 2., 3., 4.]);
         let before = ctx.flops_used();
-        let out = eye.fill_diagonal_with(&f64s(&[1., 2., 3., 4.]));
+        let out = eye.fill_diagonal_with(&values);
         assert_eq!(ctx.flops_used() - before, 8);
         assert!(!out.is_symmetric());
     }
