@@ -23,6 +23,7 @@ mod kernels;
 pub mod linalg;
 mod ops;
 pub mod random;
+pub mod scalar;
 mod shape;
 pub mod stats;
 mod symmetry;

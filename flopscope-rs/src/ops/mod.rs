@@ -5,6 +5,7 @@ pub(crate) mod broadcast;
 mod creation;
 pub(crate) mod einsum;
 pub(crate) mod elementwise;
+mod fill_diagonal_values;
 pub mod index;
 mod matmul;
 mod movement;

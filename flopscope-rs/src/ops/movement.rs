@@ -246,6 +246,29 @@ fn fill_diagonal_cells(shape: &Shape) -> usize {
     end.div_ceil(n + 1)
 }
 
+/// The diagonal `fill_diagonal` writes: `(cells, step)`, cell `i` being at flat position
+/// `i · step` (numpy's `a.flat[:end:step]`, `wrap=False`).
+///
+/// # Panics
+/// If the shape is less than 2-D, or more than 2-D with unequal axis lengths.
+pub(super) fn fill_diagonal_walk(shape: &Shape) -> (usize, usize) {
+    let nd = shape.len();
+    assert!(
+        nd >= 2,
+        "fill_diagonal: tensor must be at least 2-d, got shape {shape}"
+    );
+    assert!(
+        nd == 2 || shape.iter().all(|&d| d == shape[0]),
+        "fill_diagonal: all dimensions of input must be of equal length, got shape {shape}"
+    );
+    let step = if nd == 2 {
+        shape[1] + 1
+    } else {
+        1 + shape.strides()[..nd - 1].iter().sum::<usize>()
+    };
+    (fill_diagonal_cells(shape), step)
+}
+
 /// `v` laid out on the diagonal of an otherwise-zero `n × n` matrix.
 fn diag_matrix<T: Element>(v: &[T]) -> Vec<T> {
     let n = v.len();
@@ -691,23 +714,7 @@ impl Tensor {
     /// # Panics
     /// If the tensor is less than 2-D, or more than 2-D with unequal axis lengths.
     pub fn fill_diagonal(&self, value: f64) -> Tensor {
-        let nd = self.ndim();
-        assert!(
-            nd >= 2,
-            "fill_diagonal: tensor must be at least 2-d, got shape {}",
-            self.shape
-        );
-        assert!(
-            nd == 2 || self.shape.iter().all(|&d| d == self.shape[0]),
-            "fill_diagonal: all dimensions of input must be of equal length, got shape {}",
-            self.shape
-        );
-        let cells = fill_diagonal_cells(&self.shape);
-        let step = if nd == 2 {
-            self.shape[1] + 1
-        } else {
-            1 + self.shape.strides()[..nd - 1].iter().sum::<usize>()
-        };
+        let (cells, step) = fill_diagonal_walk(&self.shape);
         counted_exact(Op::FillDiagonal, cells as u64, self.dtype(), || {
             let mut buf = (*self.buf).clone();
             set_positions(&mut buf, (0..cells).map(|i| i * step), value);
