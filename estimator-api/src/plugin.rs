@@ -23,23 +23,36 @@ macro_rules! export_estimator {
         /// Entry point the runner looks up: the versioned estimator table.
         #[unsafe(no_mangle)]
         pub extern "C" fn whest_estimator_entry() -> *const $crate::EstimatorTable {
-            static TABLE: $crate::__private::TableCell =
-                $crate::__private::TableCell::new($crate::EstimatorTable {
-                    abi_version: $crate::ABI_VERSION,
-                    api_version: $crate::__private::API_VERSION_NUL.as_ptr().cast(),
-                    flopscope_version: $crate::__private::FLOPSCOPE_VERSION_NUL.as_ptr().cast(),
-                    estimator_name: concat!(stringify!($ty), "\0").as_ptr().cast(),
-                    create: $crate::__private::create::<$ty>,
-                    setup: $crate::__private::setup::<$ty>,
-                    predict: $crate::__private::predict::<$ty>,
-                    teardown: $crate::__private::teardown::<$ty>,
-                    destroy: $crate::__private::destroy::<$ty>,
-                    free_result: $crate::__private::free_result,
-                    free_status: $crate::__private::free_status,
-                });
-            TABLE.get()
+            $crate::estimator_table!($ty)
         }
     };
+}
+
+/// The versioned entry table of estimator `$ty` (a `*const EstimatorTable` expression, valid
+/// for the life of the program), without exporting any symbol.
+///
+/// [`export_estimator!`] returns it from the exported entry point. A host that links an
+/// estimator crate as a plain library (as `whest-runner smoke-test` links the reference
+/// `CombinedEstimator`) wraps it in an `extern "C" fn` of its own and loads that like a plugin.
+#[macro_export]
+macro_rules! estimator_table {
+    ($ty:ty) => {{
+        static TABLE: $crate::__private::TableCell =
+            $crate::__private::TableCell::new($crate::EstimatorTable {
+                abi_version: $crate::ABI_VERSION,
+                api_version: $crate::__private::API_VERSION_NUL.as_ptr().cast(),
+                flopscope_version: $crate::__private::FLOPSCOPE_VERSION_NUL.as_ptr().cast(),
+                estimator_name: concat!(stringify!($ty), "\0").as_ptr().cast(),
+                create: $crate::__private::create::<$ty>,
+                setup: $crate::__private::setup::<$ty>,
+                predict: $crate::__private::predict::<$ty>,
+                teardown: $crate::__private::teardown::<$ty>,
+                destroy: $crate::__private::destroy::<$ty>,
+                free_result: $crate::__private::free_result,
+                free_status: $crate::__private::free_status,
+            });
+        TABLE.get()
+    }};
 }
 
 thread_local! {

@@ -74,6 +74,8 @@ pub enum Command {
     Version(VersionArgs),
     /// Create a new estimator crate (Cargo.toml, src/lib.rs, README.md, .gitignore) in PATH.
     Init(InitArgs),
+    /// Score the built-in CombinedEstimator on a small contest, then print the next steps.
+    SmokeTest(SmokeTestArgs),
     /// Check that this machine can build and score estimators (toolchain, CPU, disk, threads).
     Doctor(DoctorArgs),
     /// Time the MLP forward pass and the ground-truth sampler over a grid of sizes.
@@ -221,6 +223,35 @@ pub struct InitArgs {
     /// Print `{ok, created: [...]}` as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `smoke-test`.
+#[derive(Debug, Clone, Args)]
+pub struct SmokeTestArgs {
+    /// MLP width (default 1024).
+    #[arg(long, value_parser = strict_usize)]
+    pub width: Option<usize>,
+    /// MLP depth (default 16).
+    #[arg(long, value_parser = strict_usize)]
+    pub depth: Option<usize>,
+    /// Number of MLPs (default 3).
+    #[arg(long, value_parser = strict_usize)]
+    pub n_mlps: Option<usize>,
+    /// Monte-Carlo samples per MLP (default 5,000).
+    #[arg(long, value_parser = strict_usize)]
+    pub n_samples: Option<usize>,
+    /// Run seed (default: none, as in the Python smoke-test).
+    #[arg(long, value_parser = strict_u64)]
+    pub seed: Option<u64>,
+    /// Threads for ground truth and the estimator's kernels.
+    #[arg(long, value_parser = strict_usize)]
+    pub max_threads: Option<usize>,
+    /// Print the report JSON (schema 1.1) instead of the table and next steps.
+    #[arg(long)]
+    pub json: bool,
+    /// Show tracebacks of failing MLPs.
+    #[arg(long)]
+    pub debug: bool,
 }
 
 /// Flags of `doctor`.

@@ -24,5 +24,6 @@ pub mod report_cmd;
 pub mod run;
 pub mod runners;
 pub mod scoring;
+pub mod smoke;
 pub mod validate;
 pub mod version_cmd;

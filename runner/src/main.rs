@@ -19,6 +19,7 @@ fn main() {
         Some(Command::Worker) => whest_runner::isolation::worker::serve(),
         Some(Command::Version(args)) => whest_runner::version_cmd::version(args.json),
         Some(Command::Init(args)) => whest_runner::init::init(&args),
+        Some(Command::SmokeTest(args)) => whest_runner::smoke::smoke_test(&args),
         Some(Command::Doctor(args)) => whest_runner::doctor::doctor(&args),
         Some(Command::ProfileSimulation(args)) => {
             whest_runner::profile::profile_simulation(&args)

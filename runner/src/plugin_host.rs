@@ -217,7 +217,23 @@ impl LoadedEstimator {
             })?;
         // Never unload (see the module docs): the table and its functions stay valid.
         std::mem::forget(lib);
-        // SAFETY: `entry` returns a pointer to a `'static` table inside the loaded library.
+        // SAFETY: the library `entry` belongs to is never unloaded.
+        unsafe { Self::from_entry(entry, path) }
+    }
+
+    /// Creates an instance from an estimator entry point: the one a plugin exports, or one
+    /// linked into this binary (an `extern "C" fn` returning
+    /// `estimator_api::estimator_table!(T)`). `path` names it in errors and in
+    /// [`LoadedEstimator::path`].
+    ///
+    /// # Errors
+    /// [`LoadError`] for a null table, an ABI mismatch, or a failing `create`.
+    ///
+    /// # Safety
+    /// `entry` returns null or a pointer to an [`EstimatorTable`] that, with its functions and
+    /// strings, stays valid for the rest of the process.
+    pub unsafe fn from_entry(entry: EntryFn, path: &Path) -> Result<LoadedEstimator, LoadError> {
+        // SAFETY: per the contract above, `entry` returns null or a table valid for good.
         let table: &'static EstimatorTable = match unsafe { entry().as_ref() } {
             Some(t) => t,
             None => {

@@ -4,6 +4,7 @@
 //! truth → runner start (setup) → predict and score each MLP → aggregate → report.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use estimator_api::{SetupContext, API_VERSION};
@@ -152,16 +153,20 @@ pub fn apply_max_threads(n: usize) {
 
 /// The contest a run scores: its limits (width and depth included), the MLPs with their
 /// targets, the sampling breakdown aggregate and, for `--dataset`, `run_config.dataset`.
-struct Prepared {
-    spec: ContestSpec,
-    mlps: Vec<ContestMlp>,
-    sampling: Option<Breakdown>,
-    dataset: Option<DatasetInfo>,
+pub struct Prepared {
+    /// Limits, with the contest's width and depth.
+    pub spec: ContestSpec,
+    /// The MLPs with their seeds, names and targets.
+    pub mlps: Vec<ContestMlp>,
+    /// Aggregate sampling breakdown (`results.sampling_breakdown`).
+    pub sampling: Option<Breakdown>,
+    /// `run_config.dataset` (None for a live contest).
+    pub dataset: Option<DatasetInfo>,
 }
 
 /// The live contest (spec §2.3): MLPs from the run seed, names from their seeds, Monte-Carlo
 /// ground truth computed now.
-fn prepare_live(
+pub fn prepare_live(
     s: &RunSettings,
     plain_progress: bool,
     progress_mode: ProgressMode,
@@ -267,17 +272,11 @@ pub fn run(args: &RunArgs) -> i32 {
         Some(source) => prepare_dataset(args, &s, source, plain_progress),
         None => prepare_live(&s, plain_progress, progress_mode),
     };
-    let Prepared {
-        spec,
-        mlps,
-        sampling,
-        dataset,
-    } = match prepared {
+    let prepared = match prepared {
         Ok(p) => p,
         Err(payload) => return fail(format, *payload),
     };
-    let n_mlps = mlps.len();
-
+    let spec = &prepared.spec;
     let mut runner: Box<dyn EstimatorRunner> = match args.runner {
         RunnerKind::Local => Box::new(LocalRunner::new(
             est.library.clone(),
@@ -292,72 +291,17 @@ pub fn run(args: &RunArgs) -> i32 {
             s.predict_timeout_s,
         )),
     };
-    let ctx = SetupContext {
-        width: spec.width,
-        depth: spec.depth,
-        flop_budget: spec.flop_budget,
-        api_version: API_VERSION.to_string(),
-        scratch_dir: None,
+    let options = ScoringOptions {
+        seed: s.seed,
         submission_dir: Some(est.submission_dir.clone()),
-        seed: s.seed.unwrap_or(0),
+        debug: args.debug,
+        fail_fast: args.fail_fast,
+        progress_mode,
     };
-    let started = SystemTime::now();
-    let t_run = Instant::now();
-    if let Err(f) = runner.start(&ctx) {
-        let mut p = ErrorPayload::new(f.stage, f.code, f.message);
-        if let (true, Some(tb)) = (args.debug, f.traceback) {
-            p = p.with_traceback(tb);
-        }
-        return fail(format, p);
-    }
-    let mut entries = Vec::with_capacity(n_mlps);
-    let scoring = Progress::tagged("run", "Scoring", n_mlps as u64, "MLPs", progress_mode);
-    for (i, mlp) in mlps.iter().enumerate() {
-        let name = &mlp.name;
-        let result = runner.predict(&MlpRequest {
-            weights: &mlp.weights,
-            width: spec.width,
-            depth: spec.depth,
-            seed: mlp.seed,
-            name,
-            budget: spec.flop_budget,
-        });
-        let entry = score_mlp(
-            i,
-            name,
-            to_outcome(result),
-            &mlp.targets,
-            &spec,
-            runner.in_process(),
-        );
-        if args.fail_fast && entry.failed() {
-            runner.close();
-            let (code, message) = match &entry.error {
-                Some(e) => (e.error_code.clone(), e.message.clone()),
-                None => (
-                    "PREDICT_ERROR".to_string(),
-                    format!("MLP {i} ({name}) failed a budget or time check"),
-                ),
-            };
-            return fail(format, ErrorPayload::new("predict", code, message)).max(EXIT_FAILURE);
-        }
-        entries.push(entry);
-        scoring.inc(1);
-    }
-    scoring.finish();
-    runner.close();
-    let duration = t_run.elapsed().as_secs_f64();
-    let mut results = aggregate(entries, &spec);
-    results.sampling_breakdown = sampling;
-    let meta = RunMeta::new(
-        started,
-        SystemTime::now(),
-        duration,
-        HostFingerprint::collect(),
-    );
-    let mut run_config = RunConfig::new(&spec, n_mlps, s.seed);
-    run_config.dataset = dataset;
-    let report = Report::new(results, meta, run_config);
+    let report = match score_contest(runner.as_mut(), prepared, &options) {
+        Ok(r) => r,
+        Err(payload) => return fail(format, payload),
+    };
     match format {
         Format::Json => print!("{}", report.to_json_string()),
         _ => print!("{}", render_text(&report)),
@@ -377,6 +321,106 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     }
     report.exit_code()
+}
+
+/// How [`score_contest`] runs: `SetupContext` inputs, error detail, fail-fast and progress.
+#[derive(Clone, Debug)]
+pub struct ScoringOptions {
+    /// Run seed (`SetupContext.seed` is this or 0; echoed as `run_config.seed`).
+    pub seed: Option<u64>,
+    /// `SetupContext.submission_dir`.
+    pub submission_dir: Option<PathBuf>,
+    /// Attach tracebacks to a setup failure.
+    pub debug: bool,
+    /// Stop at the first failing MLP (exhaustions included).
+    pub fail_fast: bool,
+    /// How the "Scoring" progress is shown.
+    pub progress_mode: ProgressMode,
+}
+
+/// Starts `runner` (load + setup), predicts and scores every MLP of `prepared` exactly as the
+/// Python grader does (spec §4.1), closes the runner and returns the report (schema 1.1).
+///
+/// # Errors
+/// The error payload of a failed start, or with `fail_fast` of the first failing MLP.
+pub fn score_contest(
+    runner: &mut dyn EstimatorRunner,
+    prepared: Prepared,
+    options: &ScoringOptions,
+) -> Result<Report, ErrorPayload> {
+    let Prepared {
+        spec,
+        mlps,
+        sampling,
+        dataset,
+    } = prepared;
+    let n_mlps = mlps.len();
+    let ctx = SetupContext {
+        width: spec.width,
+        depth: spec.depth,
+        flop_budget: spec.flop_budget,
+        api_version: API_VERSION.to_string(),
+        scratch_dir: None,
+        submission_dir: options.submission_dir.clone(),
+        seed: options.seed.unwrap_or(0),
+    };
+    let started = SystemTime::now();
+    let t_run = Instant::now();
+    if let Err(f) = runner.start(&ctx) {
+        let mut p = ErrorPayload::new(f.stage, f.code, f.message);
+        if let (true, Some(tb)) = (options.debug, f.traceback) {
+            p = p.with_traceback(tb);
+        }
+        return Err(p);
+    }
+    let mut entries = Vec::with_capacity(n_mlps);
+    let scoring = Progress::tagged("run", "Scoring", n_mlps as u64, "MLPs", options.progress_mode);
+    for (i, mlp) in mlps.iter().enumerate() {
+        let name = &mlp.name;
+        let result = runner.predict(&MlpRequest {
+            weights: &mlp.weights,
+            width: spec.width,
+            depth: spec.depth,
+            seed: mlp.seed,
+            name,
+            budget: spec.flop_budget,
+        });
+        let entry = score_mlp(
+            i,
+            name,
+            to_outcome(result),
+            &mlp.targets,
+            &spec,
+            runner.in_process(),
+        );
+        if options.fail_fast && entry.failed() {
+            runner.close();
+            let (code, message) = match &entry.error {
+                Some(e) => (e.error_code.clone(), e.message.clone()),
+                None => (
+                    "PREDICT_ERROR".to_string(),
+                    format!("MLP {i} ({name}) failed a budget or time check"),
+                ),
+            };
+            return Err(ErrorPayload::new("predict", code, message));
+        }
+        entries.push(entry);
+        scoring.inc(1);
+    }
+    scoring.finish();
+    runner.close();
+    let duration = t_run.elapsed().as_secs_f64();
+    let mut results = aggregate(entries, &spec);
+    results.sampling_breakdown = sampling;
+    let meta = RunMeta::new(
+        started,
+        SystemTime::now(),
+        duration,
+        HostFingerprint::collect(),
+    );
+    let mut run_config = RunConfig::new(&spec, n_mlps, options.seed);
+    run_config.dataset = dataset;
+    Ok(Report::new(results, meta, run_config))
 }
 
 /// How `run` shows progress on stderr: off with `--json` (stdout stays pure JSON), `[run]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use estimator_api::SetupContext;
+use estimator_api::{EntryFn, SetupContext};
 
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
 use crate::plugin_host::{LoadedEstimator, PluginPrediction, PredictRequest};
@@ -15,6 +15,8 @@ pub struct LocalRunner {
     wall_time_limit_s: Option<f64>,
     setup_timeout_s: f64,
     estimator: Option<LoadedEstimator>,
+    /// The entry point of an estimator linked into this binary (then `library` only names it).
+    linked: Option<EntryFn>,
 }
 
 impl LocalRunner {
@@ -25,13 +27,37 @@ impl LocalRunner {
             wall_time_limit_s,
             setup_timeout_s,
             estimator: None,
+            linked: None,
+        }
+    }
+
+    /// A runner for an estimator linked into this binary: `entry` is an `extern "C" fn`
+    /// returning `estimator_api::estimator_table!(T)`; `name` stands for its path in messages.
+    ///
+    /// # Safety
+    /// `entry` returns null or a pointer to an estimator table valid for the rest of the
+    /// process (what `estimator_table!` returns).
+    pub unsafe fn linked(
+        entry: EntryFn,
+        name: PathBuf,
+        wall_time_limit_s: Option<f64>,
+        setup_timeout_s: f64,
+    ) -> Self {
+        LocalRunner {
+            linked: Some(entry),
+            ..LocalRunner::new(name, wall_time_limit_s, setup_timeout_s)
         }
     }
 }
 
 impl EstimatorRunner for LocalRunner {
     fn start(&mut self, ctx: &SetupContext) -> Result<(), RunnerFailure> {
-        let mut est = LoadedEstimator::load(&self.library).map_err(|e| RunnerFailure {
+        let loaded = match self.linked {
+            // SAFETY: guaranteed by the caller of `LocalRunner::linked`.
+            Some(entry) => unsafe { LoadedEstimator::from_entry(entry, &self.library) },
+            None => LoadedEstimator::load(&self.library),
+        };
+        let mut est = loaded.map_err(|e| RunnerFailure {
             stage: "load",
             code: "ESTIMATOR_LOAD_ERROR",
             message: e.to_string(),
