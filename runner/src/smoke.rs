@@ -89,7 +89,7 @@ pub fn smoke_test(args: &SmokeTestArgs) -> i32 {
     };
     let prepared = match prepare_live(&s, format != Format::Json, progress) {
         Ok(p) => p,
-        Err(payload) => return fail(format, payload),
+        Err(payload) => return fail(format, *payload),
     };
     // SAFETY: `combined_entry` returns `estimator_table!`'s static table, valid for good.
     let mut runner = unsafe {
