@@ -25,6 +25,7 @@ mod ops;
 pub mod random;
 mod shape;
 pub mod stats;
+mod storage;
 mod symmetry;
 mod tensor;
 pub mod thread;
@@ -39,6 +40,7 @@ pub use ops::einsum::einsum;
 pub use ops::elementwise::{where_, Operand};
 pub use ops::index::SliceArg;
 pub use shape::{Shape, MAX_NDIM};
+pub use storage::SharedElements;
 pub use tensor::Tensor;
 
 /// This crate's version (`CARGO_PKG_VERSION`).
