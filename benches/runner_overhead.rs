@@ -138,7 +138,7 @@ fn main() {
     println!(
         "runner cost per MLP at {WIDTH}×{DEPTH} ({} MiB of f32 weights), zeros estimator, \
          {MLPS} MLPs each; one 64 MiB copy here: {}",
-        mlps[0].weights.len() * 4 >> 20,
+        (mlps[0].weights.len() * 4) >> 20,
         fmt_secs(copy_s)
     );
 
