@@ -2,19 +2,28 @@
 //!
 //! Only `#[repr(C)]` structs, raw pointers with lengths, and integer codes cross the boundary.
 //! Memory is freed by the side that allocated it: results and status strings allocated by the
-//! plugin are released through the table's `free_*` functions. The runner refuses a plugin
+//! plugin are released through the table's `free_*` functions, and the MLP weights the runner
+//! lends to `predict` are handed back through the runner's [`ReleaseFn`] (the plugin wraps them
+//! in tensors without copying and may keep them past the call). The runner refuses a plugin
 //! whose [`ABI_VERSION`] differs from its own, naming both versions.
 
 use std::ffi::{c_char, c_void};
 
-/// Version of this ABI; bumped on any layout or semantic change.
-pub const ABI_VERSION: u32 = 1;
+/// Version of this ABI; bumped on any layout or semantic change (2: weights are lent with an
+/// owner handle and a release function instead of being borrowed for the call).
+pub const ABI_VERSION: u32 = 2;
 
 /// Name of the symbol [`crate::export_estimator!`] exports (NUL-terminated for `dlsym`).
 pub const ENTRY_SYMBOL: &[u8] = b"whest_estimator_entry\0";
 
 /// Signature of the exported entry point.
 pub type EntryFn = unsafe extern "C" fn() -> *const EstimatorTable;
+
+/// The runner's function that takes back lent weights: the plugin calls it exactly once per
+/// `predict` call, with that call's [`PredictArgs::weights_owner`], as soon as none of its
+/// tensors references the weights any more. That may be after `predict` returned and on any
+/// thread; it never unwinds.
+pub type ReleaseFn = unsafe extern "C" fn(owner: *mut c_void);
 
 /// Outcome of a plugin call (an `i32` on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,10 +89,15 @@ pub struct PredictArgs {
     pub width: u64,
     /// MLP depth `d`.
     pub depth: u64,
-    /// `d·w·w` f32 weights, layer-major, each layer row-major (`W_l[i][j]` at `l·w² + i·w + j`).
+    /// `d·w·w` f32 weights, layer-major, each layer row-major (`W_l[i][j]` at `l·w² + i·w + j`),
+    /// lent by the runner: valid and unchanged until `release_weights(weights_owner)` is called.
     pub weights: *const f32,
     /// Number of floats behind `weights`.
     pub weights_len: u64,
+    /// The runner's handle on the lent weights, passed back to `release_weights`.
+    pub weights_owner: *mut c_void,
+    /// Takes the weights back; the plugin calls it exactly once, even when `predict` fails.
+    pub release_weights: ReleaseFn,
     /// The MLP's participant-facing seed.
     pub seed: u64,
     /// The MLP's name (NUL-terminated) or null.

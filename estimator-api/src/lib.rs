@@ -28,12 +28,13 @@
 
 mod abi;
 mod contract;
+mod lent;
 mod mlp;
 mod plugin;
 
 pub use abi::{
-    EntryFn, EstimatorTable, OutcomeCode, PredictArgs, PredictResult, SetupArgs, StatusOut,
-    ABI_VERSION, ENTRY_SYMBOL,
+    EntryFn, EstimatorTable, OutcomeCode, PredictArgs, PredictResult, ReleaseFn, SetupArgs,
+    StatusOut, ABI_VERSION, ENTRY_SYMBOL,
 };
 pub use contract::{Estimator, SetupContext, API_VERSION};
 pub use mlp::{Mlp, MlpError};

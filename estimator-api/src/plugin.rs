@@ -11,6 +11,7 @@ use flopscope::{catch_budget, BudgetContext, BudgetError, BudgetSummary, DType, 
 
 use crate::abi::{OutcomeCode, PredictArgs, PredictResult, SetupArgs, StatusOut};
 use crate::contract::{Estimator, SetupContext};
+use crate::lent::LentWeights;
 use crate::mlp::Mlp;
 
 /// Generates the `whest_estimator_entry` symbol of a `cdylib` estimator crate.
@@ -214,20 +215,16 @@ fn materialise(t: Tensor, depth: usize, width: usize) -> Result<Vec<f32>, Box<Re
     Ok(t.to_vec::<f32>())
 }
 
-fn run_predict<T: Estimator>(est: &mut T, a: &PredictArgs) -> Report {
+fn run_predict<T: Estimator>(est: &mut T, a: &PredictArgs, weights: LentWeights) -> Report {
     let (w, d) = (a.width as usize, a.depth as usize);
     let expected = d.saturating_mul(w).saturating_mul(w);
-    if a.weights.is_null() || a.weights_len as usize != expected {
+    if weights.is_null() || weights.len() != expected {
         return Report::error(
             "WORKER_PROTOCOL_ERROR",
-            format!("expected {expected} weights, got {}", a.weights_len),
+            format!("expected {expected} weights, got {}", weights.len()),
         );
     }
-    // SAFETY: the runner passes `weights_len` valid f32s that outlive this call.
-    let flat = unsafe { std::slice::from_raw_parts(a.weights, expected) };
-    let layers = (0..d)
-        .map(|l| Tensor::from_vec(flat[l * w * w..(l + 1) * w * w].to_vec(), [w, w]))
-        .collect();
+    let layers = weights.into_layers(w, d);
     // SAFETY: `name` is null or a NUL-terminated string valid for this call.
     let name = unsafe { opt_str(a.name) }.unwrap_or_default();
     let mlp = match Mlp::new(w, d, layers, a.seed, name) {
@@ -378,32 +375,46 @@ pub mod __private {
         guarded(status, "setup", || est.setup(&ctx))
     }
 
-    /// Runs `predict` inside a fresh budget context and fills `out`.
+    /// Runs `predict` inside a fresh budget context and fills `out`. The lent weights become
+    /// the `Mlp`'s tensors without a copy and are released when the last of them is dropped.
     ///
     /// # Safety
     /// `instance` came from `create::<T>`; `args` and `out` are valid; `out` is later released
-    /// with `free_result`.
+    /// with `free_result`; the weights in `args` follow the lending rules of [`PredictArgs`].
     pub unsafe extern "C" fn predict<T: Estimator>(
         instance: *mut c_void,
         args: *const PredictArgs,
         out: *mut PredictResult,
     ) -> i32 {
+        // SAFETY: `args` is null or valid for the call (contract above).
+        let a = unsafe { args.as_ref() };
+        // Taken first, so the weights go back to the runner on every path below.
+        // SAFETY: per the ABI, `weights` holds `weights_len` floats lent until
+        // `release_weights(weights_owner)`, which only `LentWeights` calls.
+        let weights = a.map(|a| unsafe {
+            LentWeights::new(
+                a.weights,
+                a.weights_len as usize,
+                a.weights_owner,
+                a.release_weights,
+            )
+        });
         if out.is_null() {
             return OutcomeCode::Error.to_raw();
         }
         // SAFETY: the runner passes a valid, exclusively borrowed result struct.
         let out = unsafe { &mut *out };
-        if instance.is_null() || args.is_null() {
+        let (Some(a), Some(weights), false) = (a, weights, instance.is_null()) else {
             write_report(
                 out,
                 Report::error("WORKER_PROTOCOL_ERROR", "null argument".into()),
             );
             return out.outcome;
-        }
+        };
         install_panic_capture();
         // SAFETY: per the contract above.
-        let (est, a) = unsafe { (&mut *instance.cast::<T>(), &*args) };
-        let report = match catch_unwind(AssertUnwindSafe(|| run_predict(est, a))) {
+        let est = unsafe { &mut *instance.cast::<T>() };
+        let report = match catch_unwind(AssertUnwindSafe(|| run_predict(est, a, weights))) {
             Ok(r) => r,
             Err(payload) => {
                 let mut r = Report::error(

@@ -1,19 +1,21 @@
 //! Element storage: the typed buffer behind a tensor and the `Element` trait over its types.
 
 use crate::dtype::DType;
+use crate::storage::Storage;
 
-/// A tensor's flat, row-major element buffer (an implementation detail of [`Element`]).
+/// A tensor's flat, row-major element buffer (an implementation detail of [`Element`]); each
+/// variant's [`Storage`] is owned or shared memory.
 #[doc(hidden)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Buffer {
     #[doc(hidden)]
-    F32(Vec<f32>),
+    F32(Storage<f32>),
     #[doc(hidden)]
-    F64(Vec<f64>),
+    F64(Storage<f64>),
     #[doc(hidden)]
-    Bool(Vec<bool>),
+    Bool(Storage<bool>),
     #[doc(hidden)]
-    I64(Vec<i64>),
+    I64(Storage<i64>),
 }
 
 impl Buffer {
@@ -23,6 +25,16 @@ impl Buffer {
             Buffer::F64(_) => DType::F64,
             Buffer::Bool(_) => DType::Bool,
             Buffer::I64(_) => DType::I64,
+        }
+    }
+
+    /// Whether the elements are shared memory (see [`Storage`]).
+    pub fn is_shared(&self) -> bool {
+        match self {
+            Buffer::F32(v) => v.is_shared(),
+            Buffer::F64(v) => v.is_shared(),
+            Buffer::Bool(v) => v.is_shared(),
+            Buffer::I64(v) => v.is_shared(),
         }
     }
 
@@ -38,10 +50,10 @@ impl Buffer {
     /// The buffer converted to `dtype` with numpy's `astype` semantics (uncounted kernel).
     pub fn cast(&self, dtype: DType) -> Buffer {
         match dtype {
-            DType::F32 => Buffer::F32(self.to_vec::<f32>()),
-            DType::F64 => Buffer::F64(self.to_vec::<f64>()),
-            DType::Bool => Buffer::Bool(self.to_vec::<bool>()),
-            DType::I64 => Buffer::I64(self.to_vec::<i64>()),
+            DType::F32 => Buffer::F32(self.to_vec::<f32>().into()),
+            DType::F64 => Buffer::F64(self.to_vec::<f64>().into()),
+            DType::Bool => Buffer::Bool(self.to_vec::<bool>().into()),
+            DType::I64 => Buffer::I64(self.to_vec::<i64>().into()),
         }
     }
 
@@ -85,7 +97,7 @@ pub trait Element: Copy + Send + Sync + PartialOrd + std::fmt::Debug + 'static {
     /// Zero (or `false`).
     const ZERO: Self;
     #[doc(hidden)]
-    fn wrap(v: Vec<Self>) -> Buffer;
+    fn wrap(v: Storage<Self>) -> Buffer;
     #[doc(hidden)]
     fn slice(b: &Buffer) -> Option<&[Self]>;
     /// numpy `astype` conversion from `f32`.
@@ -103,12 +115,12 @@ pub trait Element: Copy + Send + Sync + PartialOrd + std::fmt::Debug + 'static {
 impl Element for f32 {
     const DTYPE: DType = DType::F32;
     const ZERO: f32 = 0.0;
-    fn wrap(v: Vec<Self>) -> Buffer {
+    fn wrap(v: Storage<Self>) -> Buffer {
         Buffer::F32(v)
     }
     fn slice(b: &Buffer) -> Option<&[Self]> {
         match b {
-            Buffer::F32(v) => Some(v),
+            Buffer::F32(v) => Some(v.as_slice()),
             _ => None,
         }
     }
@@ -132,12 +144,12 @@ impl Element for f32 {
 impl Element for f64 {
     const DTYPE: DType = DType::F64;
     const ZERO: f64 = 0.0;
-    fn wrap(v: Vec<Self>) -> Buffer {
+    fn wrap(v: Storage<Self>) -> Buffer {
         Buffer::F64(v)
     }
     fn slice(b: &Buffer) -> Option<&[Self]> {
         match b {
-            Buffer::F64(v) => Some(v),
+            Buffer::F64(v) => Some(v.as_slice()),
             _ => None,
         }
     }
@@ -161,12 +173,12 @@ impl Element for f64 {
 impl Element for bool {
     const DTYPE: DType = DType::Bool;
     const ZERO: bool = false;
-    fn wrap(v: Vec<Self>) -> Buffer {
+    fn wrap(v: Storage<Self>) -> Buffer {
         Buffer::Bool(v)
     }
     fn slice(b: &Buffer) -> Option<&[Self]> {
         match b {
-            Buffer::Bool(v) => Some(v),
+            Buffer::Bool(v) => Some(v.as_slice()),
             _ => None,
         }
     }
@@ -190,12 +202,12 @@ impl Element for bool {
 impl Element for i64 {
     const DTYPE: DType = DType::I64;
     const ZERO: i64 = 0;
-    fn wrap(v: Vec<Self>) -> Buffer {
+    fn wrap(v: Storage<Self>) -> Buffer {
         Buffer::I64(v)
     }
     fn slice(b: &Buffer) -> Option<&[Self]> {
         match b {
-            Buffer::I64(v) => Some(v),
+            Buffer::I64(v) => Some(v.as_slice()),
             _ => None,
         }
     }

@@ -26,6 +26,7 @@ pub mod random;
 pub mod scalar;
 mod shape;
 pub mod stats;
+mod storage;
 mod symmetry;
 mod tensor;
 pub mod thread;
@@ -40,6 +41,7 @@ pub use ops::einsum::einsum;
 pub use ops::elementwise::{where_, Operand};
 pub use ops::index::SliceArg;
 pub use shape::{Shape, MAX_NDIM};
+pub use storage::SharedElements;
 pub use tensor::Tensor;
 
 /// This crate's version (`CARGO_PKG_VERSION`).

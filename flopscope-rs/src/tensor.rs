@@ -7,6 +7,7 @@ use crate::budget::{counted, Op};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
 use crate::shape::Shape;
+use crate::storage::{SharedElements, Storage};
 use crate::symmetry::Symmetry;
 
 /// An n-dimensional array (0-d up to [`crate::MAX_NDIM`] axes) with a runtime [`DType`].
@@ -38,7 +39,7 @@ impl Tensor {
 
     /// Same as [`Tensor::from_buffer`] from a typed vector.
     pub(crate) fn from_elems<T: Element>(v: Vec<T>, shape: Shape) -> Tensor {
-        Tensor::from_buffer(T::wrap(v), shape)
+        Tensor::from_buffer(T::wrap(v.into()), shape)
     }
 
     /// Returns the tensor with its symmetry tag replaced by `sym`.
@@ -70,6 +71,36 @@ impl Tensor {
         counted(Op::Array, shape.numel() as u64, T::DTYPE, || {
             Tensor::from_elems(data, shape)
         })
+    }
+
+    /// Wraps elements `range` of memory shared with its owner, without copying (numpy
+    /// `asarray` of an existing array). The tensor, its clones and every tensor that reuses its
+    /// buffer keep `owner` alive; the last one to go drops it. Ops never write to `owner`.
+    ///
+    /// Shape contract: `range.len()` equals the product of `shape`.
+    /// FLOPs: none (like `asarray` without a copy, which flopscope bills 0).
+    ///
+    /// # Panics
+    /// If `range` is outside `owner`'s elements or its length does not match the shape.
+    pub fn from_shared<T: Element>(
+        owner: SharedElements<T>,
+        range: std::ops::Range<usize>,
+        shape: impl Into<Shape>,
+    ) -> Tensor {
+        let shape = shape.into();
+        assert_eq!(
+            range.len(),
+            shape.numel(),
+            "from_shared: {} elements cannot fill shape {shape}",
+            range.len()
+        );
+        Tensor::from_buffer(T::wrap(Storage::shared(owner, range)), shape)
+    }
+
+    /// Whether the elements are memory shared with an outside owner ([`Tensor::from_shared`])
+    /// rather than owned by the tensor.
+    pub fn is_shared_memory(&self) -> bool {
+        self.buf.is_shared()
     }
 
     /// A 0-d tensor holding `value` (numpy `array(value)`). FLOPs: `array`, 1 × rate.

@@ -15,7 +15,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use crate::scoring::numeric::pairwise_sum_f64;
@@ -113,6 +113,8 @@ const BLOCK_ROWS: usize = 512;
 /// One chunk's working memory: its input rows, a block-sized scratch buffer and its partial
 /// sums.
 struct ChunkSlot {
+    /// `(chunk, width, depth)` the buffers were sized for.
+    dims: (usize, usize, usize),
     /// Rows drawn into this chunk.
     rows: usize,
     /// Inputs, `rows × w` row-major (capacity `chunk × w`); overwritten block by block.
@@ -128,6 +130,7 @@ struct ChunkSlot {
 impl ChunkSlot {
     fn new(chunk: usize, width: usize, depth: usize) -> Self {
         ChunkSlot {
+            dims: (chunk, width, depth),
             rows: 0,
             x: vec![0.0; chunk * width],
             scratch: vec![0.0; (BLOCK_ROWS.min(chunk) + 1) * width],
@@ -144,8 +147,8 @@ impl ChunkSlot {
 
     /// Runs the chunk through the MLP, filling `sums` and `sumsq` (spec §3.1 loop body): per
     /// layer `X = max(X · W_l, 0)` in f32, then column sums of `f64(X)` row by row; squares of
-    /// the last layer likewise.
-    fn forward(&mut self, weights: &[f32], width: usize, depth: usize) {
+    /// the last layer likewise. `par` is the GEMMs' parallelism (it never changes a result).
+    fn forward(&mut self, weights: &[f32], width: usize, depth: usize, par: Parallelism) {
         self.sums.fill(0.0);
         self.sumsq.fill(0.0);
         let mut start = 0;
@@ -158,16 +161,11 @@ impl ChunkSlot {
             let mut dst = &mut self.scratch[..m * width];
             for l in 0..depth {
                 let w_l = &weights[l * width * width..(l + 1) * width * width];
-                matmul_f32(src, w_l, dst, m, width);
+                matmul_f32(src, w_l, dst, m, width, par);
                 std::mem::swap(&mut src, &mut dst);
                 let sums = &mut self.sums[l * width..(l + 1) * width];
-                let last = l + 1 == depth;
-                for row in src.chunks_exact_mut(width) {
-                    relu_and_accumulate(row, sums);
-                    if last {
-                        accumulate_squares(row, &mut self.sumsq);
-                    }
-                }
+                let sumsq = (l + 1 == depth).then_some(&mut self.sumsq[..]);
+                relu_and_accumulate(src, sums, sumsq);
             }
             start += m;
         }
@@ -184,27 +182,80 @@ fn relu(v: f32) -> f32 {
     }
 }
 
-/// ReLU one row in place and add it (widened to f64) to the running column sums.
-#[inline]
-fn relu_and_accumulate(row: &mut [f32], sums: &mut [f64]) {
-    for (v, s) in row.iter_mut().zip(sums.iter_mut()) {
-        *v = relu(*v);
-        *s += f64::from(*v);
+/// ReLU a row-major block in place, row by row, adding each row (widened to f64) to the column
+/// `sums` and, with `sumsq`, its squares to `sumsq` — one pass over the block. Runs the widest
+/// SIMD the CPU offers (AVX-512 or AVX2); every variant adds the same values in the same order
+/// (no fused multiply-add), so results are identical.
+fn relu_and_accumulate(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { relu_and_accumulate_avx512(block, sums, sumsq) };
+        }
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { relu_and_accumulate_avx2(block, sums, sumsq) };
+        }
     }
+    relu_and_accumulate_portable(block, sums, sumsq);
 }
 
-/// Add one row's squares (in f64) to the running column sums of squares.
-#[inline]
-fn accumulate_squares(row: &[f32], sumsq: &mut [f64]) {
-    for (&v, s) in row.iter().zip(sumsq.iter_mut()) {
-        let v = f64::from(v);
-        *s += v * v;
+/// [`relu_and_accumulate`] compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn relu_and_accumulate_avx512(
+    block: &mut [f32],
+    sums: &mut [f64],
+    sumsq: Option<&mut [f64]>,
+) {
+    relu_and_accumulate_portable(block, sums, sumsq);
+}
+
+/// [`relu_and_accumulate`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn relu_and_accumulate_avx2(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
+    relu_and_accumulate_portable(block, sums, sumsq);
+}
+
+/// The loop behind [`relu_and_accumulate`], inlined into each SIMD variant.
+#[inline(always)]
+fn relu_and_accumulate_portable(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
+    let width = sums.len();
+    match sumsq {
+        Some(sumsq) => {
+            for row in block.chunks_exact_mut(width) {
+                for ((v, s), q) in row.iter_mut().zip(sums.iter_mut()).zip(sumsq.iter_mut()) {
+                    *v = relu(*v);
+                    let x = f64::from(*v);
+                    *s += x;
+                    *q += x * x;
+                }
+            }
+        }
+        None => {
+            for row in block.chunks_exact_mut(width) {
+                for (v, s) in row.iter_mut().zip(sums.iter_mut()) {
+                    *v = relu(*v);
+                    *s += f64::from(*v);
+                }
+            }
+        }
     }
 }
 
 /// `out = x · w` for a row-major `rows × width` block `x` and a row-major `width × width`
-/// matrix `w`, single-threaded (parallelism comes from running chunks side by side).
-fn matmul_f32(x: &[f32], w: &[f32], out: &mut [f32], rows: usize, width: usize) {
+/// matrix `w`. Chunks run side by side, so `par` is `None` except for the last chunks, whose
+/// GEMMs let idle threads help; the split is over rows and columns, never over `k`, so every
+/// dot product sums in the same order.
+fn matmul_f32(x: &[f32], w: &[f32], out: &mut [f32], rows: usize, width: usize, par: Parallelism) {
     assert_eq!(x.len(), rows * width, "matmul: lhs length");
     assert_eq!(w.len(), width * width, "matmul: rhs length");
     assert_eq!(out.len(), rows * width, "matmul: out length");
@@ -235,7 +286,7 @@ fn matmul_f32(x: &[f32], w: &[f32], out: &mut [f32], rows: usize, width: usize) 
             false,
             false,
             false,
-            Parallelism::None,
+            par,
         );
     }
 }
@@ -316,10 +367,9 @@ pub fn sample_layer_statistics_with(
         final_sum_sq: vec![0.0; width],
         next_chunk: 0,
         finished: BTreeMap::new(),
-        free: (0..chunks_in_flight.clamp(1, n_chunks))
-            .map(|_| ChunkSlot::new(chunk, width, depth))
-            .collect(),
+        free: take_slots(chunks_in_flight.clamp(1, n_chunks), (chunk, width, depth)),
     };
+    let threads = rayon::current_num_threads();
 
     rayon::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<ChunkDone>();
@@ -332,10 +382,17 @@ pub fn sample_layer_statistics_with(
                 wait_for_a_chunk(&done_rx, &mut totals);
             };
             slot.draw(rng, chunk.min(n_samples - c * chunk), width);
+            // The last chunks split their GEMMs, so threads that run out of chunks help.
+            let par = if threads > 1 && n_chunks - c <= threads {
+                Parallelism::Rayon(threads)
+            } else {
+                Parallelism::None
+            };
             let done_tx = done_tx.clone();
             scope.spawn(move |_| {
-                let outcome =
-                    panic::catch_unwind(AssertUnwindSafe(|| slot.forward(weights, width, depth)));
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                    slot.forward(weights, width, depth, par)
+                }));
                 // The receiver outlives every task of this scope; a failed send cannot happen.
                 let _ = done_tx.send((c, slot, outcome.err()));
             });
@@ -347,6 +404,7 @@ pub fn sample_layer_statistics_with(
             }
         }
     });
+    keep_slots(totals.free);
 
     let n = n_samples as f64;
     let all_layer_means: Vec<f32> = totals.layer_sums.iter().map(|&s| (s / n) as f32).collect();
@@ -366,6 +424,34 @@ pub fn sample_layer_statistics_with(
         final_means,
         avg_variance,
     })
+}
+
+/// Chunk buffers kept between sampler calls (those of the last shape sampled), so a run does
+/// not page-fault fresh buffers for every MLP — on a VM that costs more than drawing them.
+static SLOT_POOL: Mutex<Vec<ChunkSlot>> = Mutex::new(Vec::new());
+
+/// `n` chunk buffers for `dims = (chunk, width, depth)`, reused from the pool when it has them.
+fn take_slots(n: usize, dims: (usize, usize, usize)) -> Vec<ChunkSlot> {
+    let mut slots: Vec<ChunkSlot> = match SLOT_POOL.lock() {
+        Ok(mut pool) => {
+            pool.retain(|s| s.dims == dims);
+            let keep = pool.len().saturating_sub(n);
+            pool.split_off(keep)
+        }
+        Err(_) => Vec::new(),
+    };
+    let (chunk, width, depth) = dims;
+    slots.extend((slots.len()..n).map(|_| ChunkSlot::new(chunk, width, depth)));
+    slots
+}
+
+/// Returns a finished call's buffers to the pool (replacing buffers of other shapes).
+fn keep_slots(slots: Vec<ChunkSlot>) {
+    if let Ok(mut pool) = SLOT_POOL.lock() {
+        let dims = slots.first().map(|s| s.dims);
+        pool.retain(|s| Some(s.dims) == dims);
+        pool.extend(slots);
+    }
 }
 
 /// A chunk's index, its slot with partial sums, and the panic its task raised, if any.
@@ -755,14 +841,42 @@ mod tests {
         for r in &runs[1..] {
             assert_eq!(r, &runs[0]);
         }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("thread pool");
-        let single = pool
-            .install(|| ground_truth(&mlp, 4100))
-            .expect("valid input");
-        assert_eq!(single, runs[0]);
+        // One thread, and three (whose last chunks split their GEMMs across threads).
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            let got = pool
+                .install(|| ground_truth(&mlp, 4100))
+                .expect("valid input");
+            assert_eq!(got, runs[0], "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn the_simd_pass_equals_the_portable_loop() {
+        let width = 37;
+        let block: Vec<f32> = (0..5 * width)
+            .map(|i| match i % 11 {
+                0 => f32::NAN,
+                3 => -0.0,
+                _ => ((i * 7919) % 101) as f32 * 0.37 - 18.0,
+            })
+            .collect();
+        let (mut a, mut b) = (block.clone(), block);
+        let (mut sa, mut sb) = (vec![0.5f64; width], vec![0.5f64; width]);
+        let (mut qa, mut qb) = (vec![0.25f64; width], vec![0.25f64; width]);
+        relu_and_accumulate(&mut a, &mut sa, Some(&mut qa));
+        relu_and_accumulate_portable(&mut b, &mut sb, Some(&mut qb));
+        relu_and_accumulate(&mut a, &mut sa, None);
+        relu_and_accumulate_portable(&mut b, &mut sb, None);
+        let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits32(&a), bits32(&b));
+        assert_eq!(bits64(&sa), bits64(&sb));
+        assert_eq!(bits64(&qa), bits64(&qb));
+        assert!(a.iter().all(|&v| v.is_nan() || v >= 0.0));
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! ([`generate_from_input_seed`]); the live contest path spawns `3·n` children from the run seed
 //! in one flat spawn ([`generate_live`]). Everything is bit-identical to numpy 2.4.
 
+use std::sync::Arc;
+
 use flopscope::random::{Pcg64, SeedSequence};
 
 /// One generated MLP: its weights plus the seeds the rest of a run needs.
@@ -21,8 +23,9 @@ use flopscope::random::{Pcg64, SeedSequence};
 /// forward pass is `h_{l+1} = max(0, h_l · W_l)` (spec §1.1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedMlp {
-    /// Flat f32 weights, length `depth · width²` (layout above).
-    pub weights: Vec<f32>,
+    /// Flat f32 weights, length `depth · width²` (layout above); shared, so runners lend them to
+    /// an estimator without copying.
+    pub weights: Arc<[f32]>,
     /// Neurons per layer, `w`.
     pub width: usize,
     /// Number of weight matrices, `d`.
@@ -59,27 +62,31 @@ impl GeneratedMlp {
 /// `rng` in order (layer by layer, each layer row-major), multiplies each by `sqrt(2.0/w)` in f64
 /// and rounds to f32.
 ///
-/// Returns the flat layer-major, row-major buffer of [`GeneratedMlp::weights`]. A zero `width`
-/// or `depth` returns an empty buffer and draws nothing.
+/// Returns the flat layer-major, row-major buffer of [`GeneratedMlp::weights`], written in place
+/// (never copied). A zero `width` or `depth` returns an empty buffer and draws nothing.
 ///
 /// # Panics
 /// If `depth · width²` overflows `usize`.
-pub fn sample_weights(rng: &mut Pcg64, width: usize, depth: usize) -> Vec<f32> {
+pub fn sample_weights(rng: &mut Pcg64, width: usize, depth: usize) -> Arc<[f32]> {
     let len = width
         .checked_mul(width)
         .and_then(|w2| w2.checked_mul(depth))
         .expect("sample_weights: depth·width² overflows usize");
     if len == 0 {
-        return Vec::new();
+        return Arc::from([]);
     }
     let scale = (2.0 / width as f64).sqrt();
     let mut normals = vec![0.0f64; width * width];
-    let mut out = Vec::with_capacity(len);
-    for _ in 0..depth {
+    let mut out = Arc::<[f32]>::new_uninit_slice(len);
+    let slots = Arc::get_mut(&mut out).expect("a new Arc has no other owner");
+    for layer in slots.chunks_exact_mut(width * width) {
         rng.fill_standard_normal_f64(&mut normals);
-        out.extend(normals.iter().map(|&z| (z * scale) as f32));
+        for (slot, &z) in layer.iter_mut().zip(&normals) {
+            slot.write((z * scale) as f32);
+        }
     }
-    out
+    // SAFETY: the `depth` chunks of `width²` cover all `len` slots, and each was written above.
+    unsafe { out.assume_init() }
 }
 
 /// The three per-MLP streams of a protocol-3.0 input seed `s` (spec §2.2):

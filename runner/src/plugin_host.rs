@@ -2,12 +2,15 @@
 //!
 //! All host-side `unsafe` FFI lives in this module. Results are copied into owned Rust values
 //! and then released with the plugin's own `free_*` functions (each side frees what it
-//! allocated). The library handle is never unloaded: Rust `cdylib`s with thread-local
+//! allocated). MLP weights are lent, not copied: [`SharedWeights`] carries an owner that keeps
+//! them alive until the plugin hands them back through [`release_weights`]. The library handle is never unloaded: Rust `cdylib`s with thread-local
 //! destructors cannot be safely `dlclose`d, and every worker process loads one plugin.
 
+use std::any::Any;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use estimator_api::{
     EntryFn, EstimatorTable, OutcomeCode, PredictArgs, PredictResult, SetupArgs, SetupContext,
@@ -146,11 +149,76 @@ mod outcome_wire {
     }
 }
 
+/// f32 weights lent to a plugin's `predict`. The plugin wraps them in tensors without copying
+/// and may keep reading them after the call, until it releases them (from any thread), so they
+/// travel with an owner that keeps the memory alive and unchanged until then.
+pub struct SharedWeights {
+    ptr: *const f32,
+    len: usize,
+    owner: Box<dyn Any + Send>,
+}
+
+// SAFETY: the pointer is only read, the memory it points to is immutable while lent (each
+// constructor's contract), and the owner that keeps it alive is `Send`.
+unsafe impl Send for SharedWeights {}
+
+impl SharedWeights {
+    /// Lends shared weights; the plugin holds one reference to the `Arc` until it releases it.
+    pub fn from_arc(weights: Arc<[f32]>) -> SharedWeights {
+        SharedWeights {
+            ptr: weights.as_ptr(),
+            len: weights.len(),
+            owner: Box::new(weights),
+        }
+    }
+
+    /// Lends owned weights (freed when the plugin releases them).
+    pub fn from_vec(weights: Vec<f32>) -> SharedWeights {
+        SharedWeights {
+            ptr: weights.as_ptr(),
+            len: weights.len(),
+            owner: Box::new(weights),
+        }
+    }
+
+    /// Lends `len` floats at `ptr`, kept alive by `owner`.
+    ///
+    /// # Safety
+    /// `ptr` points to `len` f32 values that stay valid and are not written for as long as
+    /// `owner` lives.
+    pub unsafe fn from_raw_parts(
+        ptr: *const f32,
+        len: usize,
+        owner: Box<dyn Any + Send>,
+    ) -> SharedWeights {
+        SharedWeights { ptr, len, owner }
+    }
+
+    /// Number of floats.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no weights.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The [`estimator_api::ReleaseFn`] of lent weights: drops the owner that
+/// [`LoadedEstimator::predict`] boxed into `PredictArgs::weights_owner`.
+///
+/// # Safety
+/// `owner` came from that `Box::into_raw` and is released once (the ABI's contract).
+pub unsafe extern "C" fn release_weights(owner: *mut c_void) {
+    // SAFETY: per the contract above, `owner` is a live `Box<Box<dyn Any + Send>>`.
+    drop(unsafe { Box::from_raw(owner.cast::<Box<dyn Any + Send>>()) });
+}
+
 /// One predict request.
-#[derive(Debug, Clone, Copy)]
 pub struct PredictRequest<'a> {
-    /// `d·w·w` f32 weights, layer-major.
-    pub weights: &'a [f32],
+    /// `d·w·w` f32 weights, layer-major, lent to the plugin.
+    pub weights: SharedWeights,
     /// MLP width.
     pub width: usize,
     /// MLP depth.
@@ -324,20 +392,25 @@ impl LoadedEstimator {
     }
 
     /// Calls `predict` (the plugin opens the budget context around it) and copies the result.
-    pub fn predict(&mut self, req: &PredictRequest<'_>) -> PluginPrediction {
+    /// The weights are lent: the plugin releases them when its last tensor over them is gone.
+    pub fn predict(&mut self, req: PredictRequest<'_>) -> PluginPrediction {
         let name = c_string(req.name);
+        let SharedWeights { ptr, len, owner } = req.weights;
         let args = PredictArgs {
             width: req.width as u64,
             depth: req.depth as u64,
-            weights: req.weights.as_ptr(),
-            weights_len: req.weights.len() as u64,
+            weights: ptr,
+            weights_len: len as u64,
+            weights_owner: Box::into_raw(Box::new(owner)).cast::<c_void>(),
+            release_weights,
             seed: req.seed,
             name: name.as_ptr(),
             budget: req.budget,
             wall_time_limit_s: req.wall_time_limit_s.unwrap_or(-1.0),
         };
         let mut out = PredictResult::empty();
-        // SAFETY: `instance` is live; `args` (and the weights and name it points to) outlive
+        // SAFETY: `instance` is live; the weights stay valid until the plugin calls
+        // `release_weights` on their boxed owner (exactly once, per the ABI); the name outlives
         // the call; `out` is a valid out-param released below with the plugin's `free_result`.
         unsafe { (self.table.predict)(self.instance, &args, &mut out) };
         let predictions = if out.predictions.is_null() {

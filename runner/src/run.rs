@@ -374,7 +374,13 @@ pub fn score_contest(
         return Err(p);
     }
     let mut entries = Vec::with_capacity(n_mlps);
-    let scoring = Progress::tagged("run", "Scoring", n_mlps as u64, "MLPs", options.progress_mode);
+    let scoring = Progress::tagged(
+        "run",
+        "Scoring",
+        n_mlps as u64,
+        "MLPs",
+        options.progress_mode,
+    );
     for (i, mlp) in mlps.iter().enumerate() {
         let name = &mlp.name;
         let result = runner.predict(&MlpRequest {

@@ -43,7 +43,12 @@ fn readme_commands(readme: &str) -> Vec<Vec<String>> {
         pending.push_str(code);
         let full = std::mem::take(&mut pending);
         let words: Vec<String> = full.split_whitespace().map(str::to_string).collect();
-        let args = match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        let args = match words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["whest-runner", ..] => words[1..].to_vec(),
             ["cargo", "run", "--release", "-p", "whest-runner", "--", ..] => words[6..].to_vec(),
             _ => continue,

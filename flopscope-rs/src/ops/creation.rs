@@ -15,10 +15,10 @@ use crate::tensor::Tensor;
 fn filled(shape: Shape, value: f64, dtype: DType) -> Buffer {
     let n = shape.numel();
     match dtype {
-        DType::F32 => Buffer::F32(vec![value as f32; n]),
-        DType::F64 => Buffer::F64(vec![value; n]),
-        DType::I64 => Buffer::I64(vec![value as i64; n]),
-        DType::Bool => Buffer::Bool(vec![value != 0.0; n]),
+        DType::F32 => Buffer::F32(vec![value as f32; n].into()),
+        DType::F64 => Buffer::F64(vec![value; n].into()),
+        DType::I64 => Buffer::I64(vec![value as i64; n].into()),
+        DType::Bool => Buffer::Bool(vec![value != 0.0; n].into()),
     }
 }
 
@@ -100,7 +100,7 @@ impl Tensor {
         let n = ((stop - start) / step).ceil().max(0.0) as usize;
         counted(Op::Arange, 2 * n as u64, dtype, || {
             let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-            Tensor::from_buffer(Buffer::F64(v).cast(dtype), Shape::new(&[n]))
+            Tensor::from_buffer(Buffer::F64(v.into()).cast(dtype), Shape::new(&[n]))
         })
     }
 
@@ -117,7 +117,7 @@ impl Tensor {
             if num > 1 {
                 v[num - 1] = stop;
             }
-            Tensor::from_buffer(Buffer::F64(v).cast(dtype), Shape::new(&[num]))
+            Tensor::from_buffer(Buffer::F64(v.into()).cast(dtype), Shape::new(&[num]))
         })
     }
 

@@ -418,9 +418,9 @@ fn compute(operands: &[&Tensor], dt: DType, p: &Parsed, steps: &[path::Step]) ->
         bufs.iter().map(|b| T::slice(b).unwrap_or(&[])).collect()
     }
     let buf = match compute_dt {
-        DType::F32 => Buffer::F32(run(&slices::<f32>(&bufs), &shapes, p, steps)),
-        DType::F64 => Buffer::F64(run(&slices::<f64>(&bufs), &shapes, p, steps)),
-        _ => Buffer::I64(run(&slices::<i64>(&bufs), &shapes, p, steps)),
+        DType::F32 => Buffer::F32(run(&slices::<f32>(&bufs), &shapes, p, steps).into()),
+        DType::F64 => Buffer::F64(run(&slices::<f64>(&bufs), &shapes, p, steps).into()),
+        _ => Buffer::I64(run(&slices::<i64>(&bufs), &shapes, p, steps).into()),
     };
     if dt == DType::Bool {
         buf.cast(DType::Bool)

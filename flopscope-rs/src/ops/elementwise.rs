@@ -54,12 +54,12 @@ fn resolve<'a>(op: Operand<'a>, dtype: DType) -> Resolved<'a> {
 
 fn scalar_buffer(s: WeakScalar, dtype: DType) -> Buffer {
     match (s, dtype) {
-        (WeakScalar::Int(v), DType::I64) => Buffer::I64(vec![v]),
-        (WeakScalar::Int(v), DType::Bool) => Buffer::Bool(vec![v != 0]),
-        (s, DType::F32) => Buffer::F32(vec![s.as_f64() as f32]),
-        (s, DType::F64) => Buffer::F64(vec![s.as_f64()]),
-        (s, DType::I64) => Buffer::I64(vec![s.as_f64() as i64]),
-        (s, DType::Bool) => Buffer::Bool(vec![s.as_f64() != 0.0]),
+        (WeakScalar::Int(v), DType::I64) => Buffer::I64(vec![v].into()),
+        (WeakScalar::Int(v), DType::Bool) => Buffer::Bool(vec![v != 0].into()),
+        (s, DType::F32) => Buffer::F32(vec![s.as_f64() as f32].into()),
+        (s, DType::F64) => Buffer::F64(vec![s.as_f64()].into()),
+        (s, DType::I64) => Buffer::I64(vec![s.as_f64() as i64].into()),
+        (s, DType::Bool) => Buffer::Bool(vec![s.as_f64() != 0.0].into()),
     }
 }
 
@@ -238,10 +238,18 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
     counted(K::OP, sym.unique(&out), dt, || {
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let buf = match (&*ra.buf, &*rb.buf) {
-            (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(zip2(x, &sa, y, &sb, &out, K::f32)),
-            (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(zip2(x, &sa, y, &sb, &out, K::f64)),
-            (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(zip2(x, &sa, y, &sb, &out, K::i64)),
-            (Buffer::Bool(x), Buffer::Bool(y)) => Buffer::Bool(zip2(x, &sa, y, &sb, &out, K::bool)),
+            (Buffer::F32(x), Buffer::F32(y)) => {
+                Buffer::F32(zip2(x, &sa, y, &sb, &out, K::f32).into())
+            }
+            (Buffer::F64(x), Buffer::F64(y)) => {
+                Buffer::F64(zip2(x, &sa, y, &sb, &out, K::f64).into())
+            }
+            (Buffer::I64(x), Buffer::I64(y)) => {
+                Buffer::I64(zip2(x, &sa, y, &sb, &out, K::i64).into())
+            }
+            (Buffer::Bool(x), Buffer::Bool(y)) => {
+                Buffer::Bool(zip2(x, &sa, y, &sb, &out, K::bool).into())
+            }
             _ => unreachable!("operands were cast to one dtype"),
         };
         Tensor::from_buffer(buf, out).with_symmetry(sym)
@@ -479,8 +487,8 @@ impl Tensor {
         counted(Op::Clip, count, dt, || {
             let src = self.buf.cast_if(dt);
             let buf = match &*src {
-                Buffer::F32(x) => Buffer::F32(clip_typed(x, lo as f32, hi as f32)),
-                Buffer::F64(x) => Buffer::F64(clip_typed(x, lo, hi)),
+                Buffer::F32(x) => Buffer::F32(clip_typed(x, lo as f32, hi as f32).into()),
+                Buffer::F64(x) => Buffer::F64(clip_typed(x, lo, hi).into()),
                 _ => unreachable!("clip computes in a float dtype"),
             };
             Tensor::from_buffer(buf, self.shape).with_symmetry(self.sym)
@@ -515,11 +523,17 @@ pub fn where_<'a, 'b>(
         let rb = rb.buf.cast(dt);
         let pick = |x: &Buffer, y: &Buffer| -> Buffer {
             match (x, y) {
-                (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(select(&c, x, &sa, y, &sb, &out)),
-                (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(select(&c, x, &sa, y, &sb, &out)),
-                (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(select(&c, x, &sa, y, &sb, &out)),
+                (Buffer::F32(x), Buffer::F32(y)) => {
+                    Buffer::F32(select(&c, x, &sa, y, &sb, &out).into())
+                }
+                (Buffer::F64(x), Buffer::F64(y)) => {
+                    Buffer::F64(select(&c, x, &sa, y, &sb, &out).into())
+                }
+                (Buffer::I64(x), Buffer::I64(y)) => {
+                    Buffer::I64(select(&c, x, &sa, y, &sb, &out).into())
+                }
                 (Buffer::Bool(x), Buffer::Bool(y)) => {
-                    Buffer::Bool(select(&c, x, &sa, y, &sb, &out))
+                    Buffer::Bool(select(&c, x, &sa, y, &sb, &out).into())
                 }
                 _ => unreachable!("operands were cast to one dtype"),
             }

@@ -205,12 +205,14 @@ fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
         let cb = b.buf.cast_if(compute);
         let buf = match (&*ca, &*cb) {
             (Buffer::F32(x), Buffer::F32(y)) => {
-                Buffer::F32(run_float(x, &a.shape, y, &b.shape, &p))
+                Buffer::F32(run_float(x, &a.shape, y, &b.shape, &p).into())
             }
             (Buffer::F64(x), Buffer::F64(y)) => {
-                Buffer::F64(run_float(x, &a.shape, y, &b.shape, &p))
+                Buffer::F64(run_float(x, &a.shape, y, &b.shape, &p).into())
             }
-            (Buffer::I64(x), Buffer::I64(y)) => Buffer::I64(run_i64(x, &a.shape, y, &b.shape, &p)),
+            (Buffer::I64(x), Buffer::I64(y)) => {
+                Buffer::I64(run_i64(x, &a.shape, y, &b.shape, &p).into())
+            }
             _ => unreachable!("operands were cast to one dtype"),
         };
         let buf = if dt == DType::Bool {
@@ -288,12 +290,18 @@ impl Tensor {
             let ca = self.buf.cast_if(dt);
             let cb = other.buf.cast_if(dt);
             let buf = match (&*ca, &*cb) {
-                (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(outer_typed(x, y, |p, q| p * q)),
-                (Buffer::F64(x), Buffer::F64(y)) => Buffer::F64(outer_typed(x, y, |p, q| p * q)),
-                (Buffer::I64(x), Buffer::I64(y)) => {
-                    Buffer::I64(outer_typed(x, y, |p, q| p.wrapping_mul(q)))
+                (Buffer::F32(x), Buffer::F32(y)) => {
+                    Buffer::F32(outer_typed(x, y, |p, q| p * q).into())
                 }
-                (Buffer::Bool(x), Buffer::Bool(y)) => Buffer::Bool(outer_typed(x, y, |p, q| p & q)),
+                (Buffer::F64(x), Buffer::F64(y)) => {
+                    Buffer::F64(outer_typed(x, y, |p, q| p * q).into())
+                }
+                (Buffer::I64(x), Buffer::I64(y)) => {
+                    Buffer::I64(outer_typed(x, y, |p, q| p.wrapping_mul(q)).into())
+                }
+                (Buffer::Bool(x), Buffer::Bool(y)) => {
+                    Buffer::Bool(outer_typed(x, y, |p, q| p & q).into())
+                }
                 _ => unreachable!("operands were cast to one dtype"),
             };
             Tensor::from_buffer(buf, out_shape).with_symmetry(sym)

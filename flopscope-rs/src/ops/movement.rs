@@ -23,14 +23,15 @@ use crate::tensor::Tensor;
 // ---------------------------------------------------------------------------------------------
 
 /// Applies a generic expression to the typed vector inside a [`Buffer`], rewrapping the result
-/// in the same variant: `map_buffer!(buf, |v| expr)` where `expr: Vec<T>` for `v: &Vec<T>`.
+/// in the same variant: `map_buffer!(buf, |v| expr)` where `expr: Vec<T>` (or anything that
+/// converts into a `Storage<T>`) for `v: &Storage<T>`.
 macro_rules! map_buffer {
     ($buf:expr, |$v:ident| $body:expr) => {
         match $buf {
-            Buffer::F32($v) => Buffer::F32($body),
-            Buffer::F64($v) => Buffer::F64($body),
-            Buffer::Bool($v) => Buffer::Bool($body),
-            Buffer::I64($v) => Buffer::I64($body),
+            Buffer::F32($v) => Buffer::F32($body.into()),
+            Buffer::F64($v) => Buffer::F64($body.into()),
+            Buffer::Bool($v) => Buffer::Bool($body.into()),
+            Buffer::I64($v) => Buffer::I64($body.into()),
         }
     };
 }
@@ -52,7 +53,7 @@ pub(crate) fn counted_exact<T>(
 
 /// The elements of `buf` at the flat positions `idx`, in order (uncounted kernel).
 pub(crate) fn gather(buf: &Buffer, idx: &[usize]) -> Buffer {
-    map_buffer!(buf, |v| idx.iter().map(|&i| v[i]).collect())
+    map_buffer!(buf, |v| idx.iter().map(|&i| v[i]).collect::<Vec<_>>())
 }
 
 /// Flat source positions visited by a row-major walk over `dims`, moving `strides[ax]` elements
@@ -149,10 +150,10 @@ fn interleave_typed<T: Element>(
 /// [`interleave_typed`] for buffers already cast to `dtype`.
 fn interleave(parts: &[Cow<'_, Buffer>], dtype: DType, outer: usize, inner: &[usize]) -> Buffer {
     match dtype {
-        DType::F32 => Buffer::F32(interleave_typed(parts, outer, inner)),
-        DType::F64 => Buffer::F64(interleave_typed(parts, outer, inner)),
-        DType::Bool => Buffer::Bool(interleave_typed(parts, outer, inner)),
-        DType::I64 => Buffer::I64(interleave_typed(parts, outer, inner)),
+        DType::F32 => Buffer::F32(interleave_typed(parts, outer, inner).into()),
+        DType::F64 => Buffer::F64(interleave_typed(parts, outer, inner).into()),
+        DType::Bool => Buffer::Bool(interleave_typed(parts, outer, inner).into()),
+        DType::I64 => Buffer::I64(interleave_typed(parts, outer, inner).into()),
     }
 }
 
@@ -694,9 +695,11 @@ impl Tensor {
             let out = Shape::new(&dims[..dims.len() - 1]);
             let m = out.numel();
             let buf = match &*self.buf.cast_if(acc) {
-                Buffer::F32(v) => Buffer::F32(chunk_sums(v, &pos, k, m, |a, b| a + b, 0.0)),
-                Buffer::F64(v) => Buffer::F64(chunk_sums(v, &pos, k, m, |a, b| a + b, 0.0)),
-                Buffer::I64(v) => Buffer::I64(chunk_sums(v, &pos, k, m, i64::wrapping_add, 0)),
+                Buffer::F32(v) => Buffer::F32(chunk_sums(v, &pos, k, m, |a, b| a + b, 0.0).into()),
+                Buffer::F64(v) => Buffer::F64(chunk_sums(v, &pos, k, m, |a, b| a + b, 0.0).into()),
+                Buffer::I64(v) => {
+                    Buffer::I64(chunk_sums(v, &pos, k, m, i64::wrapping_add, 0).into())
+                }
                 Buffer::Bool(_) => unreachable!("bool traces accumulate in int64"),
             };
             Tensor::from_buffer(buf, out)

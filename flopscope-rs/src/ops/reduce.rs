@@ -232,7 +232,7 @@ impl Tensor {
                 return Tensor::from_elems(v, p.out_shape);
             }
             let v = p.lanes(&x, |l| extreme(l, greater));
-            Tensor::from_buffer(Buffer::F64(v).cast(dt), p.out_shape)
+            Tensor::from_buffer(Buffer::F64(v.into()).cast(dt), p.out_shape)
         })
     }
 }

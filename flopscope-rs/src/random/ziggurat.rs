@@ -26,10 +26,8 @@ pub fn standard_normal_f64<B: BitStream + ?Sized>(bits: &mut B) -> f64 {
         let r = r >> 8;
         let sign = r & 1;
         let rabs = (r >> 1) & 0x000f_ffff_ffff_ffff;
-        let mut x = rabs as f64 * WI_DOUBLE[idx];
-        if sign != 0 {
-            x = -x;
-        }
+        // `-x` when `sign` is set, as a sign-bit flip (branch-free, bit-identical).
+        let x = f64::from_bits((rabs as f64 * WI_DOUBLE[idx]).to_bits() ^ (sign << 63));
         if rabs < KI_DOUBLE[idx] {
             return x;
         }
@@ -68,10 +66,8 @@ pub fn standard_normal_f32<B: BitStream + ?Sized>(bits: &mut B) -> f32 {
         let idx = (r & 0xff) as usize;
         let sign = (r >> 8) & 1;
         let rabs = (r >> 9) & 0x007f_ffff;
-        let mut x = rabs as f32 * WI_FLOAT[idx];
-        if sign != 0 {
-            x = -x;
-        }
+        // `-x` when `sign` is set, as a sign-bit flip (branch-free, bit-identical).
+        let x = f32::from_bits((rabs as f32 * WI_FLOAT[idx]).to_bits() ^ (sign << 31));
         if rabs < KI_FLOAT[idx] {
             return x;
         }

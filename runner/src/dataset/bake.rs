@@ -201,7 +201,7 @@ fn row_of(
         mlp_id: mlp_id as u64,
         mlp_name: name.to_string(),
         mlp_seed: input_seed,
-        weights: mlp.weights,
+        weights: mlp.weights.to_vec(),
         all_layer_means: truth.all_layer_means,
         final_means: truth.final_means,
         avg_variance: truth.avg_variance,

@@ -3,6 +3,7 @@
 //! from the `mlp_name` column, targets and sampling breakdowns from the file.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::error::DatasetError;
 use super::load::{load_split, LoadedSplit};
@@ -15,7 +16,7 @@ use crate::scoring::Targets;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContestMlp {
     /// Flat f32 weights (`depth · width²`, layer-major, row-major).
-    pub weights: Vec<f32>,
+    pub weights: Arc<[f32]>,
     /// `mlp.seed` per the dataset's seed protocol.
     pub seed: u64,
     /// The `mlp_name` column.
@@ -107,7 +108,7 @@ fn build_contest(
         mlps.push(ContestMlp {
             seed: loaded.protocol.estimator_seed(row.mlp_seed)?,
             name: row.mlp_name,
-            weights: row.weights,
+            weights: row.weights.into(),
             targets: Targets {
                 all_layer_means: row.all_layer_means,
                 final_means: row.final_means,

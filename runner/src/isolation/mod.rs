@@ -1,5 +1,7 @@
-//! Process isolation: the worker protocol, the worker process, and the framing they share.
+//! Process isolation: the worker protocol, the worker process, the framing they share, and the
+//! shared-memory arena that carries the weights.
 
+pub mod arena;
 pub mod ipc;
 pub mod protocol;
 pub mod worker;

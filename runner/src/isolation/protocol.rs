@@ -1,7 +1,8 @@
-//! Messages between the runner and its worker process (headers of [`super::ipc`] frames). The
-//! predict reply's header is [`crate::plugin_host::PluginPrediction`] itself.
+//! Messages between the runner and its worker process (headers of [`super::ipc`] frames).
 
 use serde::{Deserialize, Serialize};
+
+use crate::plugin_host::PluginPrediction;
 
 /// A request from the runner to the worker.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -26,8 +27,10 @@ pub enum Request {
         /// Run seed.
         seed: u64,
     },
-    /// Run one predict; the frame's payload carries the `d·w·w` weights.
+    /// Run one predict on the `d·w·w` weights in the shared arena or in the frame's payload.
     Predict {
+        /// The weights are in the shared arena ([`super::arena`]); the payload is empty.
+        weights_in_arena: bool,
         /// MLP width.
         width: usize,
         /// MLP depth.
@@ -54,6 +57,9 @@ pub struct StatusReply {
     pub error_message: Option<String>,
     /// Panic location.
     pub traceback: Option<String>,
+    /// Whether the worker mapped the runner's weights arena (predicts may then use it).
+    #[serde(default)]
+    pub weights_arena: bool,
 }
 
 impl StatusReply {
@@ -63,6 +69,18 @@ impl StatusReply {
             status: "ok".into(),
             error_message: None,
             traceback: None,
+            weights_arena: false,
         }
     }
+}
+
+/// The worker's reply to `Predict`; the frame's payload carries the predictions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PredictReply {
+    /// What the plugin returned (predictions excluded: they are the payload).
+    #[serde(flatten)]
+    pub prediction: PluginPrediction,
+    /// The plugin still holds tensors over the weights arena, so the runner must not write the
+    /// next MLP's weights into it (they go in the payload until a reply says otherwise).
+    pub weights_retained: bool,
 }

@@ -1,15 +1,18 @@
 //! The worker process: `whest-runner __worker` loads one estimator and serves requests on
 //! stdin/stdout until `Close` or end of input. Memory is capped with `RLIMIT_AS` before the
-//! estimator is loaded, and core dumps are disabled.
+//! estimator is loaded, and core dumps are disabled. The runner's weights arena, when it passed
+//! one, is mapped once (after the memory cap) and lent to the plugin for every predict.
 
 use std::io::{self, BufReader, BufWriter};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use estimator_api::SetupContext;
 
+use super::arena::ArenaView;
 use super::ipc::{read_frame, write_frame};
-use super::protocol::{Request, StatusReply};
-use crate::plugin_host::{LoadedEstimator, PredictRequest};
+use super::protocol::{PredictReply, Request, StatusReply};
+use crate::plugin_host::{LoadedEstimator, PredictRequest, SharedWeights};
 
 /// Environment variable carrying the worker's memory limit in MiB (0 or unset: none).
 pub const MEMORY_LIMIT_ENV: &str = "WHEST_WORKER_MEMORY_LIMIT_MB";
@@ -47,6 +50,13 @@ pub fn serve() -> i32 {
             eprintln!("whest-runner worker: cannot set the memory limit: {e}");
         }
     }
+    let arena = match ArenaView::from_env() {
+        Ok(a) => a.map(Arc::new),
+        Err(e) => {
+            eprintln!("whest-runner worker: weights arrive through the pipe (no arena: {e})");
+            None
+        }
+    };
     let mut input = BufReader::new(io::stdin().lock());
     let mut output = BufWriter::new(io::stdout().lock());
     let mut estimator: Option<LoadedEstimator> = None;
@@ -82,11 +92,13 @@ pub fn serve() -> i32 {
                     submission_dir: submission_dir.map(PathBuf::from),
                     seed,
                 };
-                let reply = start(&library, &ctx, &mut estimator);
+                let mut reply = start(&library, &ctx, &mut estimator);
+                reply.weights_arena = arena.is_some();
                 write_frame(&mut output, &reply, &[])
             }
             (
                 Request::Predict {
+                    weights_in_arena,
                     width,
                     depth,
                     seed,
@@ -94,14 +106,22 @@ pub fn serve() -> i32 {
                     budget,
                     wall_time_limit_s,
                 },
-                weights,
+                payload,
             ) => {
                 let Some(est) = estimator.as_mut() else {
                     eprintln!("whest-runner worker: predict before start");
                     return 2;
                 };
-                let mut p = est.predict(&PredictRequest {
-                    weights: &weights,
+                let weights = match (weights_in_arena, &arena) {
+                    (true, Some(view)) => lend_arena(view),
+                    (true, None) => {
+                        eprintln!("whest-runner worker: weights in an arena it never mapped");
+                        return 2;
+                    }
+                    (false, _) => SharedWeights::from_vec(payload),
+                };
+                let mut prediction = est.predict(PredictRequest {
+                    weights,
                     width,
                     depth,
                     seed,
@@ -109,8 +129,12 @@ pub fn serve() -> i32 {
                     budget,
                     wall_time_limit_s,
                 });
-                let payload = std::mem::take(&mut p.predictions);
-                write_frame(&mut output, &p, &payload)
+                let predictions = std::mem::take(&mut prediction.predictions);
+                let reply = PredictReply {
+                    prediction,
+                    weights_retained: arena.as_ref().is_some_and(|v| Arc::strong_count(v) > 1),
+                };
+                write_frame(&mut output, &reply, &predictions)
             }
             (Request::Close, _) => {
                 let reply = match estimator.as_mut().map(LoadedEstimator::teardown) {
@@ -118,6 +142,7 @@ pub fn serve() -> i32 {
                         status: "runtime_error".into(),
                         error_message: Some(e.message),
                         traceback: e.traceback,
+                        weights_arena: false,
                     },
                     _ => StatusReply::ok(),
                 };
@@ -131,6 +156,14 @@ pub fn serve() -> i32 {
     }
 }
 
+/// Lends the whole arena to the plugin; the plugin's release drops the extra `Arc` reference,
+/// so `Arc::strong_count(view) > 1` after `predict` means the plugin still holds tensors over it.
+fn lend_arena(view: &Arc<ArenaView>) -> SharedWeights {
+    // SAFETY: the view maps `len` floats for as long as an `Arc` to it lives (the owner below),
+    // and the runner writes the arena only after a reply reporting no plugin reference.
+    unsafe { SharedWeights::from_raw_parts(view.as_ptr(), view.len(), Box::new(Arc::clone(view))) }
+}
+
 fn start(library: &str, ctx: &SetupContext, slot: &mut Option<LoadedEstimator>) -> StatusReply {
     let mut est = match LoadedEstimator::load(std::path::Path::new(library)) {
         Ok(e) => e,
@@ -139,6 +172,7 @@ fn start(library: &str, ctx: &SetupContext, slot: &mut Option<LoadedEstimator>) 
                 status: "load_error".into(),
                 error_message: Some(e.to_string()),
                 traceback: None,
+                weights_arena: false,
             }
         }
     };
@@ -151,6 +185,7 @@ fn start(library: &str, ctx: &SetupContext, slot: &mut Option<LoadedEstimator>) 
             status: "runtime_error".into(),
             error_message: Some(e.message),
             traceback: e.traceback,
+            weights_arena: false,
         },
     }
 }

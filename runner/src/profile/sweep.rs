@@ -142,7 +142,7 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// The MLP of a sweep point: `sample_mlp(width, depth, default_rng(42))`, flat weights.
-pub fn profiled_weights(width: usize, depth: usize) -> Vec<f32> {
+pub fn profiled_weights(width: usize, depth: usize) -> std::sync::Arc<[f32]> {
     let mut rng = Pcg64::from_seed_sequence(&SeedSequence::new(u128::from(MLP_SEED)));
     sample_weights(&mut rng, width, depth)
 }
@@ -290,7 +290,12 @@ pub fn correctness_check() -> Result<(), String> {
             ));
         }
         for (j, &m) in gt.final_means.iter().enumerate() {
-            let col: f64 = acts.iter().skip(j).step_by(width).map(|&v| f64::from(v)).sum();
+            let col: f64 = acts
+                .iter()
+                .skip(j)
+                .step_by(width)
+                .map(|&v| f64::from(v))
+                .sum();
             let forward_mean = col / n as f64;
             if (forward_mean - f64::from(m)).abs() > 1e-5 {
                 return Err(format!(

@@ -1,13 +1,15 @@
 //! The in-process runner (`--runner local`): fastest, and the default for debugging. Panics are
-//! caught by the plugin; the wall-time limit is cooperative (checked at every tensor op).
+//! caught by the plugin; the wall-time limit is cooperative (checked at every tensor op). The
+//! weights are lent to the plugin without a copy (it holds a reference to the shared buffer).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use estimator_api::{EntryFn, SetupContext};
 
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
-use crate::plugin_host::{LoadedEstimator, PluginPrediction, PredictRequest};
+use crate::plugin_host::{LoadedEstimator, PluginPrediction, PredictRequest, SharedWeights};
 
 /// Runs the estimator plugin inside this process.
 pub struct LocalRunner {
@@ -93,8 +95,8 @@ impl EstimatorRunner for LocalRunner {
             message: "predict called before start".into(),
             traceback: None,
         })?;
-        Ok(est.predict(&PredictRequest {
-            weights: req.weights,
+        Ok(est.predict(PredictRequest {
+            weights: SharedWeights::from_arc(Arc::clone(req.weights)),
             width: req.width,
             depth: req.depth,
             seed: req.seed,

@@ -4,6 +4,8 @@
 pub mod local;
 pub mod subprocess;
 
+use std::sync::Arc;
+
 use estimator_api::SetupContext;
 
 use crate::plugin_host::PluginPrediction;
@@ -30,8 +32,8 @@ impl std::fmt::Display for RunnerFailure {
 /// One predict request as runners see it.
 #[derive(Debug, Clone, Copy)]
 pub struct MlpRequest<'a> {
-    /// `d·w·w` f32 weights, layer-major.
-    pub weights: &'a [f32],
+    /// `d·w·w` f32 weights, layer-major; shared so that runners can lend them without copying.
+    pub weights: &'a Arc<[f32]>,
     /// Width.
     pub width: usize,
     /// Depth.

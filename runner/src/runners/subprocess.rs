@@ -2,6 +2,11 @@
 //! binary re-executed as `whest-runner __worker`) with `RLIMIT_AS` from `--memory-limit-mb`, a
 //! setup timeout, and a hard wall-time kill from the parent. A crashed or killed worker scores
 //! that MLP as a failure and a fresh worker (re-running setup) takes the next one.
+//!
+//! Weights reach the worker through a shared-memory arena ([`WeightArena`]) that every worker
+//! maps once: per MLP the runner copies the weights into it and sends only a header. When the
+//! arena is unavailable, or the plugin still holds tensors over the previous MLP's weights, the
+//! weights travel in the request frame instead.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -15,8 +20,9 @@ use std::time::Duration;
 use estimator_api::SetupContext;
 
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
+use crate::isolation::arena::WeightArena;
 use crate::isolation::ipc::{read_frame, write_frame};
-use crate::isolation::protocol::{Request, StatusReply};
+use crate::isolation::protocol::{PredictReply, Request, StatusReply};
 use crate::isolation::worker::MEMORY_LIMIT_ENV;
 use crate::plugin_host::PluginPrediction;
 
@@ -31,6 +37,10 @@ struct Worker {
     stdin: BufWriter<ChildStdin>,
     replies: Receiver<Frame>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    /// The worker mapped the weights arena.
+    maps_arena: bool,
+    /// The worker's plugin still holds tensors over the arena (per its last reply).
+    arena_lent: bool,
 }
 
 impl Worker {
@@ -56,6 +66,7 @@ pub struct SubprocessRunner {
     predict_timeout_floor_s: f64,
     ctx: Option<SetupContext>,
     worker: Option<Worker>,
+    arena: Option<WeightArena>,
 }
 
 impl SubprocessRunner {
@@ -76,6 +87,7 @@ impl SubprocessRunner {
             predict_timeout_floor_s,
             ctx: None,
             worker: None,
+            arena: None,
         }
     }
 
@@ -87,7 +99,11 @@ impl SubprocessRunner {
                 format!("cannot find the whest-runner executable: {e}"),
             )
         })?;
-        let mut child = Command::new(exe)
+        let mut cmd = Command::new(exe);
+        if let Some(arena) = &self.arena {
+            arena.inherit_into(&mut cmd);
+        }
+        let mut child = cmd
             .arg("__worker")
             .env(MEMORY_LIMIT_ENV, self.memory_limit_mb.to_string())
             .stdin(Stdio::piped())
@@ -139,6 +155,8 @@ impl SubprocessRunner {
             stdin: BufWriter::new(stdin),
             replies,
             stderr_tail,
+            maps_arena: false,
+            arena_lent: false,
         })
     }
 
@@ -175,7 +193,10 @@ impl SubprocessRunner {
                     )
                 })?;
                 match reply.status.as_str() {
-                    "ok" => Ok(w),
+                    "ok" => {
+                        w.maps_arena = reply.weights_arena;
+                        Ok(w)
+                    }
                     "load_error" => {
                         w.kill();
                         Err(failure(
@@ -279,6 +300,8 @@ fn signal_name(sig: i32) -> &'static str {
 
 impl EstimatorRunner for SubprocessRunner {
     fn start(&mut self, ctx: &SetupContext) -> Result<(), RunnerFailure> {
+        // Without an arena (no memfd here), weights go through the pipe.
+        self.arena = WeightArena::create(ctx.depth * ctx.width * ctx.width).ok();
         let w = self.start_worker(ctx)?;
         self.worker = Some(w);
         self.ctx = Some(ctx.clone());
@@ -306,7 +329,15 @@ impl EstimatorRunner for SubprocessRunner {
         let Some(w) = self.worker.as_mut() else {
             return Err(failure("predict", "RUNNER_NOT_STARTED", "no worker".into()));
         };
+        let arena = match &mut self.arena {
+            Some(a) if w.maps_arena && !w.arena_lent && a.len() == req.weights.len() => {
+                a.write(req.weights);
+                true
+            }
+            _ => false,
+        };
         let header = Request::Predict {
+            weights_in_arena: arena,
             width: req.width,
             depth: req.depth,
             seed: req.seed,
@@ -314,25 +345,27 @@ impl EstimatorRunner for SubprocessRunner {
             budget: req.budget,
             wall_time_limit_s: self.wall_time_limit_s,
         };
-        if write_frame(&mut w.stdin, &header, req.weights).is_err() {
+        let payload: &[f32] = if arena { &[] } else { req.weights };
+        if write_frame(&mut w.stdin, &header, payload).is_err() {
             let msg = death_message(w, "the worker died before the predict request was sent");
             self.worker = None;
             return Err(failure("predict", "WORKER_BROKEN_PIPE", msg));
         }
         let outcome = match w.replies.recv_timeout(timeout) {
-            Ok(Ok(Some((header, payload)))) => {
-                match serde_json::from_value::<PluginPrediction>(header) {
-                    Ok(mut p) => {
-                        p.predictions = payload;
-                        return Ok(p);
-                    }
-                    Err(e) => Err(failure(
-                        "predict",
-                        "WORKER_PROTOCOL_ERROR",
-                        format!("unreadable predict reply: {e}"),
-                    )),
+            Ok(Ok(Some((header, payload)))) => match serde_json::from_value::<PredictReply>(header)
+            {
+                Ok(reply) => {
+                    w.arena_lent = reply.weights_retained;
+                    let mut p = reply.prediction;
+                    p.predictions = payload;
+                    return Ok(p);
                 }
-            }
+                Err(e) => Err(failure(
+                    "predict",
+                    "WORKER_PROTOCOL_ERROR",
+                    format!("unreadable predict reply: {e}"),
+                )),
+            },
             Err(RecvTimeoutError::Timeout) => {
                 w.kill();
                 Err(failure(

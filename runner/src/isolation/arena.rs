@@ -1,0 +1,229 @@
+//! Shared memory for MLP weights between the runner and its worker processes.
+//!
+//! The runner creates one anonymous memory file (`memfd`) sized for one MLP's weights, maps it
+//! read-write ([`WeightArena`]) and passes the descriptor to every worker it spawns (see
+//! [`WeightArena::inherit_into`]). A worker maps it once, read-only and pre-faulted
+//! ([`ArenaView`]), and lends it to the plugin for each predict, so no weights cross the pipe
+//! and the worker's page tables are built once. The runner writes the next MLP's weights only
+//! while the worker's plugin holds no tensor over the arena (the worker reports that in every
+//! predict reply); otherwise the weights travel in the frame as before.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+/// Environment variable telling a worker where the arena is: `"<fd>,<number of f32>"`.
+pub const WEIGHTS_ARENA_ENV: &str = "WHEST_WORKER_WEIGHTS_ARENA";
+
+/// Bytes of `len` f32 values, or an error if that overflows.
+fn byte_len(len: usize) -> io::Result<usize> {
+    len.checked_mul(std::mem::size_of::<f32>())
+        .filter(|&b| b > 0)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad arena size"))
+}
+
+/// The runner's side: a writable shared mapping of `len` f32 values backed by a memfd.
+pub struct WeightArena {
+    fd: OwnedFd,
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: the mapping is owned by this value alone (the raw pointer is not shared), so moving
+// it to another thread is as safe as moving a `Vec<f32>`.
+unsafe impl Send for WeightArena {}
+
+impl WeightArena {
+    /// Creates a zero-filled arena of `len` f32 values.
+    ///
+    /// # Errors
+    /// The OS error if the memfd cannot be created, sized or mapped (or `len` is 0).
+    pub fn create(len: usize) -> io::Result<WeightArena> {
+        let bytes = byte_len(len)?;
+        // SAFETY: `memfd_create` takes a NUL-terminated name and flags; no memory is shared.
+        let raw = unsafe { libc::memfd_create(c"whest-weights".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let size = libc::off_t::try_from(bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "arena too large"))?;
+        // SAFETY: `fd` is a valid memfd; `ftruncate` only resizes it.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), size) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = map(&fd, bytes, libc::PROT_READ | libc::PROT_WRITE, 0)?;
+        Ok(WeightArena {
+            fd,
+            ptr: ptr.cast::<f32>(),
+            len,
+        })
+    }
+
+    /// Number of f32 values the arena holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the arena is empty (never: `create` refuses 0).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies `weights` into the arena. The caller makes sure no worker is reading it.
+    ///
+    /// # Panics
+    /// If `weights.len()` differs from [`WeightArena::len`].
+    pub fn write(&mut self, weights: &[f32]) {
+        assert_eq!(weights.len(), self.len, "weights do not fit the arena");
+        // SAFETY: the mapping holds `len` writable f32 values and is owned by `self`, borrowed
+        // mutably here; other processes only read it while the runner waits for them.
+        let dst = unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) };
+        dst.copy_from_slice(weights);
+    }
+
+    /// Makes `cmd`'s child inherit the arena's descriptor and tells it (through
+    /// [`WEIGHTS_ARENA_ENV`]) where to find it.
+    pub fn inherit_into(&self, cmd: &mut Command) {
+        let fd: RawFd = self.fd.as_raw_fd();
+        cmd.env(WEIGHTS_ARENA_ENV, format!("{fd},{}", self.len));
+        // SAFETY: the closure runs in the forked child just before `exec` and only calls
+        // `fcntl` (async-signal-safe) on a descriptor number; it allocates nothing and touches
+        // no state shared with the parent's other threads.
+        unsafe {
+            cmd.pre_exec(move || {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+impl Drop for WeightArena {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is this arena's mapping of `len` floats, unmapped once, here.
+        unsafe { libc::munmap(self.ptr.cast(), self.len * std::mem::size_of::<f32>()) };
+    }
+}
+
+/// A worker's read-only, pre-faulted view of the runner's arena.
+pub struct ArenaView {
+    ptr: *const f32,
+    len: usize,
+}
+
+// SAFETY: the view only reads the mapping, which it owns; the runner writes it only while no
+// reader exists (see the module docs), so sharing the view between threads is sound.
+unsafe impl Send for ArenaView {}
+// SAFETY: as above; all access through `&ArenaView` is read-only.
+unsafe impl Sync for ArenaView {}
+
+impl ArenaView {
+    /// Maps the arena named by [`WEIGHTS_ARENA_ENV`], if the variable is set.
+    ///
+    /// # Errors
+    /// A malformed variable, or the OS error of `mmap` (e.g. over the memory limit).
+    pub fn from_env() -> io::Result<Option<ArenaView>> {
+        let Ok(spec) = std::env::var(WEIGHTS_ARENA_ENV) else {
+            return Ok(None);
+        };
+        let bad = || io::Error::new(io::ErrorKind::InvalidInput, format!("bad {spec:?}"));
+        let (fd, len) = spec.split_once(',').ok_or_else(bad)?;
+        let fd: RawFd = fd.parse().map_err(|_| bad())?;
+        let len: usize = len.parse().map_err(|_| bad())?;
+        // SAFETY: the runner made `fd` this process's inherited memfd, used by nothing else;
+        // the `OwnedFd` closes it once mapped (the mapping stays valid without it).
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let ptr = map(&fd, byte_len(len)?, libc::PROT_READ, libc::MAP_POPULATE)?;
+        Ok(Some(ArenaView {
+            ptr: ptr.cast::<f32>(),
+            len,
+        }))
+    }
+
+    /// Start of the arena's `len` floats.
+    pub fn as_ptr(&self) -> *const f32 {
+        self.ptr
+    }
+
+    /// Number of f32 values.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the view is empty (never: a mapping is at least one float).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for ArenaView {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is this view's mapping of `len` floats, unmapped once, here.
+        unsafe {
+            libc::munmap(
+                self.ptr.cast_mut().cast(),
+                self.len * std::mem::size_of::<f32>(),
+            )
+        };
+    }
+}
+
+/// `mmap`s `bytes` of `fd` shared with `prot` and extra `flags`.
+fn map(fd: &OwnedFd, bytes: usize, prot: libc::c_int, flags: libc::c_int) -> io::Result<*mut u8> {
+    // SAFETY: a fresh shared mapping of a valid descriptor at an address the kernel picks; no
+    // existing memory is affected.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            bytes,
+            prot,
+            libc::MAP_SHARED | flags,
+            fd.as_raw_fd(),
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p.cast::<u8>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_mapping_sees_what_the_runner_wrote() {
+        let mut arena = WeightArena::create(1000).unwrap();
+        let w: Vec<f32> = (0..1000).map(|i| i as f32 * 0.5).collect();
+        arena.write(&w);
+        // SAFETY: `dup` of a valid descriptor; the copy is owned by the `OwnedFd` below.
+        let dup = unsafe { libc::dup(arena.fd.as_raw_fd()) };
+        assert!(dup >= 0);
+        // SAFETY: `dup` is a fresh descriptor owned by nothing else.
+        let fd = unsafe { OwnedFd::from_raw_fd(dup) };
+        let p = map(&fd, 4000, libc::PROT_READ, libc::MAP_POPULATE).unwrap();
+        let view = ArenaView {
+            ptr: p.cast::<f32>(),
+            len: 1000,
+        };
+        // SAFETY: the view maps 1000 floats that nothing writes during the read.
+        let seen = unsafe { std::slice::from_raw_parts(view.as_ptr(), view.len()) };
+        assert_eq!(seen, &w[..]);
+        arena.write(&vec![1.0; 1000]);
+        // SAFETY: as above.
+        let seen = unsafe { std::slice::from_raw_parts(view.as_ptr(), view.len()) };
+        assert!(seen.iter().all(|&x| x == 1.0));
+    }
+
+    #[test]
+    fn empty_arenas_are_refused() {
+        assert!(WeightArena::create(0).is_err());
+    }
+}
