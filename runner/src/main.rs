@@ -21,9 +21,7 @@ fn main() {
         Some(Command::Init(args)) => whest_runner::init::init(&args),
         Some(Command::SmokeTest(args)) => whest_runner::smoke::smoke_test(&args),
         Some(Command::Doctor(args)) => whest_runner::doctor::doctor(&args),
-        Some(Command::ProfileSimulation(args)) => {
-            whest_runner::profile::profile_simulation(&args)
-        }
+        Some(Command::ProfileSimulation(args)) => whest_runner::profile::profile_simulation(&args),
     };
     std::process::exit(code);
 }

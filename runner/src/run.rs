@@ -343,6 +343,8 @@ pub struct ScoringOptions {
 ///
 /// # Errors
 /// The error payload of a failed start, or with `fail_fast` of the first failing MLP.
+// The payload is returned by value like `prepare_live`'s: it is built once per failed run.
+#[allow(clippy::result_large_err)]
 pub fn score_contest(
     runner: &mut dyn EstimatorRunner,
     prepared: Prepared,
@@ -374,7 +376,13 @@ pub fn score_contest(
         return Err(p);
     }
     let mut entries = Vec::with_capacity(n_mlps);
-    let scoring = Progress::tagged("run", "Scoring", n_mlps as u64, "MLPs", options.progress_mode);
+    let scoring = Progress::tagged(
+        "run",
+        "Scoring",
+        n_mlps as u64,
+        "MLPs",
+        options.progress_mode,
+    );
     for (i, mlp) in mlps.iter().enumerate() {
         let name = &mlp.name;
         let result = runner.predict(&MlpRequest {

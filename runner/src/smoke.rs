@@ -150,7 +150,11 @@ mod tests {
     #[test]
     fn next_steps_name_init_validate_and_run() {
         let text = next_steps_text();
-        for cmd in ["whest-runner init", "whest-runner validate", "whest-runner run"] {
+        for cmd in [
+            "whest-runner init",
+            "whest-runner validate",
+            "whest-runner run",
+        ] {
             assert!(text.contains(cmd), "{text}");
         }
     }

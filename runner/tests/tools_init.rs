@@ -36,14 +36,21 @@ fn runner(args: &[&str]) -> Output {
 fn init_json(dir: &Path) -> (i32, Value) {
     let out = runner(&["init", &dir.to_string_lossy(), "--json"]);
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("init --json is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "init --json is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     });
     (out.status.code().unwrap_or(-1), v)
 }
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -65,13 +72,33 @@ fn the_scaffold_builds_validates_and_scores() {
         String::from_utf8_lossy(&out.stderr)
     );
     let out = runner(&[
-        "run", "--estimator", &dir_s, "--width", "8", "--depth", "2", "--n-mlps", "2",
-        "--n-samples", "2000", "--seed", "1", "--json",
+        "run",
+        "--estimator",
+        &dir_s,
+        "--width",
+        "8",
+        "--depth",
+        "2",
+        "--n-mlps",
+        "2",
+        "--n-samples",
+        "2000",
+        "--seed",
+        "1",
+        "--json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("report JSON");
     assert_eq!(report["results"]["n_failed_mlps"], 0);
-    assert_eq!(report["results"]["per_mlp"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        report["results"]["per_mlp"].as_array().map(Vec::len),
+        Some(2)
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -87,9 +114,17 @@ fn init_never_overwrites() {
     let lib = dir.canonicalize().expect("exists").join("src/lib.rs");
     assert_eq!(kept, [lib.to_string_lossy().into_owned()]);
     for name in ["Cargo.toml", "README.md", ".gitignore", "Cargo.lock"] {
-        assert!(created.iter().any(|c| c.ends_with(name)), "{name} not in {created:?}");
+        assert!(
+            created.iter().any(|c| c.ends_with(name)),
+            "{name} not in {created:?}"
+        );
     }
-    assert_eq!(std::fs::read_to_string(dir.join("src/lib.rs")).ok().as_deref(), Some("// mine\n"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/lib.rs"))
+            .ok()
+            .as_deref(),
+        Some("// mine\n")
+    );
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
     assert!(manifest.contains("crate-type = [\"cdylib\"]"));
     assert!(manifest.contains("\n[workspace]\n"));
@@ -100,7 +135,10 @@ fn init_never_overwrites() {
     assert_eq!(code, 0);
     assert!(strings(&v["created"]).is_empty(), "{v}");
     assert_eq!(strings(&v["kept"]).len(), 5);
-    assert_eq!(std::fs::read_to_string(dir.join("Cargo.toml")).ok(), Some(before));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Cargo.toml")).ok(),
+        Some(before)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -130,6 +168,9 @@ fn bad_paths_fail_with_one_line() {
     let out = runner(&["init", &target.to_string_lossy(), "--whest-path", "/"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a whest-rs checkout"));
-    assert!(!target.exists(), "nothing is written for a bad --whest-path");
+    assert!(
+        !target.exists(),
+        "nothing is written for a bad --whest-path"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -33,7 +33,12 @@ fn super_quick_reports_both_operations() {
         "--output",
         &file_arg,
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(v["hardware"]["max_threads"], 2);
     assert!(v["hardware"]["os"].is_string());
@@ -44,12 +49,20 @@ fn super_quick_reports_both_operations() {
         serde_json::json!([{"backend": "flopscope", "passed": true, "error": ""}])
     );
     let timing = v["timing"].as_array().cloned().unwrap_or_default();
-    let ops: Vec<&str> = timing.iter().filter_map(|t| t["operation"].as_str()).collect();
+    let ops: Vec<&str> = timing
+        .iter()
+        .filter_map(|t| t["operation"].as_str())
+        .collect();
     assert_eq!(ops, ["run_mlp", "sample_layer_statistics"]);
     for t in &timing {
         assert_eq!(t["backend"], "flopscope");
-        assert!(t["implementation"].as_str().is_some_and(|s| s.contains("whest_runner")));
-        assert_eq!((t["width"].clone(), t["depth"].clone()), (256.into(), 4.into()));
+        assert!(t["implementation"]
+            .as_str()
+            .is_some_and(|s| s.contains("whest_runner")));
+        assert_eq!(
+            (t["width"].clone(), t["depth"].clone()),
+            (256.into(), 4.into())
+        );
         assert_eq!(t["n_samples"], 10_000);
         let times: Vec<f64> = t["times"]
             .as_array()
@@ -86,7 +99,10 @@ fn an_existing_output_file_is_kept_and_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert_eq!(std::fs::read_to_string(&file).ok().as_deref(), Some("precious"));
+    assert_eq!(
+        std::fs::read_to_string(&file).ok().as_deref(),
+        Some("precious")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -48,7 +48,12 @@ fn json_is_a_run_report_of_the_combined_estimator() {
     let mut args = vec!["smoke-test", "--json", "--seed", "3", "--max-threads", "2"];
     args.extend(SMALL);
     let out = runner(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r = json_of(&out);
     assert_eq!(r["schema_version"], "1.1");
     assert_eq!(r["mode"], "agent");
@@ -63,8 +68,14 @@ fn json_is_a_run_report_of_the_combined_estimator() {
     for e in &per_mlp {
         // Covariance propagation (budget >= 30·w²) charges FLOPs and predicts well.
         assert!(e["flops_used"].as_u64().is_some_and(|f| f > 0), "{e}");
-        assert!(e["final_layer_mse"].as_f64().is_some_and(|m| m < 1e-2), "{e}");
-        assert!(e["breakdowns"]["estimator"]["by_namespace"].is_object(), "{e}");
+        assert!(
+            e["final_layer_mse"].as_f64().is_some_and(|m| m < 1e-2),
+            "{e}"
+        );
+        assert!(
+            e["breakdowns"]["estimator"]["by_namespace"].is_object(),
+            "{e}"
+        );
     }
     assert!(res["breakdowns"]["sampling"].is_object());
     // The same contest scored by `run` on the combined plugin gives the same numbers.
@@ -73,11 +84,24 @@ fn json_is_a_run_report_of_the_combined_estimator() {
     let mut run_args = vec!["run", "--estimator", &combined, "--json", "--seed", "3"];
     run_args.extend(SMALL);
     let out = runner(&run_args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = json_of(&out);
-    for key in ["final_layer_mse", "all_layers_mse", "per_layer_mse", "flops_used"] {
+    for key in [
+        "final_layer_mse",
+        "all_layers_mse",
+        "per_layer_mse",
+        "flops_used",
+    ] {
         for (i, e) in per_mlp.iter().enumerate() {
-            assert_eq!(run["results"]["per_mlp"][i][key], e[key], "{key} of MLP {i}");
+            assert_eq!(
+                run["results"]["per_mlp"][i][key], e[key],
+                "{key} of MLP {i}"
+            );
         }
     }
     for (i, e) in per_mlp.iter().enumerate() {
@@ -90,10 +114,19 @@ fn text_mode_prints_the_report_and_next_steps() {
     let mut args = vec!["smoke-test"];
     args.extend(SMALL);
     let out = runner(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Next steps"), "{text}");
-    for cmd in ["whest-runner init", "whest-runner validate", "whest-runner run"] {
+    for cmd in [
+        "whest-runner init",
+        "whest-runner validate",
+        "whest-runner run",
+    ] {
         assert!(text.contains(cmd), "{text}");
     }
     // Unseeded, as in Python: every mlp.seed is 0, so the names are seed 0's.

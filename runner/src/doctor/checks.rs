@@ -211,7 +211,11 @@ pub fn gpu(nvidia_smi: Option<Result<String, String>>, libcuda: Option<&Path>) -
     let unused = "whest-rs computes on the CPU; a GPU is not used";
     match (nvidia_smi, libcuda) {
         (Some(Ok(gpus)), _) => {
-            let list: Vec<&str> = gpus.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let list: Vec<&str> = gpus
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             Check::ok("gpu", label, format!("{} ({unused})", list.join("; ")))
         }
         (Some(Err(why)), _) => Check::warn(
@@ -258,10 +262,7 @@ mod tests {
         assert!(old.fix_hint.is_some_and(|h| h.contains("rustup update")));
         let missing = rustc(Err("not on PATH".into()), "1.85");
         assert_eq!(missing.status, Status::Fail);
-        assert_eq!(
-            rustc(Ok("garbage".into()), "1.85").status,
-            Status::Fail
-        );
+        assert_eq!(rustc(Ok("garbage".into()), "1.85").status, Status::Fail);
     }
 
     #[test]
@@ -275,7 +276,10 @@ mod tests {
         assert_eq!(disk_space(Ok(2 << 30)).status, Status::Ok);
         assert_eq!(disk_space(Ok(2 << 30)).detail, "2.0 GiB free");
         assert_eq!(disk_space(Ok((1 << 30) - 1)).status, Status::Warn);
-        assert_eq!(disk_space(Err("statvfs failed".into())).status, Status::Warn);
+        assert_eq!(
+            disk_space(Err("statvfs failed".into())).status,
+            Status::Warn
+        );
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }
@@ -297,8 +301,14 @@ mod tests {
         let old = cpu_features("x86_64", CpuFeatures::default());
         assert_eq!(old.status, Status::Warn);
         assert!(old.fix_hint.is_some());
-        assert_eq!(cpu_features("aarch64", CpuFeatures::default()).status, Status::Ok);
-        assert_eq!(cpu_features("riscv64", CpuFeatures::default()).status, Status::Warn);
+        assert_eq!(
+            cpu_features("aarch64", CpuFeatures::default()).status,
+            Status::Ok
+        );
+        assert_eq!(
+            cpu_features("riscv64", CpuFeatures::default()).status,
+            Status::Warn
+        );
     }
 
     #[test]
@@ -327,7 +337,10 @@ mod tests {
     #[test]
     fn writability_failures_fail() {
         let dir = Path::new("/x");
-        assert_eq!(writable("cwd_writable", "CWD", dir, Ok(())).status, Status::Ok);
+        assert_eq!(
+            writable("cwd_writable", "CWD", dir, Ok(())).status,
+            Status::Ok
+        );
         assert_eq!(
             writable("cwd_writable", "CWD", dir, Err("denied".into())).status,
             Status::Fail

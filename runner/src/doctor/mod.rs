@@ -87,10 +87,7 @@ pub fn run_checks() -> Vec<Check> {
     let available = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rayon_env = std::env::var("RAYON_NUM_THREADS").ok();
     vec![
-        checks::rustc(
-            probe::tool_output(&rustc, &["--version"]),
-            MIN_RUST_VERSION,
-        ),
+        checks::rustc(probe::tool_output(&rustc, &["--version"]), MIN_RUST_VERSION),
         checks::cargo(probe::tool_output(&cargo, &["--version"])),
         checks::writable("cwd_writable", "CWD writable", &cwd, probe::try_write(&cwd)),
         checks::writable(
@@ -142,7 +139,11 @@ pub fn report_json(checks: &[Check]) -> serde_json::Value {
 /// The human-readable report: one line per check, the fix under each warning or failure, and a
 /// count line.
 pub fn report_text(checks: &[Check]) -> String {
-    let label_width = checks.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
+    let label_width = checks
+        .iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::from("whest-runner doctor\n-------------------\n");
     for c in checks {
         let tag = match c.status {

@@ -43,7 +43,11 @@ pub fn tool_output(program: &OsStr, args: &[&str]) -> Result<String, String> {
         .wait_with_output()
         .map_err(|e| format!("reading {name}'s output failed: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{name} {} exited with {}", args.join(" "), out.status));
+        return Err(format!(
+            "{name} {} exited with {}",
+            args.join(" "),
+            out.status
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

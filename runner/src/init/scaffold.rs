@@ -104,7 +104,11 @@ mod tests {
             ["Cargo.toml", "src/lib.rs", "README.md", ".gitignore"].map(PathBuf::from)
         );
         for f in &files {
-            assert!(!f.content.contains("{{"), "{:?} left a placeholder", f.relative);
+            assert!(
+                !f.content.contains("{{"),
+                "{:?} left a placeholder",
+                f.relative
+            );
         }
         let manifest = &files[0].content;
         assert!(manifest.contains("name = \"demo\""));

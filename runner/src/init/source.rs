@@ -38,7 +38,9 @@ pub fn is_checkout(root: &Path) -> bool {
 /// The source tree this binary was built from, if it is still a whest-rs checkout.
 pub fn build_checkout() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
-    is_checkout(root).then(|| root.canonicalize().ok()).flatten()
+    is_checkout(root)
+        .then(|| root.canonicalize().ok())
+        .flatten()
 }
 
 /// Picks the source (see the module docs).
@@ -163,13 +165,29 @@ mod tests {
     }
 
     #[test]
+    fn the_git_fallback_names_a_repository() {
+        assert!(
+            WHEST_RS_REPOSITORY.starts_with("https://"),
+            "{WHEST_RS_REPOSITORY:?}"
+        );
+        let lines = DependencySource::Git(WHEST_RS_REPOSITORY.into()).dependency_lines();
+        assert!(
+            lines.contains(&format!("git = \"{WHEST_RS_REPOSITORY}\"")),
+            "{lines}"
+        );
+    }
+
+    #[test]
     fn dependency_lines_name_both_crates() {
         let path = DependencySource::Checkout(PathBuf::from("/src/whest \"rs\""));
         let lines = path.dependency_lines();
         assert!(lines.contains(r#"estimator-api = { path = "/src/whest \"rs\"/estimator-api" }"#));
         assert!(lines.contains(r#"flopscope = { path = "/src/whest \"rs\"/flopscope-rs" }"#));
         let git = DependencySource::Git("https://g.example/w".into()).dependency_lines();
-        assert!(git.contains(r#"flopscope = { git = "https://g.example/w" }"#), "{git}");
+        assert!(
+            git.contains(r#"flopscope = { git = "https://g.example/w" }"#),
+            "{git}"
+        );
         assert!(git.contains("--whest-path"));
     }
 }

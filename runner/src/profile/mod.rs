@@ -251,7 +251,11 @@ mod tests {
             width: 256,
             depth: 4,
             n_samples: 10_000,
-            times: if error.is_some() { vec![] } else { vec![0.3, 0.1, 0.2] },
+            times: if error.is_some() {
+                vec![]
+            } else {
+                vec![0.3, 0.1, 0.2]
+            },
             median_time: if error.is_some() { -1.0 } else { 0.2 },
             warmup_time: error.is_none().then_some(0.01),
             error: error.map(str::to_string),
@@ -269,7 +273,9 @@ mod tests {
     #[test]
     fn timing_entries_have_the_whestbench_keys() {
         let ok = timing_json(&timing(Operation::RunMlp, None));
-        let keys: Vec<&str> = ok.as_object().map_or(vec![], |o| o.keys().map(String::as_str).collect());
+        let keys: Vec<&str> = ok
+            .as_object()
+            .map_or(vec![], |o| o.keys().map(String::as_str).collect());
         assert_eq!(
             keys,
             [
@@ -296,10 +302,18 @@ mod tests {
     #[test]
     fn the_report_has_the_whestbench_sections() {
         let r = report_json(json!({"os": "Linux"}), &Err("bad".into()), &[]);
-        let keys: Vec<&str> = r.as_object().map_or(vec![], |o| o.keys().map(String::as_str).collect());
+        let keys: Vec<&str> = r
+            .as_object()
+            .map_or(vec![], |o| o.keys().map(String::as_str).collect());
         assert_eq!(
             keys,
-            ["hardware", "backend_versions", "skipped_backends", "correctness", "timing"]
+            [
+                "hardware",
+                "backend_versions",
+                "skipped_backends",
+                "correctness",
+                "timing"
+            ]
         );
         assert_eq!(
             r["correctness"],
