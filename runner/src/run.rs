@@ -343,6 +343,8 @@ pub struct ScoringOptions {
 ///
 /// # Errors
 /// The error payload of a failed start, or with `fail_fast` of the first failing MLP.
+// The payload is returned by value like `prepare_live`'s: it is built once per failed run.
+#[allow(clippy::result_large_err)]
 pub fn score_contest(
     runner: &mut dyn EstimatorRunner,
     prepared: Prepared,

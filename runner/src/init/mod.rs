@@ -180,3 +180,51 @@ pub fn init(args: &InitArgs) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("whest-init-unit-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_git_scaffold_has_git_dependencies_and_no_lockfile() {
+        let dir = scratch("git");
+        let url = "https://g.example/whest-rs".to_string();
+        let o =
+            scaffold_crate(&dir.join("est"), DependencySource::Git(url.clone())).expect("scaffold");
+        let names: Vec<_> = o.created.iter().filter_map(|p| p.file_name()).collect();
+        assert_eq!(names, ["Cargo.toml", "lib.rs", "README.md", ".gitignore"]);
+        let manifest = fs::read_to_string(dir.join("est/Cargo.toml")).expect("manifest");
+        assert!(manifest.contains(&format!("flopscope = {{ git = \"{url}\" }}")));
+        let v = outcome_json(&o);
+        assert_eq!(v["dependencies"], json!({"kind": "git", "url": url}));
+        assert_eq!(v["crate_name"], "est");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_write_removes_what_this_call_created() {
+        let dir = scratch("rollback");
+        // `src` is a file, so `src/lib.rs` cannot be created after `Cargo.toml` was.
+        fs::create_dir_all(&dir).expect("mkdir");
+        fs::write(dir.join("src"), "not a folder").expect("write");
+        let err = scaffold_crate(&dir, DependencySource::Git("https://g.example/w".into()))
+            .expect_err("src is a file");
+        assert!(err.contains("src"), "{err}");
+        assert!(
+            !dir.join("Cargo.toml").exists(),
+            "Cargo.toml was rolled back"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("src")).ok().as_deref(),
+            Some("not a folder")
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -165,6 +165,19 @@ mod tests {
     }
 
     #[test]
+    fn the_git_fallback_names_a_repository() {
+        assert!(
+            WHEST_RS_REPOSITORY.starts_with("https://"),
+            "{WHEST_RS_REPOSITORY:?}"
+        );
+        let lines = DependencySource::Git(WHEST_RS_REPOSITORY.into()).dependency_lines();
+        assert!(
+            lines.contains(&format!("git = \"{WHEST_RS_REPOSITORY}\"")),
+            "{lines}"
+        );
+    }
+
+    #[test]
     fn dependency_lines_name_both_crates() {
         let path = DependencySource::Checkout(PathBuf::from("/src/whest \"rs\""));
         let lines = path.dependency_lines();

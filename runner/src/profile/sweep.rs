@@ -270,7 +270,7 @@ pub fn correctness_check() -> Result<(), String> {
             ));
         }
         let acts = out.to_vec::<f32>();
-        if acts.iter().any(|&v| !(v >= 0.0)) {
+        if acts.iter().any(|&v| v.is_nan() || v < 0.0) {
             return Err("run_mlp: ReLU outputs must be non-negative".into());
         }
         let gt = sample_layer_statistics(&weights, width, depth, n, &mut input_rng())
@@ -283,7 +283,7 @@ pub fn correctness_check() -> Result<(), String> {
                 gt.final_means.len()
             ));
         }
-        if !(gt.avg_variance >= 0.0) {
+        if gt.avg_variance.is_nan() || gt.avg_variance < 0.0 {
             return Err(format!(
                 "sample_layer_statistics: negative average variance {}",
                 gt.avg_variance
