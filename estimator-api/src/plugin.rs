@@ -299,7 +299,8 @@ fn write_report(out: &mut PredictResult, r: Report) {
 
 #[doc(hidden)]
 pub mod __private {
-    //! Items used by [`crate::export_estimator!`]; not part of the public API.
+    //! Items used by [`crate::export_estimator!`] and [`crate::estimator_table!`]; not part of
+    //! the public API.
 
     use super::*;
     use crate::abi::EstimatorTable;

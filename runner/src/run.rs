@@ -158,7 +158,7 @@ pub struct Prepared {
     pub spec: ContestSpec,
     /// The MLPs with their seeds, names and targets.
     pub mlps: Vec<ContestMlp>,
-    /// Aggregate sampling breakdown (`results.sampling_breakdown`).
+    /// Aggregate sampling breakdown (`results.breakdowns.sampling`).
     pub sampling: Option<Breakdown>,
     /// `run_config.dataset` (None for a live contest).
     pub dataset: Option<DatasetInfo>,
