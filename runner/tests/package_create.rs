@@ -34,7 +34,10 @@ fn packaging_zeros_ships_the_crate_a_lock_and_a_manifest_whose_hashes_match() {
     assert_eq!(manifest["entrypoint"]["crate"], "zeros-estimator");
     assert_eq!(manifest["entrypoint"]["lib"], "zeros_estimator");
     assert_eq!(manifest["entrypoint"]["crate_type"], "cdylib");
-    assert_eq!(manifest["entrypoint"]["abi_version"], estimator_api::ABI_VERSION);
+    assert_eq!(
+        manifest["entrypoint"]["abi_version"],
+        estimator_api::ABI_VERSION
+    );
     assert_eq!(manifest["flopscope_version"], "0.1.0");
     assert!(manifest["rustc_version"]
         .as_str()
