@@ -5,7 +5,8 @@
 //! For 256×8 (chunks of 4096 samples) and 1024×16 (chunks of 1024) it times
 //! `whest_runner::ground_truth::ground_truth` (numpy-exact f32 normals, f32 GEMM per layer, f32
 //! ReLU, f64 column sums) and, interleaved in the same run, the bare matmuls of the same work:
-//! `d` GEMMs of `chunk × w · w × w` per chunk through the `gemm` crate with all rayon threads.
+//! `d` GEMMs of `chunk × w · w × w` per chunk through the sampler's own `matmul_f32` with all
+//! rayon threads.
 //! Reports sample·layers/s for both and their ratio. Target at 256×8: ≥ 1.4e6 sample·layers/s.
 //! Also reports the single-threaded rate of the normal stream, the serial part of the sampler.
 
@@ -15,40 +16,8 @@ use std::time::Instant;
 use flopscope::random::Pcg64;
 use gemm::Parallelism;
 use whest_benches::{fmt_secs, paired};
-use whest_runner::ground_truth::{chunk_size, ground_truth};
+use whest_runner::ground_truth::{chunk_size, ground_truth, matmul_f32};
 use whest_runner::mlp_gen::generate_from_input_seed;
-
-/// `out = x · w` (`rows × width` times `width × width`, row-major) with all rayon threads.
-fn gemm_f32(x: &[f32], w: &[f32], out: &mut [f32], rows: usize, width: usize) {
-    assert_eq!(x.len(), rows * width);
-    assert_eq!(w.len(), width * width);
-    assert_eq!(out.len(), rows * width);
-    // SAFETY: `x` is rows×width, `w` is width×width and `out` is rows×width, all contiguous
-    // row-major and sized exactly (asserted above); `read_dst = false`, so `out` is only written.
-    unsafe {
-        gemm::gemm(
-            rows,
-            width,
-            width,
-            out.as_mut_ptr(),
-            1,
-            width as isize,
-            false,
-            x.as_ptr(),
-            1,
-            width as isize,
-            w.as_ptr(),
-            1,
-            width as isize,
-            0.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            Parallelism::Rayon(rayon::current_num_threads()),
-        );
-    }
-}
 
 fn bench_shape(width: usize, depth: usize, n_samples: usize, trials: usize) {
     let mlp = generate_from_input_seed(1001, width, depth);
@@ -68,7 +37,14 @@ fn bench_shape(width: usize, depth: usize, n_samples: usize, trials: usize) {
         || {
             for _ in 0..n_chunks {
                 for l in 0..depth {
-                    gemm_f32(&x, mlp.layer(l), &mut y, chunk, width);
+                    matmul_f32(
+                        &x,
+                        mlp.layer(l),
+                        &mut y,
+                        chunk,
+                        width,
+                        Parallelism::Rayon(rayon::current_num_threads()),
+                    );
                     std::mem::swap(&mut x, &mut y);
                 }
             }

@@ -255,7 +255,17 @@ fn relu_and_accumulate_portable(block: &mut [f32], sums: &mut [f64], sumsq: Opti
 /// matrix `w`. Chunks run side by side, so `par` is `None` except for the last chunks, whose
 /// GEMMs let idle threads help; the split is over rows and columns, never over `k`, so every
 /// dot product sums in the same order.
-fn matmul_f32(x: &[f32], w: &[f32], out: &mut [f32], rows: usize, width: usize, par: Parallelism) {
+///
+/// # Panics
+/// If a slice length does not match `rows` and `width`.
+pub fn matmul_f32(
+    x: &[f32],
+    w: &[f32],
+    out: &mut [f32],
+    rows: usize,
+    width: usize,
+    par: Parallelism,
+) {
     assert_eq!(x.len(), rows * width, "matmul: lhs length");
     assert_eq!(w.len(), width * width, "matmul: rhs length");
     assert_eq!(out.len(), rows * width, "matmul: out length");
