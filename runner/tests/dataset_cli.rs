@@ -107,7 +107,8 @@ fn sliced_bakes_merge_to_the_one_host_bake_bit_for_bit() {
     assert_eq!(parsed.len(), 7);
     std::fs::write(&seeds, &text).expect("seeds");
     let whole = dir.join("whole");
-    let o = run(&bake_args(s(&seeds), s(&whole), &[]));
+    // One bake thread: the thread count must not change a single bit.
+    let o = run(&bake_args(s(&seeds), s(&whole), &["--threads", "1"]));
     assert!(o.status.success(), "{}", stderr(&o));
     // Slice 0 explicitly, slice 1 from a Slurm array (ids 1..3), slice 2 from a Kubernetes
     // indexed Job.
@@ -126,10 +127,16 @@ fn sliced_bakes_merge_to_the_one_host_bake_bit_for_bit() {
         .args(bake_args(
             s(&seeds),
             s(&parts[2]),
-            &["--slice", "auto", "--mlps-per-batch", "1"],
+            &[
+                "--slice",
+                "auto",
+                "--slice-count",
+                "3",
+                "--mlps-per-batch",
+                "1",
+            ],
         ))
         .env("JOB_COMPLETION_INDEX", "2")
-        .env("WHEST_SLICE_COUNT", "3")
         .output()
         .expect("run");
     assert!(o.status.success(), "{}", stderr(&o));
@@ -324,6 +331,34 @@ fn combine_splits_then_run_picks_the_split() {
     let report: Value = serde_json::from_slice(&o.stdout).expect("report");
     assert_eq!(report["run_config"]["n_mlps"], 3);
     assert_eq!(report["run_config"]["width"], 3);
+    let with_default = dir.join("multi-default");
+    let o = run(&[
+        "dataset",
+        "combine-splits",
+        s(&a),
+        s(&b),
+        "--default-split",
+        "dev",
+        "--output",
+        s(&with_default),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md: Value = serde_json::from_str(
+        &std::fs::read_to_string(with_default.join("metadata.json")).expect("metadata"),
+    )
+    .expect("metadata JSON");
+    assert_eq!(md["default_split"], "dev");
+    let o = run(&[
+        "run",
+        "--estimator",
+        s(lib),
+        "--dataset",
+        s(&with_default),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).expect("report");
+    assert_eq!(report["run_config"]["n_mlps"], 2, "the default split, dev");
     let (complete, partial) = (fixture("python_v3_fixture"), fixture("python_partial_0of2"));
     for (inputs, needle) in [
         (vec![s(&a), s(&a)], "duplicate split name"),
