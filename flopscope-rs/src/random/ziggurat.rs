@@ -20,23 +20,43 @@ use super::ziggurat_tables::{
 /// One f64 standard normal, numpy `Generator.standard_normal()` bit for bit.
 #[inline]
 pub fn standard_normal_f64<B: BitStream + ?Sized>(bits: &mut B) -> f64 {
+    let (idx, rabs, x) = ziggurat_f64_point(bits.next_u64());
+    if rabs < KI_DOUBLE[idx] {
+        return x;
+    }
+    ziggurat_f64_rare(bits, (idx, rabs, x))
+}
+
+/// Draw `r` split like numpy's f64 ziggurat: `(idx, rabs, x)` with layer `idx = r & 0xff`,
+/// `rabs = (r >> 9) & (2^52 − 1)` and the candidate `x = ±rabs · wi[idx]` (sign from bit 8).
+#[inline(always)]
+fn ziggurat_f64_point(r: u64) -> (usize, u64, f64) {
+    let idx = (r & 0xff) as usize;
+    let r = r >> 8;
+    let sign = r & 1;
+    let rabs = (r >> 1) & 0x000f_ffff_ffff_ffff;
+    // `-x` when `sign` is set, as a sign-bit flip (branch-free, bit-identical).
+    let x = f64::from_bits((rabs as f64 * WI_DOUBLE[idx]).to_bits() ^ (sign << 63));
+    (idx, rabs, x)
+}
+
+/// numpy's f64 ziggurat loop after a draw missed its rectangle: the tail (`idx == 0`) or
+/// the wedge test, restarting from a fresh draw on rejection (out of line, like the f32 one).
+#[cold]
+#[inline(never)]
+fn ziggurat_f64_rare<B: BitStream + ?Sized>(bits: &mut B, mut point: (usize, u64, f64)) -> f64 {
     loop {
-        let r = bits.next_u64();
-        let idx = (r & 0xff) as usize;
-        let r = r >> 8;
-        let sign = r & 1;
-        let rabs = (r >> 1) & 0x000f_ffff_ffff_ffff;
-        // `-x` when `sign` is set, as a sign-bit flip (branch-free, bit-identical).
-        let x = f64::from_bits((rabs as f64 * WI_DOUBLE[idx]).to_bits() ^ (sign << 63));
-        if rabs < KI_DOUBLE[idx] {
-            return x;
-        }
+        let (idx, rabs, x) = point;
         if idx == 0 {
             return normal_tail_f64(bits, rabs);
         }
         let u = bits.next_f64();
         if (FI_DOUBLE[idx - 1] - FI_DOUBLE[idx]) * u + FI_DOUBLE[idx] < (-0.5 * x * x).exp() {
             return x;
+        }
+        point = ziggurat_f64_point(bits.next_u64());
+        if point.1 < KI_DOUBLE[point.0] {
+            return point.2;
         }
     }
 }
@@ -61,16 +81,33 @@ fn normal_tail_f64<B: BitStream + ?Sized>(bits: &mut B, rabs: u64) -> f64 {
 /// bit for bit (consumes buffered 32-bit draws).
 #[inline]
 pub fn standard_normal_f32<B: BitStream + ?Sized>(bits: &mut B) -> f32 {
+    let (idx, rabs, x) = ziggurat_f32_point(bits.next_u32());
+    if rabs < KI_FLOAT[idx] {
+        return x;
+    }
+    ziggurat_f32_rare(bits, (idx, rabs, x))
+}
+
+/// Draw `r` split like numpy's f32 ziggurat: `(idx, rabs, x)` with layer `idx = r & 0xff`,
+/// `rabs = (r >> 9) & 0x7fffff` and the candidate `x = ±rabs · wi[idx]` (sign from bit 8).
+#[inline(always)]
+fn ziggurat_f32_point(r: u32) -> (usize, u32, f32) {
+    let idx = (r & 0xff) as usize;
+    let sign = (r >> 8) & 1;
+    let rabs = (r >> 9) & 0x007f_ffff;
+    // `-x` when `sign` is set, as a sign-bit flip (branch-free, bit-identical).
+    let x = f32::from_bits((rabs as f32 * WI_FLOAT[idx]).to_bits() ^ (sign << 31));
+    (idx, rabs, x)
+}
+
+/// The rest of numpy's f32 ziggurat loop after a draw (`point`) missed its rectangle: the tail
+/// (`idx == 0`) or the wedge test, restarting from a fresh draw on rejection. Kept out of
+/// line so the fast path stays a short loop (fills 1.4× faster than with one inlined loop).
+#[cold]
+#[inline(never)]
+fn ziggurat_f32_rare<B: BitStream + ?Sized>(bits: &mut B, mut point: (usize, u32, f32)) -> f32 {
     loop {
-        let r = bits.next_u32();
-        let idx = (r & 0xff) as usize;
-        let sign = (r >> 8) & 1;
-        let rabs = (r >> 9) & 0x007f_ffff;
-        // `-x` when `sign` is set, as a sign-bit flip (branch-free, bit-identical).
-        let x = f32::from_bits((rabs as f32 * WI_FLOAT[idx]).to_bits() ^ (sign << 31));
-        if rabs < KI_FLOAT[idx] {
-            return x;
-        }
+        let (idx, rabs, x) = point;
         if idx == 0 {
             return normal_tail_f32(bits, rabs);
         }
@@ -79,6 +116,10 @@ pub fn standard_normal_f32<B: BitStream + ?Sized>(bits: &mut B) -> f32 {
         let xd = f64::from(x);
         if f64::from(lhs) < (-0.5 * xd * xd).exp() {
             return x;
+        }
+        point = ziggurat_f32_point(bits.next_u32());
+        if point.1 < KI_FLOAT[point.0] {
+            return point.2;
         }
     }
 }

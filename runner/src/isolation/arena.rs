@@ -13,6 +13,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+use rayon::prelude::*;
+
 /// Environment variable telling a worker where the arena is: `"<fd>,<number of f32>"`.
 pub const WEIGHTS_ARENA_ENV: &str = "WHEST_WORKER_WEIGHTS_ARENA";
 
@@ -72,7 +74,9 @@ impl WeightArena {
         self.len == 0
     }
 
-    /// Copies `weights` into the arena. The caller makes sure no worker is reading it.
+    /// Copies `weights` into the arena, split across the current rayon pool's threads (one
+    /// core alone does not saturate memory bandwidth; the pool is idle between predicts). The
+    /// caller makes sure no worker is reading it.
     ///
     /// # Panics
     /// If `weights.len()` differs from [`WeightArena::len`].
@@ -81,7 +85,7 @@ impl WeightArena {
         // SAFETY: the mapping holds `len` writable f32 values and is owned by `self`, borrowed
         // mutably here; other processes only read it while the runner waits for them.
         let dst = unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) };
-        dst.copy_from_slice(weights);
+        parallel_copy(dst, weights);
     }
 
     /// Makes `cmd`'s child inherit the arena's descriptor and tells it (through
@@ -174,6 +178,19 @@ impl Drop for ArenaView {
     }
 }
 
+/// Pieces below this many f32 values (1 MiB) are copied by one thread: splitting them costs
+/// more than it saves.
+const PARALLEL_COPY_MIN: usize = 1 << 18;
+
+/// `dst.copy_from_slice(src)` in one contiguous piece per rayon thread.
+fn parallel_copy(dst: &mut [f32], src: &[f32]) {
+    let threads = rayon::current_num_threads().max(1);
+    let piece = src.len().div_ceil(threads).max(PARALLEL_COPY_MIN);
+    dst.par_chunks_mut(piece)
+        .zip(src.par_chunks(piece))
+        .for_each(|(d, s)| d.copy_from_slice(s));
+}
+
 /// `mmap`s `bytes` of `fd` shared with `prot` and extra `flags`.
 fn map(fd: &OwnedFd, bytes: usize, prot: libc::c_int, flags: libc::c_int) -> io::Result<*mut u8> {
     // SAFETY: a fresh shared mapping of a valid descriptor at an address the kernel picks; no
@@ -220,6 +237,21 @@ mod tests {
         // SAFETY: as above.
         let seen = unsafe { std::slice::from_raw_parts(view.as_ptr(), view.len()) };
         assert!(seen.iter().all(|&x| x == 1.0));
+    }
+
+    #[test]
+    fn a_multi_piece_write_copies_every_value() {
+        let len = 3 * PARALLEL_COPY_MIN + 17;
+        let mut arena = WeightArena::create(len).unwrap();
+        let w: Vec<f32> = (0..len).map(|i| i as f32).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        pool.install(|| arena.write(&w));
+        // SAFETY: the arena maps `len` floats that nothing else writes during the read.
+        let seen = unsafe { std::slice::from_raw_parts(arena.ptr, arena.len) };
+        assert_eq!(seen, &w[..]);
     }
 
     #[test]
