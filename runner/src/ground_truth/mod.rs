@@ -26,6 +26,12 @@ use serde_json::{json, Value};
 
 use crate::mlp_gen::GeneratedMlp;
 
+mod relu_sums;
+
+#[cfg(test)]
+use relu_sums::relu;
+use relu_sums::relu_and_accumulate;
+
 /// Smallest Monte-Carlo chunk, in samples.
 pub const MIN_CHUNK_SIZE: usize = 1024;
 /// Largest Monte-Carlo chunk, in samples.
@@ -172,85 +178,6 @@ impl ChunkSlot {
     }
 }
 
-/// numpy's `maximum(v, 0.0)`: `v` when `v >= 0` or `v` is NaN, else `+0.0`.
-#[inline(always)]
-fn relu(v: f32) -> f32 {
-    if v >= 0.0 || v.is_nan() {
-        v
-    } else {
-        0.0
-    }
-}
-
-/// ReLU a row-major block in place, row by row, adding each row (widened to f64) to the column
-/// `sums` and, with `sumsq`, its squares to `sumsq` — one pass over the block. Runs the widest
-/// SIMD the CPU offers (AVX-512 or AVX2); every variant adds the same values in the same order
-/// (no fused multiply-add), so results are identical.
-fn relu_and_accumulate(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { relu_and_accumulate_avx512(block, sums, sumsq) };
-        }
-        if is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { relu_and_accumulate_avx2(block, sums, sumsq) };
-        }
-    }
-    relu_and_accumulate_portable(block, sums, sumsq);
-}
-
-/// [`relu_and_accumulate`] compiled for AVX-512F.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn relu_and_accumulate_avx512(
-    block: &mut [f32],
-    sums: &mut [f64],
-    sumsq: Option<&mut [f64]>,
-) {
-    relu_and_accumulate_portable(block, sums, sumsq);
-}
-
-/// [`relu_and_accumulate`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn relu_and_accumulate_avx2(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
-    relu_and_accumulate_portable(block, sums, sumsq);
-}
-
-/// The loop behind [`relu_and_accumulate`], inlined into each SIMD variant.
-#[inline(always)]
-fn relu_and_accumulate_portable(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
-    let width = sums.len();
-    match sumsq {
-        Some(sumsq) => {
-            for row in block.chunks_exact_mut(width) {
-                for ((v, s), q) in row.iter_mut().zip(sums.iter_mut()).zip(sumsq.iter_mut()) {
-                    *v = relu(*v);
-                    let x = f64::from(*v);
-                    *s += x;
-                    *q += x * x;
-                }
-            }
-        }
-        None => {
-            for row in block.chunks_exact_mut(width) {
-                for (v, s) in row.iter_mut().zip(sums.iter_mut()) {
-                    *v = relu(*v);
-                    *s += f64::from(*v);
-                }
-            }
-        }
-    }
-}
-
 /// `out = x · w` for a row-major `rows × width` block `x` and a row-major `width × width`
 /// matrix `w`. Chunks run side by side, so `par` is `None` except for the last chunks, whose
 /// GEMMs let idle threads help; the split is over rows and columns, never over `k`, so every
@@ -338,7 +265,8 @@ pub fn default_chunks_in_flight() -> usize {
 ///
 /// The calling thread draws chunk after chunk from `rng` (the serial part) and hands each to a
 /// rayon task that runs it through the MLP; with no free chunk buffer left, it runs pending
-/// tasks itself. Finished chunks' partial sums are folded into the totals strictly in chunk
+/// tasks itself, oldest first (a FIFO scope: buffers are freed in chunk order, so finished
+/// chunks rarely wait for an older one while holding their buffer). Finished chunks' partial sums are folded into the totals strictly in chunk
 /// order, so the result is the same for every `chunks_in_flight` and thread count.
 /// `chunks_in_flight` buffers of about `chunk_size(w) · w` f32 values each are allocated
 /// (0 is treated as 1; never more than the number of chunks).
@@ -381,7 +309,7 @@ pub fn sample_layer_statistics_with(
     };
     let threads = rayon::current_num_threads();
 
-    rayon::scope(|scope| {
+    rayon::scope_fifo(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<ChunkDone>();
         for c in 0..n_chunks {
             let mut slot = loop {
@@ -399,7 +327,7 @@ pub fn sample_layer_statistics_with(
                 Parallelism::None
             };
             let done_tx = done_tx.clone();
-            scope.spawn(move |_| {
+            scope.spawn_fifo(move |_| {
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     slot.forward(weights, width, depth, par)
                 }));
@@ -862,31 +790,6 @@ mod tests {
                 .expect("valid input");
             assert_eq!(got, runs[0], "{threads} threads");
         }
-    }
-
-    #[test]
-    fn the_simd_pass_equals_the_portable_loop() {
-        let width = 37;
-        let block: Vec<f32> = (0..5 * width)
-            .map(|i| match i % 11 {
-                0 => f32::NAN,
-                3 => -0.0,
-                _ => ((i * 7919) % 101) as f32 * 0.37 - 18.0,
-            })
-            .collect();
-        let (mut a, mut b) = (block.clone(), block);
-        let (mut sa, mut sb) = (vec![0.5f64; width], vec![0.5f64; width]);
-        let (mut qa, mut qb) = (vec![0.25f64; width], vec![0.25f64; width]);
-        relu_and_accumulate(&mut a, &mut sa, Some(&mut qa));
-        relu_and_accumulate_portable(&mut b, &mut sb, Some(&mut qb));
-        relu_and_accumulate(&mut a, &mut sa, None);
-        relu_and_accumulate_portable(&mut b, &mut sb, None);
-        let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits32(&a), bits32(&b));
-        assert_eq!(bits64(&sa), bits64(&sb));
-        assert_eq!(bits64(&qa), bits64(&qb));
-        assert!(a.iter().all(|&v| v.is_nan() || v >= 0.0));
     }
 
     #[test]
