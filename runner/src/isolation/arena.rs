@@ -74,9 +74,9 @@ impl WeightArena {
         self.len == 0
     }
 
-    /// Copies `weights` into the arena, split across the current rayon pool's threads (one
-    /// core alone does not saturate memory bandwidth; the pool is idle between predicts). The
-    /// caller makes sure no worker is reading it.
+    /// Copies `weights` into the arena with streaming stores, split across the current rayon
+    /// pool's threads (one core alone does not saturate memory bandwidth; the pool is idle
+    /// between predicts). The caller makes sure no worker is reading it.
     ///
     /// # Panics
     /// If `weights.len()` differs from [`WeightArena::len`].
@@ -182,13 +182,51 @@ impl Drop for ArenaView {
 /// more than it saves.
 const PARALLEL_COPY_MIN: usize = 1 << 18;
 
-/// `dst.copy_from_slice(src)` in one contiguous piece per rayon thread.
+/// `dst.copy_from_slice(src)` in one contiguous piece per rayon thread, each streamed.
 fn parallel_copy(dst: &mut [f32], src: &[f32]) {
     let threads = rayon::current_num_threads().max(1);
-    let piece = src.len().div_ceil(threads).max(PARALLEL_COPY_MIN);
+    // Pieces are whole 64-byte lines, so every piece after the first starts aligned.
+    let piece = src
+        .len()
+        .div_ceil(threads)
+        .max(PARALLEL_COPY_MIN)
+        .next_multiple_of(16);
     dst.par_chunks_mut(piece)
         .zip(src.par_chunks(piece))
-        .for_each(|(d, s)| d.copy_from_slice(s));
+        .for_each(|(d, s)| stream_copy(d, s));
+}
+
+/// `dst.copy_from_slice(src)` with non-temporal stores: the weights are read by another
+/// process, so writing them past this core's caches saves loading every destination line
+/// first (64 MiB on the dev VM, one core: 5.7 ms with `memcpy`, 3.7 ms streamed).
+#[cfg(target_arch = "x86_64")]
+fn stream_copy(dst: &mut [f32], src: &[f32]) {
+    use std::arch::x86_64::{_mm_loadu_ps, _mm_sfence, _mm_stream_ps};
+    assert_eq!(dst.len(), src.len(), "stream_copy: lengths");
+    let head = dst.as_ptr().align_offset(16).min(dst.len());
+    dst[..head].copy_from_slice(&src[..head]);
+    let body = (dst.len() - head) / 4 * 4;
+    // SAFETY: `head + body <= len` for both slices (equal lengths, asserted), so every 4-float
+    // load and store below is in bounds; `dst + head` is 16-byte aligned as `_mm_stream_ps`
+    // requires (`align_offset`, and `i` advances by 16 bytes). SSE is part of x86-64. The
+    // `sfence` orders the streamed stores before anything this thread does next (the join
+    // that precedes the predict request).
+    unsafe {
+        let (d, s) = (dst.as_mut_ptr().add(head), src.as_ptr().add(head));
+        let mut i = 0;
+        while i < body {
+            _mm_stream_ps(d.add(i), _mm_loadu_ps(s.add(i)));
+            i += 4;
+        }
+        _mm_sfence();
+    }
+    dst[head + body..].copy_from_slice(&src[head + body..]);
+}
+
+/// `dst.copy_from_slice(src)` (no streaming stores off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+fn stream_copy(dst: &mut [f32], src: &[f32]) {
+    dst.copy_from_slice(src);
 }
 
 /// `mmap`s `bytes` of `fd` shared with `prot` and extra `flags`.
@@ -252,6 +290,22 @@ mod tests {
         // SAFETY: the arena maps `len` floats that nothing else writes during the read.
         let seen = unsafe { std::slice::from_raw_parts(arena.ptr, arena.len) };
         assert_eq!(seen, &w[..]);
+    }
+
+    #[test]
+    fn streamed_copies_handle_unaligned_heads_and_tails() {
+        let src: Vec<f32> = (0..103).map(|i| i as f32 - 50.0).collect();
+        for start in 0..4 {
+            for len in [0, 1, 3, 4, 5, 17, 64, 99] {
+                let mut dst = vec![0.0f32; 103];
+                stream_copy(&mut dst[start..start + len], &src[start..start + len]);
+                assert_eq!(&dst[start..start + len], &src[start..start + len]);
+                assert!(dst[..start]
+                    .iter()
+                    .chain(&dst[start + len..])
+                    .all(|&v| v == 0.0));
+            }
+        }
     }
 
     #[test]
