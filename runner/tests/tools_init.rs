@@ -174,3 +174,55 @@ fn bad_paths_fail_with_one_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `init` into a folder another workspace's `members` glob matches joins that workspace as a
+/// plain member (no `[workspace]` table of its own, no lockfile), so the outer workspace keeps
+/// loading; with a `[workspace]` table cargo would refuse it ("multiple workspace roots").
+#[test]
+fn init_inside_a_member_glob_joins_that_workspace() {
+    let root = scratch("joins");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"examples/*\"]\nresolver = \"2\"\n",
+    )
+    .expect("write workspace manifest");
+    let dir = root.join("examples").join("est");
+    let (code, v) = init_json(&dir);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["workspace"]["members_entry"], "examples/*", "{v}");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
+    assert!(!manifest.contains("[workspace]"), "{manifest}");
+    assert!(
+        !dir.join("Cargo.lock").exists(),
+        "members use the workspace's lockfile"
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let meta = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        meta.status.success(),
+        "the outer workspace no longer loads: {}",
+        String::from_utf8_lossy(&meta.stderr)
+    );
+    let v: Value = serde_json::from_slice(&meta.stdout).expect("metadata JSON");
+    let names: Vec<&str> = v["packages"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["est"]);
+
+    // Outside the glob, the crate stays standalone.
+    let (code, v) = init_json(&root.join("elsewhere"));
+    assert_eq!(code, 0, "{v}");
+    assert!(v["workspace"].is_null(), "{v}");
+    let _ = std::fs::remove_dir_all(&root);
+}

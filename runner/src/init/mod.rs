@@ -1,6 +1,7 @@
 //! `whest-runner init [PATH]`: scaffolds an estimator crate (spec §6.3, Rust form).
 //!
-//! Writes `Cargo.toml` (a `cdylib` with an empty `[workspace]` table, so it builds on its own),
+//! Writes `Cargo.toml` (a `cdylib` with an empty `[workspace]` table, so it builds on its own,
+//! unless a workspace above claims the folder: then a plain member, see [`workspace`]),
 //! `src/lib.rs` (a zeros estimator whose doc comment states the contract), `README.md`,
 //! `.gitignore` and, when depending on a local checkout, that checkout's `Cargo.lock`. The
 //! folder is created if needed; a file that already exists is never touched. See [`source`]
@@ -8,6 +9,7 @@
 
 pub mod scaffold;
 pub mod source;
+pub mod workspace;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -33,6 +35,8 @@ pub struct InitOutcome {
     pub kept: Vec<PathBuf>,
     /// Where the dependencies come from.
     pub source: DependencySource,
+    /// The workspace whose `members` include the folder (the crate joined it), if any.
+    pub member_of: Option<workspace::ClaimingWorkspace>,
 }
 
 /// Scaffolds an estimator crate in `dir` depending on whest-rs through `source`.
@@ -47,8 +51,10 @@ pub fn scaffold_crate(dir: &Path, source: DependencySource) -> Result<InitOutcom
         .map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     let crate_name = scaffold::crate_name(folder.as_deref().unwrap_or_default());
-    let mut files = scaffold::render(&crate_name, &source);
-    if let Some(lock) = source.lockfile() {
+    let member_of = workspace::claiming_workspace(&dir);
+    let mut files = scaffold::render(&crate_name, &source, member_of.as_ref());
+    // A workspace member uses its workspace's lockfile.
+    if let (Some(lock), None) = (source.lockfile(), &member_of) {
         let content = fs::read_to_string(&lock)
             .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
         files.push(ScaffoldFile {
@@ -62,6 +68,7 @@ pub fn scaffold_crate(dir: &Path, source: DependencySource) -> Result<InitOutcom
         created: Vec::new(),
         kept: Vec::new(),
         source,
+        member_of,
     };
     for file in &files {
         let path = dir.join(&file.relative);
@@ -116,6 +123,7 @@ pub fn outcome_json(o: &InitOutcome) -> serde_json::Value {
         "kept": paths_json(&o.kept),
         "crate_name": o.crate_name,
         "dependencies": dependencies,
+        "workspace": o.member_of.as_ref().map(|w| json!({"root": w.root, "members_entry": w.pattern})),
         "whestbench_version": WHEST_RS_VERSION,
     })
 }
@@ -141,6 +149,13 @@ pub fn outcome_text(o: &InitOutcome) -> String {
         DependencySource::Git(url) => {
             out.push_str(&format!("Depends on whest-rs from git: {url}\n"));
         }
+    }
+    if let Some(w) = &o.member_of {
+        out.push_str(&format!(
+            "Joined the workspace at {} as a member (its `members` entry `{}` matches)\n",
+            w.root.display(),
+            w.pattern
+        ));
     }
     out.push_str(&format!(
         "Next: edit src/lib.rs, then `whest-runner validate --estimator {}`\n",

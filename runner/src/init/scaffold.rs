@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::source::DependencySource;
+use super::workspace::ClaimingWorkspace;
 
 const CARGO_TOML: &str = include_str!("../../templates/init/Cargo.toml.tmpl");
 const LIB_RS: &str = include_str!("../../templates/init/lib.rs.tmpl");
@@ -58,12 +59,46 @@ pub fn crate_name(folder: &str) -> String {
     }
 }
 
+/// The `Cargo.toml` lines of a standalone crate: an empty workspace table.
+const STANDALONE_WORKSPACE: &str = "\
+# An empty workspace table: this crate builds on its own, wherever it lives.
+[workspace]
+";
+
+/// The `Cargo.toml` lines of a standalone crate: whest-rs's release profile.
+const STANDALONE_PROFILE: &str = "
+# whest-rs's own release profile: `whest-runner` builds estimators with `cargo build --release`.
+[profile.release]
+opt-level = 3
+codegen-units = 16
+debug = \"line-tables-only\"
+";
+
 /// The scaffold's files for crate `name` depending on whest-rs through `source`:
-/// `Cargo.toml`, `src/lib.rs`, `README.md`, `.gitignore`, in that order.
-pub fn render(name: &str, source: &DependencySource) -> Vec<ScaffoldFile> {
+/// `Cargo.toml`, `src/lib.rs`, `README.md`, `.gitignore`, in that order. A standalone crate
+/// (`member_of = None`) gets an empty `[workspace]` table and a release profile; a member of
+/// the workspace that claims its folder gets neither (that workspace's profile applies).
+pub fn render(
+    name: &str,
+    source: &DependencySource,
+    member_of: Option<&ClaimingWorkspace>,
+) -> Vec<ScaffoldFile> {
+    let (workspace, profile) = match member_of {
+        None => (STANDALONE_WORKSPACE.to_string(), STANDALONE_PROFILE),
+        Some(w) => (
+            format!(
+                "# A member of the workspace at {} (its `members` entry `{}` includes this folder).\n",
+                w.root.display(),
+                w.pattern
+            ),
+            "",
+        ),
+    };
     let fill = |template: &str| {
         template
             .replace("{{crate_name}}", name)
+            .replace("{{workspace}}", &workspace)
+            .replace("{{release_profile}}", profile)
             .replace("{{dependencies}}", &source.dependency_lines())
             .replace("{{dependency_note}}", &source.readme_note())
     };
@@ -97,7 +132,11 @@ mod tests {
 
     #[test]
     fn templates_are_filled_completely() {
-        let files = render("demo", &DependencySource::Git("https://g.example/w".into()));
+        let files = render(
+            "demo",
+            &DependencySource::Git("https://g.example/w".into()),
+            None,
+        );
         let names: Vec<_> = files.iter().map(|f| f.relative.clone()).collect();
         assert_eq!(
             names,
@@ -114,7 +153,26 @@ mod tests {
         assert!(manifest.contains("name = \"demo\""));
         assert!(manifest.contains("crate-type = [\"cdylib\"]"));
         assert!(manifest.contains("\n[workspace]\n"));
+        assert!(manifest.contains("[profile.release]"));
         assert!(files[1].content.contains("export_estimator!(MyEstimator);"));
         assert_eq!(files[3].content, "target/\n");
+    }
+
+    #[test]
+    fn a_workspace_member_has_no_workspace_table_or_profile() {
+        let claim = ClaimingWorkspace {
+            root: PathBuf::from("/ws"),
+            pattern: "examples/*".into(),
+        };
+        let files = render(
+            "demo",
+            &DependencySource::Git("https://g.example/w".into()),
+            Some(&claim),
+        );
+        let manifest = &files[0].content;
+        assert!(!manifest.contains("[workspace]"), "{manifest}");
+        assert!(!manifest.contains("[profile"), "{manifest}");
+        assert!(manifest.contains("`examples/*`"));
+        assert!(manifest.contains("[dependencies]\n"));
     }
 }
