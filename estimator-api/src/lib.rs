@@ -39,7 +39,7 @@ pub use abi::{
 pub use contract::{Estimator, SetupContext, API_VERSION};
 pub use mlp::{Mlp, MlpError};
 #[doc(hidden)]
-pub use plugin::__private;
+pub use plugin::{__private, CHARGE_OTHER_THREADS_ENV};
 
 /// The `flopscope` version this API was built with (reported in the entry table).
 pub const FLOPSCOPE_VERSION: &str = flopscope::VERSION;

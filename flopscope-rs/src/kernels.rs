@@ -4,7 +4,9 @@
 
 use gemm::Parallelism;
 
-/// Products with at least this many multiply-adds (m·n·k) use all rayon threads.
+use crate::cpu_time::in_kernel_pool;
+
+/// Products with at least this many multiply-adds (m·n·k) use every thread of the kernel pool.
 const PARALLEL_MIN_MNK: usize = 1 << 18;
 
 /// A row-major view of a matrix with explicit strides (in elements).
@@ -37,12 +39,9 @@ impl<'a, T> MatRef<'a, T> {
     }
 }
 
-fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
-    if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_MNK {
-        Parallelism::Rayon(rayon::current_num_threads())
-    } else {
-        Parallelism::None
-    }
+/// Whether a product is large enough to split across the kernel pool.
+fn is_parallel(m: usize, n: usize, k: usize) -> bool {
+    m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_MNK
 }
 
 /// A float type the `gemm` crate multiplies.
@@ -76,32 +75,40 @@ pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &
         out.fill(T::default());
         return;
     }
-    // SAFETY: the asserts above guarantee every index the kernel reads,
-    // `(i·row_stride + p·col_stride)` for i < rows and p < cols, lies inside `a.data` / `b.data`,
-    // and `out` holds exactly m·n elements written at `i·n + j`. `read_dst = false`, so `out`'s
-    // previous contents are never read. Strides fit in `isize` because they index real slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            T::default(),
-            T::ONE,
-            false,
-            false,
-            false,
-            parallelism(m, n, k),
-        );
+    let mut run = move |par: Parallelism| {
+        // SAFETY: the asserts above guarantee every index the kernel reads,
+        // `(i·row_stride + p·col_stride)` for i < rows and p < cols, lies inside `a.data` /
+        // `b.data`, and `out` holds exactly m·n elements written at `i·n + j`. `read_dst =
+        // false`, so `out`'s previous contents are never read. Strides fit in `isize` because
+        // they index real slices.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                out.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                a.data.as_ptr(),
+                a.col_stride as isize,
+                a.row_stride as isize,
+                b.data.as_ptr(),
+                b.col_stride as isize,
+                b.row_stride as isize,
+                T::default(),
+                T::ONE,
+                false,
+                false,
+                false,
+                par,
+            );
+        }
+    };
+    if is_parallel(m, n, k) {
+        in_kernel_pool(move || run(Parallelism::Rayon(rayon::current_num_threads())));
+    } else {
+        run(Parallelism::None);
     }
 }
 

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod budget;
+mod cpu_time;
 mod dtype;
 mod element;
 mod kernels;

@@ -4,6 +4,12 @@ use clap::Parser;
 use whest_runner::cli::{Cli, Command};
 
 fn main() {
+    // Estimators this process or its workers run are charged for CPU time on threads flopscope
+    // does not account for (README: "Threads and residual time"), unless the user chose (`0`
+    // turns it off). Set before any thread exists.
+    if std::env::var_os(estimator_api::CHARGE_OTHER_THREADS_ENV).is_none() {
+        std::env::set_var(estimator_api::CHARGE_OTHER_THREADS_ENV, "1");
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Run(args)) => whest_runner::run::run(&args),

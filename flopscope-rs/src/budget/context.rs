@@ -18,6 +18,7 @@ use super::error::{BudgetError, BudgetExhausted, TimeExhausted};
 use super::ledger::Ledger;
 use super::op::Op;
 use super::summary::BudgetSummary;
+use crate::cpu_time;
 use crate::dtype::DType;
 
 /// Budget of the lazily created default context when `FLOPSCOPE_DEFAULT_BUDGET` is unset.
@@ -38,10 +39,36 @@ pub(crate) struct Shared {
     pub merged: Mutex<Ledger>,
     /// Clock reading when the context closed (0 while open).
     pub closed_ns: AtomicU64,
+    /// CPU clocks at opening, when other threads' CPU time is charged (see
+    /// [`BudgetContextBuilder::charge_other_threads`]).
+    pub cpu: Option<CpuBaseline>,
+    /// CPU time of finished `thread::scope` workers, nanoseconds.
+    pub worker_cpu_ns: AtomicU64,
+    /// The part of it outside the workers' own kernels and bookkeeping, nanoseconds.
+    pub worker_raw_ns: AtomicU64,
+}
+
+/// CPU clocks read when a charging context opened, nanoseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CpuBaseline {
+    process_ns: u64,
+    owner_thread_ns: u64,
+    kernel_pool_ns: u64,
+}
+
+impl CpuBaseline {
+    /// The clocks now, or `None` where CPU clocks cannot be read.
+    fn now() -> Option<CpuBaseline> {
+        Some(CpuBaseline {
+            process_ns: cpu_time::process_cpu_ns()?,
+            owner_thread_ns: cpu_time::thread_cpu_ns()?,
+            kernel_pool_ns: cpu_time::kernel_pool_cpu_ns(),
+        })
+    }
 }
 
 impl Shared {
-    fn new(budget: u64, limit: Option<Duration>) -> Shared {
+    fn new(budget: u64, limit: Option<Duration>, cpu: Option<CpuBaseline>) -> Shared {
         let opened_ns = now_ns();
         Shared {
             budget,
@@ -51,7 +78,29 @@ impl Shared {
             limit_s: limit.map(|l| l.as_secs_f64()),
             merged: Mutex::new(Ledger::default()),
             closed_ns: AtomicU64::new(0),
+            cpu,
+            worker_cpu_ns: AtomicU64::new(0),
+            worker_raw_ns: AtomicU64::new(0),
         }
+    }
+
+    /// CPU nanoseconds since opening that no accounted thread explains: the process's CPU
+    /// time minus the owner thread's (its own code is residual wall time already), the kernel
+    /// pool's and the finished scope workers', plus those workers' CPU outside their kernels.
+    /// Must be called on the owner thread; 0 for a context that does not charge.
+    fn unaccounted_cpu_ns(&self) -> u64 {
+        let (Some(base), Some(now)) = (self.cpu, CpuBaseline::now()) else {
+            return 0;
+        };
+        let process = now.process_ns.saturating_sub(base.process_ns);
+        let accounted = now
+            .owner_thread_ns
+            .saturating_sub(base.owner_thread_ns)
+            .saturating_add(now.kernel_pool_ns.saturating_sub(base.kernel_pool_ns))
+            .saturating_add(self.worker_cpu_ns.load(Ordering::Relaxed));
+        process
+            .saturating_sub(accounted)
+            .saturating_add(self.worker_raw_ns.load(Ordering::Relaxed))
     }
 
     /// Atomically spends `cost` if it fits; otherwise returns the FLOPs remaining.
@@ -132,7 +181,7 @@ fn default_shared() -> Arc<Shared> {
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .filter(|v| v.is_finite() && *v >= 1.0)
                 .map_or(DEFAULT_CONTEXT_BUDGET, |v| v as u64);
-            Arc::new(Shared::new(budget, None))
+            Arc::new(Shared::new(budget, None, None))
         })
         .clone()
 }
@@ -290,12 +339,28 @@ pub struct BudgetContextBuilder {
     flop_budget: u64,
     wall_time_limit: Option<Duration>,
     namespace: Option<String>,
+    charge_other_threads: bool,
 }
 
 impl BudgetContextBuilder {
     /// Sets a cooperative wall-time limit, checked at every op (before and after its kernel).
     pub fn wall_time_limit(mut self, limit: Duration) -> Self {
         self.wall_time_limit = Some(limit);
+        self
+    }
+
+    /// Charges CPU time that no accounted thread explains to residual time (Linux; a no-op
+    /// elsewhere). While the context is open, the process's CPU time is compared with the CPU
+    /// time of this thread, of flopscope's kernel pool and of the context's
+    /// [`crate::thread::scope`] workers; the rest (raw work on threads spawned some other way,
+    /// even while a kernel runs) plus the scope workers' CPU outside their kernels is added to
+    /// [`BudgetSummary::residual_wall_time_s`] and reported as
+    /// [`BudgetSummary::unaccounted_thread_cpu_s`].
+    ///
+    /// Every thread of the process counts, so use it only where nothing else runs meanwhile
+    /// (the estimator runners do; concurrent test threads would be charged too).
+    pub fn charge_other_threads(mut self, on: bool) -> Self {
+        self.charge_other_threads = on;
         self
     }
 
@@ -321,7 +386,12 @@ impl BudgetContextBuilder {
             }
         }
         let t0 = now_ns();
-        let shared = Arc::new(Shared::new(self.flop_budget, self.wall_time_limit));
+        let cpu = if self.charge_other_threads {
+            CpuBaseline::now()
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared::new(self.flop_budget, self.wall_time_limit, cpu));
         STATE.with(|cell| {
             let mut st = cell.borrow_mut();
             if st.active.as_ref().is_some_and(|b| b.accounted) {
@@ -356,6 +426,7 @@ impl BudgetContext {
             flop_budget,
             wall_time_limit: None,
             namespace: None,
+            charge_other_threads: false,
         }
     }
 
@@ -433,12 +504,16 @@ fn build_summary(shared: &Shared, local: Option<&Ledger>, now: u64) -> BudgetSum
     }
     let closed = shared.closed_ns.load(Ordering::Relaxed);
     let end = if closed != 0 { closed } else { now };
-    BudgetSummary::from_ledger(
+    let mut summary = BudgetSummary::from_ledger(
         shared.budget,
         shared.used.load(Ordering::Relaxed),
         secs(shared.elapsed_ns(end)),
         &ledger,
-    )
+    );
+    let unaccounted = secs(shared.unaccounted_cpu_ns());
+    summary.unaccounted_thread_cpu_s = unaccounted;
+    summary.residual_wall_time_s += unaccounted;
+    summary
 }
 
 /// Guard for a namespace segment pushed with [`namespace`]; pops it when dropped.
@@ -517,6 +592,7 @@ impl ParentBinding {
 
     /// Binds the current (worker) thread to the parent's context until the guard drops.
     pub(crate) fn bind(self) -> WorkerBinding {
+        let cpu_start_ns = self.shared.cpu.and_then(|_| cpu_time::thread_cpu_ns());
         STATE.with(|cell| {
             let mut st = cell.borrow_mut();
             let prev = st.active.replace(Binding::new(
@@ -526,6 +602,7 @@ impl ParentBinding {
             ));
             WorkerBinding {
                 prev,
+                cpu_start_ns,
                 _not_send: PhantomData,
             }
         })
@@ -535,6 +612,8 @@ impl ParentBinding {
 /// A worker thread's binding; on drop its statistics are merged into the parent context.
 pub(crate) struct WorkerBinding {
     prev: Option<Binding>,
+    /// The worker's CPU clock at binding, when its context charges other threads.
+    cpu_start_ns: Option<u64>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -544,6 +623,17 @@ impl Drop for WorkerBinding {
         STATE.with(|cell| {
             if let Ok(mut st) = cell.try_borrow_mut() {
                 if let Some(b) = std::mem::replace(&mut st.active, prev) {
+                    if let (Some(start), Some(end)) = (self.cpu_start_ns, cpu_time::thread_cpu_ns())
+                    {
+                        let cpu = end.saturating_sub(start);
+                        let t = b.ledger.totals();
+                        let own = t.backend_ns + t.overhead_ns + b.ledger.loose_overhead_ns;
+                        let shared = &b.shared;
+                        shared.worker_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+                        shared
+                            .worker_raw_ns
+                            .fetch_add(cpu.saturating_sub(own), Ordering::Relaxed);
+                    }
                     if let Ok(mut m) = b.shared.merged.lock() {
                         m.merge(&b.ledger);
                     }

@@ -51,8 +51,14 @@ pub struct BudgetSummary {
     pub flopscope_backend_time_s: f64,
     /// Seconds of accounting and dispatch (per-op pre/postambles, namespace pushes, entry).
     pub flopscope_overhead_time_s: f64,
-    /// `max(0, wall - backend - overhead)`: time in the caller's own code.
+    /// `max(0, wall - backend - overhead)`: time in the caller's own code, plus
+    /// [`unaccounted_thread_cpu_s`](Self::unaccounted_thread_cpu_s).
     pub residual_wall_time_s: f64,
+    /// CPU seconds spent on threads the context does not account for (or outside kernels on
+    /// its `thread::scope` workers) while it was open, charged to residual time; always 0
+    /// unless the context was opened with
+    /// [`charge_other_threads`](crate::BudgetContextBuilder::charge_other_threads).
+    pub unaccounted_thread_cpu_s: f64,
     /// Per-op rows over all namespaces, in first-seen order.
     pub operations: Vec<OpSummary>,
     /// Per-namespace rows, in first-seen order.
@@ -209,6 +215,7 @@ impl BudgetSummary {
             flopscope_backend_time_s: backend,
             flopscope_overhead_time_s: overhead,
             residual_wall_time_s: (wall_time_s - backend - overhead).max(0.0),
+            unaccounted_thread_cpu_s: 0.0,
             operations,
             by_namespace,
         }

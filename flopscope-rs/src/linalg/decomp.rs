@@ -3,6 +3,8 @@
 use faer::linalg::solvers::{Llt, Qr, SelfAdjointEigen, Svd};
 use faer::{Mat, Side};
 
+use crate::cpu_time::in_kernel_pool;
+
 use super::{
     charge, compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, push_rows_transposed,
     LinalgError, Stack,
@@ -35,7 +37,7 @@ pub fn cholesky(a: &Tensor) -> Result<Tensor, LinalgError> {
             let mut out = Vec::with_capacity(x.len());
             for b in 0..st.count {
                 let m = mat_at(&x, b, n, n);
-                let llt = Llt::new(m.as_ref(), Side::Lower)
+                let llt = in_kernel_pool(|| Llt::new(m.as_ref(), Side::Lower))
                     .map_err(|_| LinalgError::NotPositiveDefinite { op: "cholesky" })?;
                 push_rows(&mut out, llt.L());
             }
@@ -75,7 +77,7 @@ pub fn eigh(a: &Tensor) -> Result<(Tensor, Tensor), LinalgError> {
                     continue;
                 }
                 let m = mat_at(&x, b, n, n);
-                let evd = SelfAdjointEigen::new(m.as_ref(), Side::Lower)
+                let evd = in_kernel_pool(|| SelfAdjointEigen::new(m.as_ref(), Side::Lower))
                     .map_err(|_| LinalgError::NoConvergence { op: "eigh" })?;
                 let s = evd.S().column_vector();
                 w.extend((0..n).map(|i| s[i]));
@@ -170,7 +172,7 @@ fn qr_impl(a: &Tensor, mode: QrMode) -> (Option<Tensor>, Tensor) {
                 continue;
             }
             let mat = mat_at(&x, b, m, n);
-            let f = Qr::new(mat.as_ref());
+            let f = in_kernel_pool(|| Qr::new(mat.as_ref()));
             let thin_r = f.thin_R();
             push_rows(&mut r, thin_r);
             // Complete mode pads R with zero rows up to m × n.
@@ -282,9 +284,9 @@ pub fn svd(a: &Tensor, full_matrices: bool) -> Result<(Tensor, Tensor, Tensor), 
                 }
                 let mat = mat_at(&x, b, m, n);
                 let f = if full_matrices {
-                    Svd::new(mat.as_ref())
+                    in_kernel_pool(|| Svd::new(mat.as_ref()))
                 } else {
-                    Svd::new_thin(mat.as_ref())
+                    in_kernel_pool(|| Svd::new_thin(mat.as_ref()))
                 }
                 .map_err(|_| LinalgError::NoConvergence { op: "svd" })?;
                 push_rows(&mut u, f.U());

@@ -3,6 +3,8 @@
 use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::Mat;
 
+use crate::cpu_time::in_kernel_pool;
+
 use super::{
     charge, compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, satisfies, LinalgError,
     Stack,
@@ -80,11 +82,11 @@ pub fn inv(a: &Tensor) -> Result<Tensor, LinalgError> {
         let x = a.buf.to_vec::<f64>();
         let mut out = Vec::with_capacity(x.len());
         for b in 0..st.count {
-            let lu = mat_at(&x, b, st.n, st.n).partial_piv_lu();
+            let lu = in_kernel_pool(|| mat_at(&x, b, st.n, st.n).partial_piv_lu());
             if singular(&lu) {
                 return Err(LinalgError::Singular { op: "inv" });
             }
-            push_rows(&mut out, lu.inverse().as_ref());
+            push_rows(&mut out, in_kernel_pool(|| lu.inverse()).as_ref());
         }
         let keep_tag = tagged && satisfies(&out, &a.shape, &a.sym);
         let t = out_tensor(out, a.shape, dt);
@@ -180,7 +182,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
         let xb = b.buf.to_vec::<f64>();
         let mut lus = Vec::with_capacity(sa.count);
         for i in 0..sa.count {
-            let lu = mat_at(&xa, i, n, n).partial_piv_lu();
+            let lu = in_kernel_pool(|| mat_at(&xa, i, n, n).partial_piv_lu());
             if singular(&lu) {
                 return Err(LinalgError::Singular { op: "solve" });
             }
@@ -192,7 +194,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
         for (&ja, &jb) in ia.iter().zip(&ib) {
             let mut rhs: Mat<f64> = mat_at(&xb, jb, n, nrhs);
             if n > 0 && nrhs > 0 {
-                lus[ja].solve_in_place(rhs.as_mut());
+                in_kernel_pool(|| lus[ja].solve_in_place(rhs.as_mut()));
             }
             push_rows(&mut out, rhs.as_ref());
         }
@@ -233,7 +235,7 @@ fn slogdet_one(x: &[f64], b: usize, n: usize) -> (f64, f64) {
     if n == 0 {
         return (1.0, 0.0);
     }
-    slogdet_of(&mat_at(x, b, n, n).partial_piv_lu())
+    slogdet_of(&in_kernel_pool(|| mat_at(x, b, n, n).partial_piv_lu()))
 }
 
 /// Sign and natural log of the absolute determinant (numpy `linalg.slogdet`).
