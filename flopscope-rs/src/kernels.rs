@@ -39,9 +39,11 @@ impl<'a, T> MatRef<'a, T> {
     }
 }
 
-/// Whether a product is large enough to split across the kernel pool.
+/// Whether a product is large enough to split across the kernel pool: at least
+/// [`PARALLEL_MIN_MNK`] multiply-adds and not a matrix–vector product (`gemm` runs those on
+/// one thread anyway, so handing them to the pool would only add its wake-up latency).
 fn is_parallel(m: usize, n: usize, k: usize) -> bool {
-    m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_MNK
+    m > 1 && n > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_MNK
 }
 
 /// A float type the `gemm` crate multiplies.
