@@ -194,8 +194,8 @@ fn exhaustion_flags_are_scored_in_both_runners() {
         assert_all_failed(&r);
         assert_eq!(first(&r)["residual_wall_time_exhausted"], true);
 
-        // Raw work on a plain thread while the estimator's own thread sits in kernels: the
-        // wall clock sees almost no residual, the charged thread CPU time pushes it past 0.4 s.
+        // 1 s of raw CPU on a plain thread while the estimator's own thread sits in kernels:
+        // the wall clock sees little residual, the charged thread CPU pushes it past 0.4 s.
         let (_, r) = score(&lib("fault-overlapping"), &["--runner", runner_kind]);
         assert_all_failed(&r);
         assert_eq!(first(&r)["residual_wall_time_exhausted"], true, "{r}");

@@ -112,3 +112,31 @@ fn an_unknown_preset_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("super-quick"));
 }
+
+#[test]
+fn verbose_text_lists_every_timed_run() {
+    let out = profile(&["--preset", "super-quick", "--verbose", "--max-threads", "2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Correctness: flopscope ✓"), "{text}");
+    let all_runs = text
+        .split_once("All runs (seconds):\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no run listing: {text}"));
+    for op in ["run_mlp", "sample_layer_statistics"] {
+        let line = all_runs
+            .lines()
+            .find(|l| l.trim_start().starts_with(op))
+            .unwrap_or_else(|| panic!("no {op} line: {text}"));
+        assert!(
+            line.contains("warm-up") && line.contains("runs [") && line.contains("median"),
+            "{line}"
+        );
+    }
+    assert!(!text.contains("Use --verbose"), "{text}");
+}
