@@ -29,6 +29,18 @@ fn spin_until(stop: &AtomicBool) {
     }
 }
 
+/// A charging context in which one `flopscope::thread::scope` worker runs `work`.
+fn on_a_scope_worker(work: impl FnOnce() + Send) -> BudgetSummary {
+    let ctx = BudgetContext::builder(u64::MAX / 4)
+        .charge_other_threads(true)
+        .open()
+        .expect("open");
+    flopscope::thread::scope(|s| {
+        s.spawn(work);
+    });
+    ctx.finish()
+}
+
 /// A context (charging or not) in which this thread runs kernels for 400 ms while, with
 /// `raw`, a plain thread spins the whole time.
 fn overlapped(charge: bool, raw: bool) -> BudgetSummary {
@@ -74,31 +86,17 @@ fn raw_threads_are_charged_and_kernels_are_not() {
     );
 
     // Tensor work on `thread::scope` workers is accounted; their raw work is not free.
-    let ctx = BudgetContext::builder(u64::MAX / 4)
-        .charge_other_threads(true)
-        .open()
-        .expect("open");
-    flopscope::thread::scope(|s| {
-        s.spawn(|| kernels_for(Duration::from_millis(200)));
-    });
-    let scoped_kernels = ctx.finish();
+    let scoped_kernels = on_a_scope_worker(|| kernels_for(Duration::from_millis(200)));
     assert!(
         scoped_kernels.unaccounted_thread_cpu_s < 0.05,
         "{scoped_kernels:?}"
     );
-    let ctx = BudgetContext::builder(u64::MAX / 4)
-        .charge_other_threads(true)
-        .open()
-        .expect("open");
-    flopscope::thread::scope(|s| {
-        s.spawn(|| {
-            let t0 = Instant::now();
-            let mut x = 0u64;
-            while t0.elapsed() < Duration::from_millis(200) {
-                x = std::hint::black_box(x.wrapping_add(1));
-            }
-        });
+    let scoped_raw = on_a_scope_worker(|| {
+        let t0 = Instant::now();
+        let mut x = 0u64;
+        while t0.elapsed() < Duration::from_millis(200) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
     });
-    let scoped_raw = ctx.finish();
     assert!(scoped_raw.unaccounted_thread_cpu_s > 0.1, "{scoped_raw:?}");
 }
