@@ -2,11 +2,14 @@
 //! (bit-identical to a one-host bake), `--slice auto`, merge and combine errors, generate-seeds,
 //! an interrupted bake, and scoring a dataset.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use support::scratch as scratch_in;
 use whest_runner::dataset::load::load_split;
 use whest_runner::dataset::DatasetRow;
 
@@ -26,13 +29,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/datasets")
         .join(name)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("whest-ds-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch");
-    d
 }
 
 fn s(p: &Path) -> &str {
@@ -490,4 +486,9 @@ fn an_interrupted_bake_leaves_nothing_that_loads() {
         );
         assert!(!entry.path().join("metadata.json").exists());
     }
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("ds-cli", name)
 }

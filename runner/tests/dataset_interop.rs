@@ -3,8 +3,11 @@
 //! truth are regenerated bit for bit from the seeds, seed protocols 3.0/4.0 derive the same
 //! seeds and names, and Rust bakes/merges reproduce Python's rows.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
+use support::scratch as scratch_in;
 use whest_runner::dataset::bake::{bake, BakeSpec};
 use whest_runner::dataset::contest::contest_from_dataset;
 use whest_runner::dataset::load::load_split;
@@ -21,13 +24,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/datasets")
         .join(name)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("whest-ds-interop-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch");
-    d
 }
 
 fn wide(v: &[f32]) -> Vec<f64> {
@@ -314,4 +310,9 @@ fn protocol_2_uses_the_column_as_the_seed() {
     let seeds: Vec<u64> = c.mlps.iter().map(|m| m.seed).collect();
     assert_eq!(seeds, [1001, 2002, 3003, 4004]);
     assert_eq!(c.info.seed, Some(42));
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("ds-interop", name)
 }

@@ -2,18 +2,14 @@
 //! estimators. Every fault must be a scored failure with the right flag, the run must finish,
 //! and the report must be valid JSON.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
+use support::{runner, workspace};
 
 /// Builds the example and fault estimators once (debug), returning their target directory.
 fn estimators() -> &'static Path {
@@ -50,13 +46,6 @@ fn estimators() -> &'static Path {
 
 fn lib(name: &str) -> PathBuf {
     estimators().join(format!("lib{}.so", name.replace('-', "_")))
-}
-
-fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
-        .args(args)
-        .output()
-        .expect("run whest-runner")
 }
 
 /// Runs a small contest on `estimator` and returns (exit code, report JSON).

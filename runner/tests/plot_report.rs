@@ -1,9 +1,11 @@
 //! `whest-runner report`: reads report JSONs (the Python whestbench fixture and copies of it),
 //! prints them, plots them, and rejects files that are not reports with one clear line.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use support::{runner, scratch as scratch_in};
 
 mod svg_check;
 
@@ -16,21 +18,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn python_report() -> PathBuf {
     fixture("whestbench_report_example.json")
-}
-
-fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
-        .args(args)
-        .output()
-        .expect("run whest-runner")
-}
-
-/// A fresh scratch folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whest-plot-report-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -145,4 +132,9 @@ fn an_unwritable_plot_fails_after_printing_and_leaves_no_file() {
     assert!(err.contains("no-such-folder/mse.svg"), "{err}");
     assert_eq!(fs::read_dir(&dir).expect("list").count(), 0);
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("plot-report", name)
 }

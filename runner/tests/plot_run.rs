@@ -1,21 +1,17 @@
 //! `whest-runner run` output channels: progress on stderr (plain `[run] phase: i/n` lines, none
 //! with `--json`), pure JSON on stdout, and `--plot FILE.svg`.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use support::{scratch as scratch_in, workspace};
 
 mod svg_check;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
 
 /// Builds the zeros example once (debug) and returns its library.
 fn zeros() -> &'static Path {
@@ -57,13 +53,6 @@ fn run(extra: &[&str]) -> Output {
         .args(&args)
         .output()
         .expect("run whest-runner")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whest-plot-run-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -127,4 +116,9 @@ fn a_bad_plot_path_fails_but_the_report_is_printed() {
     );
     assert_eq!(fs::read_dir(&dir).expect("list").count(), 0);
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("plot-run", name)
 }

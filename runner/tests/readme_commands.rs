@@ -8,15 +8,11 @@
 //! `cargo test` / `cargo bench` lines are not run here: CI runs the tests, and the benches are
 //! compiled by `cargo clippy --all-targets`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
+use std::path::PathBuf;
+use std::process::Command;
+use support::workspace;
 
 /// The `whest-runner` argument lists of README.md's `bash` blocks, in order.
 fn readme_commands(readme: &str) -> Vec<Vec<String>> {

@@ -1,16 +1,12 @@
 //! `whest-runner doctor`: JSON shape, statuses and exit codes.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-
-/// A fresh folder under the system temp dir (removed by the caller).
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whest-doctor-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
+use support::scratch as scratch_in;
 
 /// Runs `doctor --json` in `cwd` with `env` changes; returns (exit code, report).
 fn doctor(cwd: &PathBuf, extra: &[&str], env: &[(&str, Option<&str>)]) -> (i32, Value) {
@@ -97,4 +93,9 @@ fn strict_turns_a_warning_into_exit_1() {
     let (strict_code, _) = doctor(&dir, &["--strict"], &env);
     assert_eq!(strict_code, 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("doctor", name)
 }

@@ -1,37 +1,13 @@
 //! `whest-runner init`: the scaffold builds, validates and scores; existing files are never
 //! overwritten; bad paths fail with one line.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whest-init-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-/// Runs the runner. Cargo builds share the workspace's target dir, so the scaffold reuses the
-/// already built flopscope and its dependencies instead of a cold build.
-fn runner(args: &[&str]) -> Output {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
-        .args(args)
-        .env("CARGO_TARGET_DIR", target)
-        .output()
-        .expect("run whest-runner")
-}
+use support::{runner_sharing_target as runner, scratch as scratch_in};
 
 fn init_json(dir: &Path) -> (i32, Value) {
     let out = runner(&["init", &dir.to_string_lossy(), "--json"]);
@@ -225,4 +201,9 @@ fn init_inside_a_member_glob_joins_that_workspace() {
     assert_eq!(code, 0, "{v}");
     assert!(v["workspace"].is_null(), "{v}");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("init", name)
 }

@@ -1,15 +1,11 @@
 //! `whest-runner profile-simulation`: the super-quick preset's JSON and `--output` handling.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whest-profile-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
+use support::scratch as scratch_in;
 
 fn profile(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_whest-runner"))
@@ -139,4 +135,9 @@ fn verbose_text_lists_every_timed_run() {
         );
     }
     assert!(!text.contains("Use --verbose"), "{text}");
+}
+
+/// A fresh scratch folder for this file's test `name`.
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("profile", name)
 }

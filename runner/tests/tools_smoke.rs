@@ -2,10 +2,12 @@
 //! same pipeline as `run` (the same numbers as `run` on the combined plugin), the report is the
 //! schema-1.1 JSON, and the text form ends with the next steps.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 use serde_json::Value;
+use support::{runner_sharing_target as runner, workspace};
 
 const SMALL: [&str; 8] = [
     "--width",
@@ -17,21 +19,6 @@ const SMALL: [&str; 8] = [
     "--n-samples",
     "2000",
 ];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
-        .args(args)
-        .env("CARGO_TARGET_DIR", workspace().join("target"))
-        .output()
-        .expect("run whest-runner")
-}
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
