@@ -14,7 +14,6 @@ use serde_json::{json, Map, Value};
 
 use super::card::render_card;
 use super::error::DatasetError;
-use super::json_text::to_python_json_line;
 use super::layout::{DATA_DIR, README_FILE};
 use super::metadata::{validate_metadata, Metadata, METADATA_FILE, SCHEMA_FORMAT, SCHEMA_VERSION};
 use super::parquet_write::ParquetSink;
@@ -27,6 +26,7 @@ use crate::ground_truth::{chunk_count, chunk_size, ground_truth_many, sampling_b
 use crate::mlp_gen::{estimator_seed_v3, generate_from_input_seed, GeneratedMlp};
 use crate::names::assign_unique_names;
 use crate::report::meta::{utc_isoformat, HostFingerprint};
+use crate::report::to_python_json_line;
 use crate::report::{to_python_json, WHEST_RS_VERSION};
 
 /// The backend every whest-rs bake records (the CPU sampler of spec §3.1).

@@ -22,7 +22,6 @@ pub mod combine;
 pub mod contest;
 pub mod error;
 pub mod info;
-pub mod json_text;
 pub mod kdf_v4;
 pub mod layout;
 pub mod load;

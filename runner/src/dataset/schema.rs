@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema};
 use serde_json::json;
 
-use super::json_text::to_python_json_line;
+use crate::report::to_python_json_line;
 
 /// Column names in file order.
 pub const COLUMNS: [&str; 8] = [

@@ -1,4 +1,5 @@
-//! JSON text exactly as Python's `json.dumps(obj, indent=2)` writes it: two-space indent,
+//! JSON text exactly as Python's `json.dumps(obj, indent=2)` ([`to_python_json`]) or
+//! `json.dumps(obj)` ([`to_python_json_line`]: one line, `", "` between items) writes it:
 //! `": "` between key and value, floats in `repr` form (`1e-05`, `1e+16`, `5.0`), non-ASCII and
 //! DEL escaped as `\uXXXX`, and non-finite floats as the bare tokens `Infinity`, `-Infinity`,
 //! `NaN` (which Python's `json.loads` reads back; strict JSON parsers do not).
@@ -91,12 +92,41 @@ pub fn py_float_repr(v: f64) -> String {
     }
 }
 
-/// serde_json formatter reproducing `json.dumps(indent=2)` (with `ensure_ascii=True`).
-struct PyFormatter {
-    inner: PrettyFormatter<'static>,
+/// The punctuation of `json.dumps(obj)` with default separators: `", "` and `": "`, no
+/// newlines.
+struct PyCompactLayout;
+
+impl Formatter for PyCompactLayout {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.begin_array_value(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
 }
 
-impl Formatter for PyFormatter {
+/// serde_json formatter reproducing Python's `json.dumps` (with `ensure_ascii=True`): the
+/// punctuation and indentation of `inner`, and Python's float `repr` and string escapes.
+struct PyFormatter<L> {
+    inner: L,
+}
+
+impl<L: Formatter> Formatter for PyFormatter<L> {
     fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.inner.begin_array(w)
     }
@@ -181,27 +211,48 @@ impl Formatter for PyFormatter {
 
 /// `value` as Python's `json.dumps(value, indent=2)` would write it (no trailing newline).
 pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut buf = Vec::new();
     let formatter = PyFormatter {
         inner: PrettyFormatter::with_indent(b"  "),
     };
+    serialize_python(value, formatter)
+        .unwrap_or_else(|| serde_json::to_string_pretty(value).unwrap_or_default())
+}
+
+/// `value` as Python's `json.dumps(value)` would write it: one line, default separators. Used
+/// for the strings a dataset stores (the parquet `huggingface` features key and each row's
+/// `sampling_budget_breakdown`), so the bytes match what Python whestbench writes.
+pub fn to_python_json_line<T: Serialize + ?Sized>(value: &T) -> String {
+    serialize_python(
+        value,
+        PyFormatter {
+            inner: PyCompactLayout,
+        },
+    )
+    .unwrap_or_else(|| serde_json::to_string(value).unwrap_or_default())
+}
+
+/// Serializes `value` with `formatter` and turns non-finite markers into Python's bare tokens;
+/// `None` if serialization fails (it cannot for this crate's own types: string keys, no I/O).
+fn serialize_python<T: Serialize + ?Sized, L: Formatter>(
+    value: &T,
+    formatter: PyFormatter<L>,
+) -> Option<String> {
+    let mut buf = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-    // Serializing our own types into memory cannot fail (string keys, no I/O errors); fall
-    // back to serde_json's own text should it ever.
-    if value.serialize(&mut ser).is_err() {
-        return serde_json::to_string_pretty(value).unwrap_or_default();
-    }
+    value.serialize(&mut ser).ok()?;
     let text = String::from_utf8_lossy(&buf).into_owned();
-    [
-        (MARK_NEG_INF, "-Infinity"),
-        (MARK_POS_INF, "Infinity"),
-        (MARK_NAN, "NaN"),
-    ]
-    .iter()
-    .fold(text, |t, (mark, token)| {
-        let quoted = format!("\"\\u0000{}\"", &mark[1..]);
-        t.replace(&quoted, token)
-    })
+    Some(
+        [
+            (MARK_NEG_INF, "-Infinity"),
+            (MARK_POS_INF, "Infinity"),
+            (MARK_NAN, "NaN"),
+        ]
+        .iter()
+        .fold(text, |t, (mark, token)| {
+            let quoted = format!("\"\\u0000{}\"", &mark[1..]);
+            t.replace(&quoted, token)
+        }),
+    )
 }
 
 /// `value` as a `serde_json::Value`, non-finite floats as `null`.
@@ -222,6 +273,16 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_line_form_matches_python_json_dumps() {
+        let v = serde_json::json!({"a": [1, 2.5, 1e-5, 1e16, 3.0], "b": {"c": null, "d": "é\"x"}, "e": true});
+        assert_eq!(
+            to_python_json_line(&v),
+            r#"{"a": [1, 2.5, 1e-05, 1e+16, 3.0], "b": {"c": null, "d": "\u00e9\"x"}, "e": true}"#
+        );
+        assert_eq!(to_python_json_line(&serde_json::json!([])), "[]");
+    }
     use serde_json::json;
 
     #[test]
