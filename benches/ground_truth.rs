@@ -3,7 +3,7 @@
 //! Run: `cargo bench -p whest-benches --bench ground_truth`
 //!
 //! For 256×8 (chunks of 4096 samples) and 1024×16 (chunks of 1024) it times
-//! `whest_runner::ground_truth::ground_truth` (numpy-exact f32 normals, f32 GEMM per layer, f32
+//! `whest_contest::ground_truth::ground_truth` (numpy-exact f32 normals, f32 GEMM per layer, f32
 //! ReLU, f64 column sums) and, interleaved in the same run, the bare matmuls of the same work:
 //! `d` GEMMs of `chunk × w · w × w` per chunk through the sampler's own `matmul_f32` with all
 //! rayon threads.
@@ -16,8 +16,8 @@ use std::time::Instant;
 use flopscope::random::Pcg64;
 use gemm::Parallelism;
 use whest_benches::{fmt_secs, paired};
-use whest_runner::ground_truth::{chunk_size, ground_truth, matmul_f32};
-use whest_runner::mlp_gen::generate_from_input_seed;
+use whest_contest::ground_truth::{chunk_size, ground_truth, matmul_f32};
+use whest_contest::mlp_gen::generate_from_input_seed;
 
 /// Target throughput of the sampler at 256×8, sample·layers per second.
 const TARGET_256X8: f64 = 1.4e6;

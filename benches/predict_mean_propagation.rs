@@ -21,7 +21,7 @@ use estimator_api::{Estimator, Mlp};
 use flopscope::{BudgetContext, Tensor};
 use mean_propagation_estimator::MeanPropagationEstimator;
 use whest_benches::{best_secs_per_call, fmt_secs};
-use whest_runner::mlp_gen::generate_from_input_seed;
+use whest_contest::mlp_gen::generate_from_input_seed;
 
 /// The contest budget, 2^41 FLOPs.
 const BUDGET: u64 = 1 << 41;

@@ -20,13 +20,13 @@ use std::time::Instant;
 
 use estimator_api::{SetupContext, API_VERSION};
 use whest_benches::fmt_secs;
-use whest_runner::contest::{self, ContestSpec};
-use whest_runner::estimator_path;
-use whest_runner::mlp_gen::{generate_from_input_seed, GeneratedMlp};
-use whest_runner::runners::local::LocalRunner;
-use whest_runner::runners::subprocess::SubprocessRunner;
-use whest_runner::runners::{to_outcome, EstimatorRunner, MlpRequest};
-use whest_runner::scoring::{score_mlp, Targets};
+use whest_contest::mlp_gen::{generate_from_input_seed, GeneratedMlp};
+use whest_contest::rounds::{self as contest, ContestSpec};
+use whest_host::estimator_path;
+use whest_host::runners::local::LocalRunner;
+use whest_host::runners::subprocess::SubprocessRunner;
+use whest_host::runners::{to_outcome, EstimatorRunner, MlpRequest};
+use whest_score::scoring::{score_mlp, Targets};
 
 const WIDTH: usize = 1024;
 const DEPTH: usize = 16;
@@ -112,7 +112,7 @@ fn report(name: &str, costs: &[f64], copy_s: f64) {
 
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("__worker") {
-        std::process::exit(whest_runner::isolation::worker::serve());
+        std::process::exit(whest_host::isolation::worker::serve());
     }
     let zeros = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/zeros");
     let est = estimator_path::resolve(&zeros).expect("build examples/zeros");

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whest_runner::dataset::parquet_read::read_parquet_bytes;
+use whest_dataset::parquet_read::read_parquet_bytes;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(rows) = read_parquet_bytes(bytes::Bytes::copy_from_slice(data), "fuzz input") {

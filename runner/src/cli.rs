@@ -3,33 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use whest_contest::DeviceChoice;
 
-/// Parses an integer strictly, like the Python CLI: `1_000_000` is accepted, `1e9` is not.
-pub fn strict_u64(s: &str) -> Result<u64, String> {
-    let cleaned: String = s.chars().filter(|c| *c != '_').collect();
-    if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_digit()) || s.starts_with('_') {
-        return Err(format!(
-            "invalid integer {s:?}: write digits (underscores allowed, e.g. 1_000_000; no 1e9)"
-        ));
-    }
-    cleaned
-        .parse::<u64>()
-        .map_err(|e| format!("invalid integer {s:?}: {e}"))
-}
-
-/// [`strict_u64`] narrowed to `usize`.
-pub fn strict_usize(s: &str) -> Result<usize, String> {
-    strict_u64(s).and_then(|v| usize::try_from(v).map_err(|e| e.to_string()))
-}
-
-fn positive_f64(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|_| format!("invalid number {s:?}"))?;
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("{s:?} must be a finite number >= 0"))
-    }
-}
+use crate::parsers::{positive_f64, strict_u64, strict_usize};
 
 /// Scores WhestBench estimators written in Rust.
 #[derive(Debug, Parser)]
@@ -66,7 +42,7 @@ pub enum Command {
     /// Show report JSONs written by `run --json` (whest-rs or Python whestbench) and plot them.
     Report(ReportArgs),
     /// Bake, inspect, merge and combine schema-3.0 datasets (Python whestbench compatible).
-    Dataset(crate::dataset::args::DatasetArgs),
+    Dataset(crate::dataset_cmd::args::DatasetArgs),
     /// Internal: serve one estimator as an isolated worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -180,6 +156,10 @@ pub struct RunArgs {
     /// thread variables for the run and its workers).
     #[arg(long, value_parser = strict_usize)]
     pub max_threads: Option<usize>,
+    /// Where the live contest's ground truth is sampled: `cpu`, `cuda`, or `auto` (cuda when
+    /// available, else cpu, saying which). Ignored with `--dataset`.
+    #[arg(long, value_name = "cpu|cuda|auto", default_value = "cpu")]
+    pub device: DeviceChoice,
     /// After the run, write an SVG chart of the per-layer MSE (mean over MLPs, log scale).
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,

@@ -9,29 +9,31 @@ use std::time::{Instant, SystemTime};
 
 use estimator_api::{SetupContext, API_VERSION};
 
+use crate::output::fail;
+use crate::threads::apply_max_threads;
+
 use crate::cli::{Format, RunArgs, RunnerKind};
-use crate::contest::{self, ContestSpec};
-use crate::dataset::contest::{contest_from_dataset, ContestMlp};
-use crate::estimator_path;
-use crate::ground_truth::{
-    chunk_count, chunk_size, ground_truth_many, sampling_breakdown_timed, GroundTruth,
-    GroundTruthError,
-};
-use crate::mlp_gen::{generate_live, GeneratedMlp};
-use crate::names::assign_unique_names;
-use crate::plot::{estimator_label, write_per_layer_mse_plot, NamedReport};
 use crate::progress::{Progress, ProgressMode};
-use crate::report::meta::{HostFingerprint, RunMeta};
-use crate::report::text::{render_error_text, render_text};
-use crate::report::{
+use whest_contest::mlp_gen::{generate_live, GeneratedMlp};
+use whest_contest::names::assign_unique_names;
+use whest_contest::rounds::{self as contest, ContestSpec};
+use whest_contest::{open_sampler, GroundTruthError, SampleJob, Sampled, Sampler};
+use whest_dataset::contest::{contest_from_dataset, ContestMlp};
+use whest_host::estimator_path;
+use whest_host::runners::local::LocalRunner;
+use whest_host::runners::subprocess::SubprocessRunner;
+use whest_host::runners::{to_outcome, EstimatorRunner, MlpRequest};
+use whest_score::plot::{estimator_label, write_per_layer_mse_plot, NamedReport};
+use whest_score::report::meta::{HostFingerprint, RunMeta};
+use whest_score::report::text::render_text;
+use whest_score::report::{
     raised_during_predict_message, DatasetInfo, ErrorPayload, Report, RunConfig, EXIT_FAILURE,
     EXIT_USAGE,
 };
-use crate::runners::local::LocalRunner;
-use crate::runners::subprocess::SubprocessRunner;
-use crate::runners::{to_outcome, EstimatorRunner, MlpRequest};
-use crate::scoring::breakdown::{aggregate_breakdowns, normalize_sampling_breakdown, Breakdown};
-use crate::scoring::{aggregate, score_mlp, Targets};
+use whest_score::scoring::breakdown::{
+    aggregate_breakdowns, normalize_sampling_breakdown, Breakdown,
+};
+use whest_score::scoring::{aggregate, score_mlp, Targets};
 
 /// Settings of one run after the round and the flags are combined.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,39 +120,6 @@ pub fn output_format(args: &RunArgs) -> Format {
     })
 }
 
-/// Prints a top-level error in the chosen format and returns its exit code.
-pub fn fail(format: Format, payload: ErrorPayload) -> i32 {
-    match format {
-        Format::Json => print!("{}", payload.to_json_string()),
-        _ => eprintln!("{}", render_error_text(&payload)),
-    }
-    payload.exit_code()
-}
-
-/// Environment variables `--max-threads` sets (rayon in this process, in workers and in the
-/// plugin's own rayon copy; the BLAS variables for parity with the Python CLI).
-pub const THREAD_ENV_VARS: [&str; 5] = [
-    "RAYON_NUM_THREADS",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-];
-
-/// Caps every thread pool of the run (this process, its workers and the plugin) at `n`.
-/// Must run before any parallel work.
-pub fn apply_max_threads(n: usize) {
-    let n = n.max(1);
-    for var in THREAD_ENV_VARS {
-        std::env::set_var(var, n.to_string());
-    }
-    // Fails only if the global pool already exists, in which case RAYON_NUM_THREADS above
-    // still governs workers and plugins.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build_global();
-}
-
 /// The contest a run scores: its limits (width and depth included), the MLPs with their
 /// targets, the sampling breakdown aggregate and, for `--dataset`, `run_config.dataset`.
 pub struct Prepared {
@@ -168,6 +137,7 @@ pub struct Prepared {
 /// ground truth computed now.
 pub fn prepare_live(
     s: &RunSettings,
+    sampler: &dyn Sampler,
     plain_progress: bool,
     progress_mode: ProgressMode,
 ) -> Result<Prepared, Box<ErrorPayload>> {
@@ -180,33 +150,20 @@ pub fn prepare_live(
     }
     let generated = generate_live(s.seed, s.n_mlps, spec.width, spec.depth);
     let names = assign_unique_names(&generated.iter().map(|m| m.mlp_seed).collect::<Vec<_>>());
-    let t_gt = Instant::now();
-    let truths = ground_truth_with_progress(&generated, s.n_samples, progress_mode);
-    let gt_wall = t_gt.elapsed().as_secs_f64() / s.n_mlps.max(1) as f64;
-    let mut mlps = Vec::with_capacity(truths.len());
-    for ((mlp, name), t) in generated.into_iter().zip(names).zip(truths) {
-        let t =
-            t.map_err(|e| ErrorPayload::new("run", "SCORING_VALIDATION_ERROR", e.to_string()))?;
+    let sampled = ground_truth_with_progress(sampler, &generated, s.n_samples, progress_mode);
+    let mut mlps = Vec::with_capacity(sampled.len());
+    let mut sampling = Vec::with_capacity(sampled.len());
+    for ((mlp, name), result) in generated.into_iter().zip(names).zip(sampled) {
+        let result = result
+            .map_err(|e| ErrorPayload::new("run", "SCORING_VALIDATION_ERROR", e.to_string()))?;
+        sampling.extend(normalize_sampling_breakdown(&result.sampling));
         mlps.push(ContestMlp {
             seed: mlp.mlp_seed,
             name,
             weights: mlp.weights,
-            targets: Targets::from_all_layer_means(t.all_layer_means, spec.width),
+            targets: Targets::from_all_layer_means(result.truth.all_layer_means, spec.width),
         });
     }
-    let chunk = chunk_size(spec.width) as u64;
-    let sampling: Vec<_> = (0..s.n_mlps)
-        .filter_map(|_| {
-            let raw = sampling_breakdown_timed(
-                s.n_samples as u64,
-                spec.width as u64,
-                spec.depth as u64,
-                chunk,
-                gt_wall,
-            );
-            normalize_sampling_breakdown(&raw)
-        })
-        .collect();
     Ok(Prepared {
         spec,
         mlps,
@@ -270,7 +227,19 @@ pub fn run(args: &RunArgs) -> i32 {
     };
     let prepared = match args.dataset.as_deref() {
         Some(source) => prepare_dataset(args, &s, source, plain_progress),
-        None => prepare_live(&s, plain_progress, progress_mode),
+        None => match open_sampler(args.device) {
+            Ok(opened) => {
+                if let Some(notice) = &opened.notice {
+                    eprintln!("{notice}");
+                }
+                prepare_live(&s, opened.sampler.as_ref(), plain_progress, progress_mode)
+            }
+            Err(e) => Err(Box::new(ErrorPayload::new(
+                "run",
+                "USAGE_ERROR",
+                e.to_string(),
+            ))),
+        },
     };
     let prepared = match prepared {
         Ok(p) => p,
@@ -442,14 +411,14 @@ pub fn progress_mode(format: Format) -> ProgressMode {
     }
 }
 
-/// [`ground_truth_many`] with a "Sampling ground truth" progress in MLPs. MLPs with enough
-/// chunks to keep every thread busy run one at a time (as `ground_truth_many` runs them);
-/// smaller ones in groups of one per thread. Each result is the same as alone.
+/// The sampler's results for `mlps` with a "Sampling ground truth" progress in MLPs, in
+/// batches of the size the sampler asks for. Each result is the same as alone.
 fn ground_truth_with_progress(
+    sampler: &dyn Sampler,
     mlps: &[GeneratedMlp],
     n_samples: usize,
     mode: ProgressMode,
-) -> Vec<Result<GroundTruth, GroundTruthError>> {
+) -> Vec<Result<Sampled, GroundTruthError>> {
     let progress = Progress::tagged(
         "run",
         "Sampling ground truth",
@@ -457,14 +426,15 @@ fn ground_truth_with_progress(
         "MLPs",
         mode,
     );
-    let threads = rayon::current_num_threads().max(1);
-    let chunks = mlps.first().map_or(0, |m| chunk_count(m.width, n_samples));
-    let group = if chunks >= threads { 1 } else { threads };
-    let mut truths = Vec::with_capacity(mlps.len());
+    let group = mlps.first().map_or(1, |m| {
+        sampler.mlps_per_batch(m.width, m.depth, n_samples).max(1)
+    });
+    let mut results = Vec::with_capacity(mlps.len());
     for batch in mlps.chunks(group) {
-        truths.extend(ground_truth_many(batch, n_samples));
+        let jobs: Vec<SampleJob<'_>> = batch.iter().map(SampleJob::of).collect();
+        results.extend(sampler.sample(&jobs, n_samples));
         progress.inc(batch.len() as u64);
     }
     progress.finish();
-    truths
+    results
 }

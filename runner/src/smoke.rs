@@ -10,12 +10,13 @@ use combined_estimator::CombinedEstimator;
 use estimator_api::EstimatorTable;
 
 use crate::cli::{Format, RunArgs, SmokeTestArgs};
-use crate::report::text::render_text;
-use crate::report::{raised_during_predict_message, ErrorPayload, EXIT_USAGE};
-use crate::run::{
-    apply_max_threads, fail, prepare_live, progress_mode, score_contest, settings, ScoringOptions,
-};
-use crate::runners::local::LocalRunner;
+use crate::output::fail;
+use crate::run::{prepare_live, progress_mode, score_contest, settings, ScoringOptions};
+use crate::threads::apply_max_threads;
+use whest_contest::CpuSampler;
+use whest_host::runners::local::LocalRunner;
+use whest_score::report::text::render_text;
+use whest_score::report::{raised_during_predict_message, ErrorPayload, EXIT_USAGE};
 
 /// MLPs scored by default.
 pub const SMOKE_N_MLPS: usize = 3;
@@ -87,7 +88,7 @@ pub fn smoke_test(args: &SmokeTestArgs) -> i32 {
             return fail(format, p).max(EXIT_USAGE);
         }
     };
-    let prepared = match prepare_live(&s, format != Format::Json, progress) {
+    let prepared = match prepare_live(&s, &CpuSampler, format != Format::Json, progress) {
         Ok(p) => p,
         Err(payload) => return fail(format, *payload),
     };

@@ -9,14 +9,14 @@ use estimator_api::{OutcomeCode, SetupContext, API_VERSION};
 use serde_json::json;
 
 use crate::cli::ValidateArgs;
-use crate::contest::{
+use whest_contest::mlp_gen::generate_live;
+use whest_contest::rounds::{
     DEFAULT_FLOP_BUDGET, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_SETUP_TIMEOUT_S, PREDICT_TIMEOUT_FLOOR_S,
 };
-use crate::estimator_path;
-use crate::mlp_gen::generate_live;
-use crate::report::{ErrorPayload, WHEST_RS_VERSION};
-use crate::runners::subprocess::SubprocessRunner;
-use crate::runners::{EstimatorRunner, MlpRequest};
+use whest_host::estimator_path;
+use whest_host::runners::subprocess::SubprocessRunner;
+use whest_host::runners::{EstimatorRunner, MlpRequest};
+use whest_score::report::{ErrorPayload, WHEST_RS_VERSION};
 
 /// Width of the validation MLP.
 pub const VALIDATE_WIDTH: usize = 4;

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::report::{to_python_json, WHEST_RS_VERSION};
+use whest_score::report::{to_python_json, WHEST_RS_VERSION};
 
 /// The binary's name, as `version` prints it.
 pub const RUNNER_NAME: &str = "whest-runner";

@@ -2,16 +2,14 @@
 //! (bit-identical to a one-host bake), `--slice auto`, merge and combine errors, generate-seeds,
 //! an interrupted bake, and scoring a dataset.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use crate::support::scratch as scratch_in;
 use serde_json::Value;
-use support::scratch as scratch_in;
-use whest_runner::dataset::load::load_split;
-use whest_runner::dataset::DatasetRow;
+use whest_dataset::load::load_split;
+use whest_dataset::DatasetRow;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_whest-runner"))
@@ -27,7 +25,7 @@ fn stderr(o: &Output) -> String {
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/datasets")
+        .join("../crates/dataset/tests/fixtures/datasets")
         .join(name)
 }
 

@@ -2,14 +2,12 @@
 //! estimators. Every fault must be a scored failure with the right flag, the run must finish,
 //! and the report must be valid JSON.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::support::{runner, workspace};
 use serde_json::Value;
-use support::{runner, workspace};
 
 /// Builds the example and fault estimators once (debug), returning their target directory.
 fn estimators() -> &'static Path {

@@ -15,7 +15,7 @@ use flopscope::{catch_budget, BudgetContext, BudgetError, BudgetExhausted, Tenso
 use mean_propagation_estimator::MeanPropagationEstimator;
 use monte_carlo_estimator::MonteCarloEstimator;
 use random_estimator::RandomEstimator;
-use whest_runner::mlp_gen::generate_from_input_seed;
+use whest_contest::mlp_gen::generate_from_input_seed;
 
 /// The contest budget, 2^41 FLOPs.
 const CONTEST_BUDGET: u64 = 1 << 41;

@@ -4,11 +4,9 @@
 //! Built with `--profile dev` into the workspace's target folder (`CARGO_TARGET_DIR`), so the
 //! already-compiled third-party crates are reused; grading uses the default `release`.
 
-mod package_support;
-
 use std::process::Command;
 
-use package_support::*;
+use crate::package_support::*;
 use serde_json::Value;
 
 #[test]

@@ -1,8 +1,6 @@
 //! `whest-runner package`: what a packaged crate contains, and how the output file is handled.
 
-mod package_support;
-
-use package_support::*;
+use crate::package_support::*;
 use serde_json::Value;
 
 #[test]

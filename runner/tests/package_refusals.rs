@@ -1,11 +1,9 @@
 //! `whest-runner package` refuses what may not ship: each case exits 1 with its one-line message
 //! and writes nothing.
 
-mod package_support;
-
 use std::path::Path;
 
-use package_support::*;
+use crate::package_support::*;
 
 /// Packages the crate at `dir/est` and asserts the refusal: exit 1, `code` and `needle` on
 /// stderr, no archive written.

@@ -1,12 +1,10 @@
 //! `whest-runner validate-package`: a packaged archive passes; tampered or hostile ones fail
 //! with the right issue codes.
 
-mod package_support;
-
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use package_support::*;
+use crate::package_support::*;
 use serde_json::Value;
 
 /// The zeros example packaged once for every test here.

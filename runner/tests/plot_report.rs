@@ -1,18 +1,13 @@
 //! `whest-runner report`: reads report JSONs (the Python whestbench fixture and copies of it),
 //! prints them, plots them, and rejects files that are not reports with one clear line.
 
-mod support;
-
+use crate::support::{runner, scratch as scratch_in};
 use std::fs;
 use std::path::{Path, PathBuf};
-use support::{runner, scratch as scratch_in};
-
-mod svg_check;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
+        .join("../crates/score/tests/fixtures")
         .join(name)
 }
 
@@ -63,14 +58,14 @@ fn plot_draws_one_line_per_report_on_log_axes() {
     let shown = text(&out.stdout);
     assert_eq!(shown.matches("==> ").count(), 2, "{shown}");
     let svg = fs::read_to_string(&svg_path).expect("svg written");
-    svg_check::assert_well_formed(&svg);
-    let lines = svg_check::polylines(&svg);
+    crate::svg_check::assert_well_formed(&svg);
+    let lines = crate::svg_check::polylines(&svg);
     assert_eq!(lines.len(), 2, "{svg}");
     for points in &lines {
         assert_eq!(points.len(), 16, "one point per layer");
     }
     // The fixture's per-layer MSEs run 0.24 .. 0.86: one decade, ticks at 0.1 and 1.
-    assert_eq!(svg_check::y_tick_labels(&svg), vec!["0.1", "1"]);
+    assert_eq!(crate::svg_check::y_tick_labels(&svg), vec!["0.1", "1"]);
     assert!(
         svg.contains(">0.2</text>") && svg.contains(">0.5</text>"),
         "minor labels"

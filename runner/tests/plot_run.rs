@@ -1,17 +1,13 @@
 //! `whest-runner run` output channels: progress on stderr (plain `[run] phase: i/n` lines, none
 //! with `--json`), pure JSON on stdout, and `--plot FILE.svg`.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use crate::support::{scratch as scratch_in, workspace};
 use serde_json::Value;
-use support::{scratch as scratch_in, workspace};
-
-mod svg_check;
 
 /// Builds the zeros example once (debug) and returns its library.
 fn zeros() -> &'static Path {
@@ -87,15 +83,15 @@ fn json_mode_keeps_stdout_pure_json_and_draws_the_plot() {
     let err = text(&out.stderr);
     assert!(!err.contains("[run]") && !err.contains('\r'), "{err}");
     let svg = fs::read_to_string(&svg_path).expect("svg written");
-    svg_check::assert_well_formed(&svg);
-    let lines = svg_check::polylines(&svg);
+    crate::svg_check::assert_well_formed(&svg);
+    let lines = crate::svg_check::polylines(&svg);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].len(), 3, "one point per layer");
     assert!(
         svg.contains("Per-layer MSE of zeros_estimator (adjusted score "),
         "{svg}"
     );
-    let ticks = svg_check::y_tick_labels(&svg);
+    let ticks = crate::svg_check::y_tick_labels(&svg);
     assert!(ticks.len() >= 2, "{ticks:?}");
     let _ = fs::remove_dir_all(&dir);
 }

@@ -8,11 +8,9 @@
 //! `cargo test` / `cargo bench` lines are not run here: CI runs the tests, and the benches are
 //! compiled by `cargo clippy --all-targets`.
 
-mod support;
-
+use crate::support::workspace;
 use std::path::PathBuf;
 use std::process::Command;
-use support::workspace;
 
 /// The `whest-runner` argument lists of README.md's `bash` blocks, in order.
 fn readme_commands(readme: &str) -> Vec<Vec<String>> {

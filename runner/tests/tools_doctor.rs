@@ -1,12 +1,10 @@
 //! `whest-runner doctor`: JSON shape, statuses and exit codes.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::scratch as scratch_in;
 use serde_json::Value;
-use support::scratch as scratch_in;
 
 /// Runs `doctor --json` in `cwd` with `env` changes; returns (exit code, report).
 fn doctor(cwd: &PathBuf, extra: &[&str], env: &[(&str, Option<&str>)]) -> (i32, Value) {

@@ -1,13 +1,11 @@
 //! `whest-runner init`: the scaffold builds, validates and scores; existing files are never
 //! overwritten; bad paths fail with one line.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::{runner_sharing_target as runner, scratch as scratch_in};
 use serde_json::Value;
-use support::{runner_sharing_target as runner, scratch as scratch_in};
 
 fn init_json(dir: &Path) -> (i32, Value) {
     let out = runner(&["init", &dir.to_string_lossy(), "--json"]);

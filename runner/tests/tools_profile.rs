@@ -1,11 +1,9 @@
 //! `whest-runner profile-simulation`: the super-quick preset's JSON and `--output` handling.
 
-mod support;
-
 use std::process::{Command, Output};
 
+use crate::support::scratch as scratch_in;
 use serde_json::Value;
-use support::scratch as scratch_in;
 
 fn profile(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_whest-runner"))

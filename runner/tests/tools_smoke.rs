@@ -2,12 +2,10 @@
 //! same pipeline as `run` (the same numbers as `run` on the combined plugin), the report is the
 //! schema-1.1 JSON, and the text form ends with the next steps.
 
-mod support;
-
 use std::process::Output;
 
+use crate::support::{runner_sharing_target as runner, workspace};
 use serde_json::Value;
-use support::{runner_sharing_target as runner, workspace};
 
 const SMALL: [&str; 8] = [
     "--width",

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::DoctorArgs;
-use crate::report::{to_python_json, WHEST_RS_VERSION};
+use whest_score::report::{to_python_json, WHEST_RS_VERSION};
 
 /// Schema version of the doctor's JSON.
 pub const DOCTOR_SCHEMA_VERSION: &str = "1.0";

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::cli::InitArgs;
-use crate::report::{to_python_json, ErrorPayload, EXIT_USAGE, WHEST_RS_VERSION};
 use scaffold::ScaffoldFile;
 use source::DependencySource;
+use whest_score::report::{to_python_json, ErrorPayload, EXIT_USAGE, WHEST_RS_VERSION};
 
 /// What `init` did.
 #[derive(Clone, Debug, PartialEq, Eq)]

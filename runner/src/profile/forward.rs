@@ -4,7 +4,7 @@
 
 use flopscope::Tensor;
 
-/// The weight tensors of a flat layer-major, row-major buffer (as [`crate::mlp_gen`] makes):
+/// The weight tensors of a flat layer-major, row-major buffer (as [`whest_contest::mlp_gen`] makes):
 /// `depth` f32 tensors of shape `(width, width)`.
 ///
 /// FLOPs: flopscope's `array` copy, `depth · width²` (charged to the open context).

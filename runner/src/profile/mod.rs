@@ -20,10 +20,12 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 
 use crate::cli::ProfileArgs;
-use crate::report::meta::HostFingerprint;
-use crate::report::{to_python_json, ErrorPayload, EXIT_FAILURE, EXIT_USAGE, WHEST_RS_VERSION};
-use crate::run::apply_max_threads;
+use crate::threads::apply_max_threads;
 use sweep::{Timing, BACKEND};
+use whest_score::report::meta::HostFingerprint;
+use whest_score::report::{
+    to_python_json, ErrorPayload, EXIT_FAILURE, EXIT_USAGE, WHEST_RS_VERSION,
+};
 
 /// The `hardware` object: the host fingerprint plus `max_threads` when `--max-threads` was set.
 pub fn hardware_json(max_threads: Option<usize>) -> Value {

@@ -11,8 +11,8 @@ use flopscope::{BudgetContext, DType};
 
 use super::forward::{normal_inputs, run_mlp, weight_tensors};
 use crate::cli::Preset;
-use crate::ground_truth::sample_layer_statistics;
-use crate::mlp_gen::sample_weights;
+use whest_contest::ground_truth::sample_layer_statistics;
+use whest_contest::mlp_gen::sample_weights;
 
 /// Timed runs per measurement.
 pub const TIMED_RUNS: usize = 3;

@@ -1,8 +1,6 @@
 //! Helpers for the `package_*` tests: run the binary, make scratch crates, and read or forge
 //! archives with `tar`/`flate2` directly (independently of the runner's own reader).
 
-#![allow(dead_code)] // each test file uses a different subset
-
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,6 @@
 //! Helpers shared by the `runner/tests/*.rs` test binaries: the checkout, scratch folders and
 //! running the `whest-runner` binary.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

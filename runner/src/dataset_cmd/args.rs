@@ -1,0 +1,131 @@
+//! Command-line flags of `whest-runner dataset …` (spec §9 dataset verbs).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use whest_contest::DeviceChoice;
+
+use crate::parsers::{strict_u64, strict_usize};
+
+/// `whest-runner dataset <verb>`.
+#[derive(Debug, Clone, Args)]
+pub struct DatasetArgs {
+    /// The dataset verb.
+    #[command(subcommand)]
+    pub command: DatasetCommand,
+}
+
+/// The dataset verbs.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DatasetCommand {
+    /// Bake a schema-3.0 dataset: MLPs from per-MLP seeds plus Monte-Carlo ground truth.
+    Bake(BakeArgs),
+    /// Print a dataset's metadata summary.
+    Info(InfoArgs),
+    /// Merge partial (sliced) bakes into one dataset.
+    Merge(MergeArgs),
+    /// Combine complete single-split datasets into one multi-split dataset.
+    CombineSplits(CombineArgs),
+    /// Print a JSON array of N distinct random per-MLP seeds (for --mlp-seeds).
+    GenerateSeeds(GenerateSeedsArgs),
+}
+
+/// Flags of `dataset bake`.
+#[derive(Debug, Clone, Args)]
+pub struct BakeArgs {
+    /// MLPs in the (logical) dataset.
+    #[arg(long, value_parser = strict_usize)]
+    pub n_mlps: usize,
+    /// Monte-Carlo samples per MLP.
+    #[arg(long, value_parser = strict_usize)]
+    pub n_samples: usize,
+    /// Neurons per layer.
+    #[arg(long, value_parser = strict_usize)]
+    pub width: usize,
+    /// Number of weight matrices.
+    #[arg(long, value_parser = strict_usize)]
+    pub depth: usize,
+    /// Output folder (must not exist).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// JSON array of exactly --n-mlps distinct seeds in [0, 2^63) (default: random; required
+    /// with --slice/--mlp-range so every worker bakes the same logical dataset).
+    #[arg(long, value_name = "FILE")]
+    pub mlp_seeds: Option<PathBuf>,
+    /// Split name.
+    #[arg(long, default_value = "public")]
+    pub split: String,
+    /// HF config name.
+    #[arg(long, default_value = "default")]
+    pub config: String,
+    /// Bake slice K of N (`K/N`), or `auto` to read K and N from SLURM_ARRAY_TASK_ID /
+    /// SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX + --slice-count/WHEST_SLICE_COUNT.
+    #[arg(long = "slice", value_name = "K/N|auto", conflicts_with = "mlp_range")]
+    pub slice: Option<String>,
+    /// Slice count for `--slice auto` under a Kubernetes indexed Job (else WHEST_SLICE_COUNT).
+    #[arg(long, value_parser = strict_usize)]
+    pub slice_count: Option<usize>,
+    /// Bake MLPs A to B inclusive (`A-B`).
+    #[arg(long, value_name = "A-B")]
+    pub mlp_range: Option<String>,
+    /// MLPs generated and sampled together (default: automatic, bounded to 1 GiB of weights).
+    #[arg(long, value_parser = strict_usize)]
+    pub mlps_per_batch: Option<usize>,
+    /// Threads for generation and ground truth (default: all cores).
+    #[arg(long, value_parser = strict_usize)]
+    pub threads: Option<usize>,
+    /// Where the ground truth is sampled: `cpu`, `cuda`, or `auto` (cuda when available, else
+    /// cpu, saying which).
+    #[arg(long, value_name = "cpu|cuda|auto", default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Removed legacy flag (protocol 2.0); rejected with a pointer to --mlp-seeds.
+    #[arg(long, hide = true, value_parser = strict_u64)]
+    pub seed: Option<u64>,
+}
+
+/// Flags of `dataset info`.
+#[derive(Debug, Clone, Args)]
+pub struct InfoArgs {
+    /// Dataset folder.
+    pub source: String,
+}
+
+/// Flags of `dataset merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Partial dataset folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder (must not exist).
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+/// Flags of `dataset combine-splits`.
+#[derive(Debug, Clone, Args)]
+pub struct CombineArgs {
+    /// Complete single-split dataset folders, one per split.
+    #[arg(required = true)]
+    pub input_dirs: Vec<PathBuf>,
+    /// Output folder (must not exist).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Split that `run --dataset` uses when --split is omitted.
+    #[arg(long)]
+    pub default_split: Option<String>,
+    /// Accepted for compatibility with Python scripts: whest-runner never writes the HF-only
+    /// `prepared/` Arrow copies.
+    #[arg(long)]
+    pub skip_prepared_arrow: bool,
+}
+
+/// Flags of `dataset generate-seeds`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateSeedsArgs {
+    /// How many seeds.
+    #[arg(long, value_parser = strict_usize)]
+    pub n_mlps: usize,
+}
