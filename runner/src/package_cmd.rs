@@ -11,10 +11,10 @@ use crate::cli::{BuildArgs, PackageArgs, ValidatePackageArgs};
 use whest_package::create::{package_crate, Packaged};
 use whest_package::grader_build::{self, BuildRequest};
 use whest_package::{archive, validate, Issue};
-use whest_score::report::codes::PACKAGING_VALIDATION_ERROR;
 use whest_score::report::{
     to_python_json, utc_isoformat, ErrorPayload, EXIT_FAILURE, EXIT_OK, WHEST_RS_VERSION,
 };
+use whest_score::ErrorCode;
 
 /// Prints `issues` (human: one `<title> [code] message` line each on stderr; JSON: an error
 /// payload with stage `stage` and the issues as details) and returns the failure exit code.
@@ -23,7 +23,7 @@ fn report_issues(json: bool, stage: &str, title: &str, issues: &[Issue]) -> i32 
         let first = issues
             .first()
             .map_or_else(String::new, |i| i.message.clone());
-        let payload = ErrorPayload::new(stage, PACKAGING_VALIDATION_ERROR, first)
+        let payload = ErrorPayload::new(stage, ErrorCode::PackagingValidationError, first)
             .with_details(json!({ "issues": issues }));
         print!("{}", payload.to_json_string());
     } else {

@@ -3,6 +3,7 @@
 //! one chart.
 
 use std::path::Path;
+use whest_score::ErrorCode;
 
 use crate::cli::{Format, ReportArgs};
 use crate::output::fail;
@@ -10,9 +11,6 @@ use whest_score::plot::{write_per_layer_mse_plot, NamedReport};
 use whest_score::report::read::parse_report;
 use whest_score::report::text::render_text;
 use whest_score::report::{to_python_json, ErrorPayload, Report, EXIT_FAILURE, EXIT_OK};
-
-/// Error code of a report file that cannot be read or is not a report.
-pub const INVALID_REPORT: &str = "INVALID_REPORT";
 
 /// A report read from a file and the name its plot line carries.
 struct LoadedReport {
@@ -57,7 +55,12 @@ pub fn report(args: &ReportArgs) -> i32 {
     for path in &args.reports {
         match load(path) {
             Ok(r) => loaded.push(r),
-            Err(e) => return fail(format, ErrorPayload::new("report", INVALID_REPORT, e)),
+            Err(e) => {
+                return fail(
+                    format,
+                    ErrorPayload::new("report", ErrorCode::InvalidReport, e),
+                )
+            }
         }
     }
     print!("{}", render(&loaded, &args.reports, format));

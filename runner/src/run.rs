@@ -6,6 +6,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
+use whest_score::ErrorCode;
 
 use estimator_api::{SetupContext, API_VERSION};
 
@@ -154,8 +155,9 @@ pub fn prepare_live(
     let mut mlps = Vec::with_capacity(sampled.len());
     let mut sampling = Vec::with_capacity(sampled.len());
     for ((mlp, name), result) in generated.into_iter().zip(names).zip(sampled) {
-        let result = result
-            .map_err(|e| ErrorPayload::new("run", "SCORING_VALIDATION_ERROR", e.to_string()))?;
+        let result = result.map_err(|e| {
+            ErrorPayload::new("run", ErrorCode::ScoringValidationError, e.to_string())
+        })?;
         sampling.extend(normalize_sampling_breakdown(&result.sampling));
         mlps.push(ContestMlp {
             seed: mlp.mlp_seed,
@@ -210,18 +212,20 @@ pub fn run(args: &RunArgs) -> i32 {
     let progress_mode = progress_mode(format);
     let s = match settings(args) {
         Ok(s) => s,
-        Err(e) => return fail(format, ErrorPayload::new("run", "USAGE_ERROR", e)).max(EXIT_USAGE),
+        Err(e) => {
+            return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, e)).max(EXIT_USAGE)
+        }
     };
     let Some(path) = args.estimator.as_deref() else {
         let msg = "missing --estimator PATH (a built .so or an estimator crate directory)";
-        return fail(format, ErrorPayload::new("run", "USAGE_ERROR", msg)).max(EXIT_USAGE);
+        return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, msg)).max(EXIT_USAGE);
     };
     let est = match estimator_path::resolve(path) {
         Ok(e) => e,
         Err(e) => {
             return fail(
                 format,
-                ErrorPayload::new("load", "ESTIMATOR_MISSING_MODULE", e),
+                ErrorPayload::new("load", ErrorCode::EstimatorMissingModule, e),
             )
         }
     };
@@ -236,7 +240,7 @@ pub fn run(args: &RunArgs) -> i32 {
             }
             Err(e) => Err(Box::new(ErrorPayload::new(
                 "run",
-                "USAGE_ERROR",
+                ErrorCode::UsageError,
                 e.to_string(),
             ))),
         },
@@ -375,7 +379,7 @@ pub fn score_contest(
             let (code, message) = match &entry.error {
                 Some(e) => (e.error_code.clone(), e.message.clone()),
                 None => (
-                    "PREDICT_ERROR".to_string(),
+                    ErrorCode::PredictError.to_string(),
                     format!("MLP {i} ({name}) failed a budget or time check"),
                 ),
             };

@@ -5,6 +5,7 @@
 //! to run next. No estimator needs to be built, so it checks an installation end to end.
 
 use std::path::PathBuf;
+use whest_score::ErrorCode;
 
 use combined_estimator::CombinedEstimator;
 use estimator_api::EstimatorTable;
@@ -84,7 +85,7 @@ pub fn smoke_test(args: &SmokeTestArgs) -> i32 {
     let s = match settings(&run_args(args)) {
         Ok(s) => s,
         Err(e) => {
-            let p = ErrorPayload::new("smoke-test", "USAGE_ERROR", e);
+            let p = ErrorPayload::new("smoke-test", ErrorCode::UsageError, e);
             return fail(format, p).max(EXIT_USAGE);
         }
     };

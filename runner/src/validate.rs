@@ -4,6 +4,7 @@
 //! setup over the time cap fails validation (non-zero exit).
 
 use std::time::Instant;
+use whest_score::ErrorCode;
 
 use estimator_api::{OutcomeCode, SetupContext, API_VERSION};
 use serde_json::json;
@@ -23,7 +24,13 @@ pub const VALIDATE_WIDTH: usize = 4;
 /// Depth of the validation MLP.
 pub const VALIDATE_DEPTH: usize = 2;
 
-fn fail(args: &ValidateArgs, stage: &str, code: &str, message: String, tb: Option<String>) -> i32 {
+fn fail(
+    args: &ValidateArgs,
+    stage: &str,
+    code: impl Into<String>,
+    message: String,
+    tb: Option<String>,
+) -> i32 {
     let mut p = ErrorPayload::new(stage, code, message);
     if let (true, Some(t)) = (args.debug, tb) {
         p = p.with_traceback(t);
@@ -43,7 +50,7 @@ fn fail(args: &ValidateArgs, stage: &str, code: &str, message: String, tb: Optio
 pub fn validate(args: &ValidateArgs) -> i32 {
     let est = match estimator_path::resolve(&args.estimator) {
         Ok(e) => e,
-        Err(e) => return fail(args, "load", "ESTIMATOR_MISSING_MODULE", e, None),
+        Err(e) => return fail(args, "load", ErrorCode::EstimatorMissingModule, e, None),
     };
     let seed = args.seed.unwrap_or(0);
     let ctx = SetupContext {
@@ -70,7 +77,7 @@ pub fn validate(args: &ValidateArgs) -> i32 {
     if setup_s > DEFAULT_SETUP_TIMEOUT_S {
         runner.close();
         let msg = format!("setup took {setup_s:.2} s, over the {DEFAULT_SETUP_TIMEOUT_S:.0} s cap");
-        return fail(args, "setup", "SETUP_TIMEOUT", msg, None);
+        return fail(args, "setup", ErrorCode::SetupTimeout, msg, None);
     }
     let mlp = &generate_live(args.seed, 1, VALIDATE_WIDTH, VALIDATE_DEPTH)[0];
     let result = runner.predict(&MlpRequest {
@@ -89,13 +96,15 @@ pub fn validate(args: &ValidateArgs) -> i32 {
     match p.outcome {
         OutcomeCode::Ok => {}
         OutcomeCode::Error => {
-            let code = p.error_code.unwrap_or_else(|| "PREDICT_ERROR".into());
+            let code = p
+                .error_code
+                .unwrap_or_else(|| ErrorCode::PredictError.into());
             let msg = p.message.unwrap_or_default();
-            return fail(args, "predict", &code, msg, p.traceback);
+            return fail(args, "predict", code, msg, p.traceback);
         }
         other => {
             let msg = format!("predict stopped on a {DEFAULT_FLOP_BUDGET}-FLOP budget: {other:?}");
-            return fail(args, "predict", "PREDICT_ERROR", msg, p.message);
+            return fail(args, "predict", ErrorCode::PredictError, msg, p.message);
         }
     }
     if let Some(i) = p.predictions.iter().position(|v| !v.is_finite()) {
@@ -103,7 +112,7 @@ pub fn validate(args: &ValidateArgs) -> i32 {
             "predictions must be finite; element {i} is {}",
             p.predictions[i]
         );
-        return fail(args, "predict", "ESTIMATOR_NON_FINITE", msg, None);
+        return fail(args, "predict", ErrorCode::EstimatorNonFinite, msg, None);
     }
     if args.json {
         let out = json!({

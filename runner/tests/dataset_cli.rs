@@ -472,7 +472,28 @@ fn an_interrupted_bake_leaves_nothing_that_loads() {
         ])
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Kill it only once it has started writing: its staging folder holds the parquet file.
+    let data = dir
+        .join(format!(".big.staging-{}", child.id()))
+        .join("data");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let started_writing = || {
+        std::fs::read_dir(&data)
+            .map(|mut entries| entries.next().is_some())
+            .unwrap_or(false)
+    };
+    while !started_writing() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bake never started writing into {}",
+            data.display()
+        );
+        assert!(
+            child.try_wait().expect("poll bake").is_none(),
+            "the bake ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     child.kill().expect("kill");
     let _ = child.wait();
     assert!(!out.exists(), "a killed bake created its output");

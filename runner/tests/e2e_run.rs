@@ -42,7 +42,8 @@ fn estimators() -> &'static Path {
     })
 }
 
-fn lib(name: &str) -> PathBuf {
+/// The debug build of the estimator crate `name` (all are built once, see [`estimators`]).
+pub(crate) fn lib(name: &str) -> PathBuf {
     estimators().join(format!("lib{}.so", name.replace('-', "_")))
 }
 

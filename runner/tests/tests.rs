@@ -6,6 +6,7 @@ mod support;
 mod svg_check;
 
 mod dataset_cli;
+mod device;
 mod e2e_run;
 mod examples_e2e;
 mod examples_flops;

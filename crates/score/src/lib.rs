@@ -4,12 +4,16 @@
 //!
 //! | module | job |
 //! |---|---|
+//! | [`error_code`] | [`ErrorCode`]: every report error code, spelled as whestbench spells it |
 //! | [`scoring`] | per-MLP metrics and flags ([`scoring::score_mlp`]), run aggregates, FLOP/time breakdowns |
 //! | [`report`] | whestbench's report JSON (schema 1.1), error payloads, text report, exit codes, reading reports back |
 //! | [`plot`] | per-layer MSE charts of one or more reports (SVG) |
 //!
-//! `report` uses `scoring`; `plot` uses `report`; `scoring` uses neither.
+//! `scoring` uses `error_code`; `report` uses both; `plot` uses `report`.
 
+pub mod error_code;
 pub mod plot;
 pub mod report;
 pub mod scoring;
+
+pub use error_code::ErrorCode;

@@ -14,6 +14,7 @@ pub mod workspace;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use whest_score::ErrorCode;
 
 use serde_json::json;
 
@@ -177,7 +178,12 @@ pub fn init(args: &InitArgs) -> i32 {
     };
     let source = match source::choose(args.whest_path.as_deref()) {
         Ok(s) => s,
-        Err(e) => return report(ErrorPayload::new("init", "USAGE_ERROR", e), EXIT_USAGE),
+        Err(e) => {
+            return report(
+                ErrorPayload::new("init", ErrorCode::UsageError, e),
+                EXIT_USAGE,
+            )
+        }
     };
     match scaffold_crate(&args.path, source) {
         Ok(o) => {
@@ -189,7 +195,7 @@ pub fn init(args: &InitArgs) -> i32 {
             0
         }
         Err(e) => {
-            let p = ErrorPayload::new("init", "INIT_WRITE_ERROR", e);
+            let p = ErrorPayload::new("init", ErrorCode::InitWriteError, e);
             let code = p.exit_code();
             report(p, code)
         }

@@ -55,6 +55,8 @@ mod tests {
 
     #[test]
     fn the_forward_pass_is_relu_of_products() {
+        // Its own context: sibling tests open theirs on other threads at the same time.
+        let _ctx = flopscope::BudgetContext::new(1 << 40).expect("a fresh context opens");
         // One layer, w = 2: W = [[1, -1], [2, 0.5]]; x = [1, 1] → x·W = [3, -0.5] → [3, 0].
         let w = weight_tensors(&[1.0, -1.0, 2.0, 0.5], 2, 1);
         let x = Tensor::from_vec(vec![1.0f32, 1.0], [1, 2]);

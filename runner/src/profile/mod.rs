@@ -16,6 +16,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
+use whest_score::ErrorCode;
 
 use serde_json::{json, Map, Value};
 
@@ -167,7 +168,7 @@ fn write_new_file(path: &Path, text: &str) -> Result<(), String> {
 
 /// Runs `whest-runner profile-simulation` and returns its exit code.
 pub fn profile_simulation(args: &ProfileArgs) -> i32 {
-    let fail = |stage: &str, code: &str, msg: String, exit: i32| {
+    let fail = |stage: &str, code: ErrorCode, msg: String, exit: i32| {
         let p = ErrorPayload::new(stage, code, msg);
         if args.json {
             print!("{}", p.to_json_string());
@@ -182,7 +183,7 @@ pub fn profile_simulation(args: &ProfileArgs) -> i32 {
                 "--output {} already exists: choose a new file name (nothing is overwritten)",
                 out.display()
             );
-            return fail("profile-simulation", "USAGE_ERROR", msg, EXIT_USAGE);
+            return fail("profile-simulation", ErrorCode::UsageError, msg, EXIT_USAGE);
         }
     }
     if let Some(n) = args.max_threads {
@@ -219,7 +220,12 @@ pub fn profile_simulation(args: &ProfileArgs) -> i32 {
     let report = report_json(hardware, &correctness, &timings);
     if let Some(out) = &args.output {
         if let Err(e) = write_new_file(out, &format!("{}\n", to_python_json(&report))) {
-            return fail("profile-simulation", "OUTPUT_WRITE_ERROR", e, EXIT_FAILURE);
+            return fail(
+                "profile-simulation",
+                ErrorCode::OutputWriteError,
+                e,
+                EXIT_FAILURE,
+            );
         }
     }
     if args.json {

@@ -167,13 +167,22 @@ fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
 /// [`FORWARD_CHUNK_ROWS`], each inside its own [`PROFILE_BUDGET`] context. Drawing the inputs is
 /// not timed.
 fn time_forward(weights: &[f32], width: usize, depth: usize, n: usize) -> Result<f64, String> {
-    let layers = weight_tensors(weights, width, depth);
+    // Tensors are only ever built inside a context: with none open, flopscope refuses tensor
+    // work on a thread while another thread has a context open.
+    let untimed = || BudgetContext::new(PROFILE_BUDGET).map_err(|e| e.to_string());
+    let layers = {
+        let _setup = untimed()?;
+        weight_tensors(weights, width, depth)
+    };
     let mut rng = input_rng();
     let mut total = 0.0;
     let mut done = 0;
     while done < n {
         let rows = FORWARD_CHUNK_ROWS.min(n - done);
-        let inputs = normal_inputs(&mut rng, rows, width);
+        let inputs = {
+            let _setup = untimed()?;
+            normal_inputs(&mut rng, rows, width)
+        };
         let t0 = Instant::now();
         let ctx = BudgetContext::new(PROFILE_BUDGET).map_err(|e| e.to_string())?;
         drop(run_mlp(&layers, &inputs));
@@ -260,6 +269,8 @@ pub fn correctness_check() -> Result<(), String> {
     catch(|| {
         let (width, depth, n) = CHECK_SHAPE;
         let weights = profiled_weights(width, depth);
+        // Tensor work only inside a context (see `time_forward`).
+        let _ctx = BudgetContext::new(PROFILE_BUDGET).map_err(|e| e.to_string())?;
         let layers = weight_tensors(&weights, width, depth);
         let out = run_mlp(&layers, &normal_inputs(&mut input_rng(), n, width));
         if out.shape() != [n, width] || out.dtype() != DType::F32 {

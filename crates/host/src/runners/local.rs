@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+use whest_score::ErrorCode;
 
 use estimator_api::{EntryFn, SetupContext};
 
@@ -61,14 +62,14 @@ impl EstimatorRunner for LocalRunner {
         };
         let mut est = loaded.map_err(|e| RunnerFailure {
             stage: "load",
-            code: "ESTIMATOR_LOAD_ERROR",
+            code: ErrorCode::EstimatorLoadError,
             message: e.to_string(),
             traceback: None,
         })?;
         let t0 = Instant::now();
         est.setup(ctx).map_err(|e| RunnerFailure {
             stage: "setup",
-            code: "SETUP_ERROR",
+            code: ErrorCode::SetupError,
             message: e.message,
             traceback: e.traceback,
         })?;
@@ -76,7 +77,7 @@ impl EstimatorRunner for LocalRunner {
         if took > self.setup_timeout_s {
             return Err(RunnerFailure {
                 stage: "setup",
-                code: "SETUP_TIMEOUT",
+                code: ErrorCode::SetupTimeout,
                 message: format!(
                     "setup took {took:.2} s, over the {:.1} s limit",
                     self.setup_timeout_s
@@ -91,7 +92,7 @@ impl EstimatorRunner for LocalRunner {
     fn predict(&mut self, req: &MlpRequest<'_>) -> Result<PluginPrediction, RunnerFailure> {
         let est = self.estimator.as_mut().ok_or_else(|| RunnerFailure {
             stage: "predict",
-            code: "RUNNER_NOT_STARTED",
+            code: ErrorCode::RunnerNotStarted,
             message: "predict called before start".into(),
             traceback: None,
         })?;

@@ -5,6 +5,7 @@ pub mod local;
 pub mod subprocess;
 
 use std::sync::Arc;
+use whest_score::ErrorCode;
 
 use estimator_api::SetupContext;
 
@@ -16,7 +17,7 @@ pub struct RunnerFailure {
     /// Stage: `load`, `setup` or `predict`.
     pub stage: &'static str,
     /// Code: `SETUP_ERROR`, `SETUP_TIMEOUT`, `PREDICT_TIMEOUT`, `WORKER_EOF`, …
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// What happened, in one line.
     pub message: String,
     /// Panic location or worker stderr tail.
@@ -112,7 +113,9 @@ pub fn to_outcome(
         },
         OutcomeCode::Error => PredictOutcome::Error {
             message: p.message.unwrap_or_else(|| "predict failed".to_string()),
-            error_code: p.error_code.unwrap_or_else(|| "PREDICT_ERROR".to_string()),
+            error_code: p
+                .error_code
+                .unwrap_or_else(|| ErrorCode::PredictError.to_string()),
             traceback: p.traceback,
             details: p
                 .details_json

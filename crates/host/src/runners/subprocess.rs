@@ -16,6 +16,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use whest_score::ErrorCode;
 
 use estimator_api::SetupContext;
 
@@ -28,6 +29,8 @@ use crate::plugin_host::PluginPrediction;
 
 /// Lines of worker stderr kept for error reports.
 const STDERR_TAIL_LINES: usize = 200;
+/// Longest wait for a dead worker's stderr to reach end of file.
+const STDERR_DRAIN_DEADLINE: Duration = Duration::from_secs(2);
 
 type Frame = std::io::Result<Option<(serde_json::Value, Vec<f32>)>>;
 
@@ -37,6 +40,8 @@ struct Worker {
     stdin: BufWriter<ChildStdin>,
     replies: Receiver<Frame>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    /// Disconnects when the stderr reader has read the worker's last line (end of file).
+    stderr_done: Receiver<()>,
     /// The worker mapped the weights arena.
     maps_arena: bool,
     /// The worker's plugin still holds tensors over the arena (per its last reply).
@@ -95,7 +100,7 @@ impl SubprocessRunner {
         let exe = std::env::current_exe().map_err(|e| {
             failure(
                 "setup",
-                "RUNNER_NOT_STARTED",
+                ErrorCode::RunnerNotStarted,
                 format!("cannot find the whest-runner executable: {e}"),
             )
         })?;
@@ -113,7 +118,7 @@ impl SubprocessRunner {
             .map_err(|e| {
                 failure(
                     "setup",
-                    "RUNNER_NOT_STARTED",
+                    ErrorCode::RunnerNotStarted,
                     format!("cannot start a worker process: {e}"),
                 )
             })?;
@@ -123,7 +128,7 @@ impl SubprocessRunner {
             let _ = child.kill();
             return Err(failure(
                 "setup",
-                "RUNNER_NOT_STARTED",
+                ErrorCode::RunnerNotStarted,
                 "worker pipes unavailable".into(),
             ));
         };
@@ -140,7 +145,10 @@ impl SubprocessRunner {
         });
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let tail = stderr_tail.clone();
+        let (stderr_done_tx, stderr_done) = mpsc::channel::<()>();
         std::thread::spawn(move || {
+            // Dropped when this thread ends, which disconnects `stderr_done`.
+            let _done = stderr_done_tx;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(mut t) = tail.lock() {
                     if t.len() == STDERR_TAIL_LINES {
@@ -155,6 +163,7 @@ impl SubprocessRunner {
             stdin: BufWriter::new(stdin),
             replies,
             stderr_tail,
+            stderr_done,
             maps_arena: false,
             arena_lent: false,
         })
@@ -181,14 +190,14 @@ impl SubprocessRunner {
         };
         if write_frame(&mut w.stdin, &req, &[]).is_err() {
             let msg = death_message(&mut w, "the worker exited before setup");
-            return Err(failure("setup", "SETUP_PROTOCOL_ERROR", msg));
+            return Err(failure("setup", ErrorCode::SetupProtocolError, msg));
         }
         match w.replies.recv_timeout(duration(self.setup_timeout_s)) {
             Ok(Ok(Some((header, _)))) => {
                 let reply: StatusReply = serde_json::from_value(header).map_err(|e| {
                     failure(
                         "setup",
-                        "SETUP_PROTOCOL_ERROR",
+                        ErrorCode::SetupProtocolError,
                         format!("unreadable setup reply: {e}"),
                     )
                 })?;
@@ -201,7 +210,7 @@ impl SubprocessRunner {
                         w.kill();
                         Err(failure(
                             "load",
-                            "ESTIMATOR_LOAD_ERROR",
+                            ErrorCode::EstimatorLoadError,
                             reply.error_message.unwrap_or_default(),
                         ))
                     }
@@ -209,7 +218,7 @@ impl SubprocessRunner {
                         w.kill();
                         Err(RunnerFailure {
                             stage: "setup",
-                            code: "SETUP_ERROR",
+                            code: ErrorCode::SetupError,
                             message: reply.error_message.unwrap_or_else(|| "setup failed".into()),
                             traceback: reply.traceback,
                         })
@@ -220,13 +229,13 @@ impl SubprocessRunner {
                 w.kill();
                 Err(failure(
                     "setup",
-                    "SETUP_TIMEOUT",
+                    ErrorCode::SetupTimeout,
                     format!("setup did not finish within {:.1} s", self.setup_timeout_s),
                 ))
             }
             _ => {
                 let msg = death_message(&mut w, "the worker died during setup");
-                Err(failure("setup", "SETUP_PROTOCOL_ERROR", msg))
+                Err(failure("setup", ErrorCode::SetupProtocolError, msg))
             }
         }
     }
@@ -245,7 +254,7 @@ fn duration(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX)
 }
 
-fn failure(stage: &'static str, code: &'static str, message: String) -> RunnerFailure {
+fn failure(stage: &'static str, code: ErrorCode, message: String) -> RunnerFailure {
     RunnerFailure {
         stage,
         code,
@@ -257,8 +266,10 @@ fn failure(stage: &'static str, code: &'static str, message: String) -> RunnerFa
 /// Waits for a dead worker and explains its death (out of memory, signal, exit code).
 fn death_message(w: &mut Worker, what: &str) -> String {
     let status = w.child.wait().ok();
-    // Give the stderr reader a moment to drain the last lines.
-    std::thread::sleep(Duration::from_millis(20));
+    // Wait until the stderr reader has drained the dead worker's last lines (it ends at end of
+    // file). A process the worker left behind may hold the pipe open: never wait past the
+    // deadline for it.
+    let _ = w.stderr_done.recv_timeout(STDERR_DRAIN_DEADLINE);
     let stderr = w.stderr_text();
     let oom = stderr
         .lines()
@@ -313,13 +324,14 @@ impl EstimatorRunner for SubprocessRunner {
             let ctx = self.ctx.clone().ok_or_else(|| {
                 failure(
                     "predict",
-                    "RUNNER_NOT_STARTED",
+                    ErrorCode::RunnerNotStarted,
                     "predict called before start".into(),
                 )
             })?;
             let w = self.start_worker(&ctx).map_err(|mut e| {
-                if e.code == "SETUP_PROTOCOL_ERROR" || e.code == "RUNNER_NOT_STARTED" {
-                    e.code = "WORKER_RESTART_FAILED";
+                if e.code == ErrorCode::SetupProtocolError || e.code == ErrorCode::RunnerNotStarted
+                {
+                    e.code = ErrorCode::WorkerRestartFailed;
                 }
                 e
             })?;
@@ -327,7 +339,11 @@ impl EstimatorRunner for SubprocessRunner {
         }
         let timeout = self.predict_timeout();
         let Some(w) = self.worker.as_mut() else {
-            return Err(failure("predict", "RUNNER_NOT_STARTED", "no worker".into()));
+            return Err(failure(
+                "predict",
+                ErrorCode::RunnerNotStarted,
+                "no worker".into(),
+            ));
         };
         let arena = match &mut self.arena {
             Some(a) if w.maps_arena && !w.arena_lent && a.len() == req.weights.len() => {
@@ -349,7 +365,7 @@ impl EstimatorRunner for SubprocessRunner {
         if write_frame(&mut w.stdin, &header, payload).is_err() {
             let msg = death_message(w, "the worker died before the predict request was sent");
             self.worker = None;
-            return Err(failure("predict", "WORKER_BROKEN_PIPE", msg));
+            return Err(failure("predict", ErrorCode::WorkerBrokenPipe, msg));
         }
         let outcome = match w.replies.recv_timeout(timeout) {
             Ok(Ok(Some((header, payload)))) => match serde_json::from_value::<PredictReply>(header)
@@ -362,7 +378,7 @@ impl EstimatorRunner for SubprocessRunner {
                 }
                 Err(e) => Err(failure(
                     "predict",
-                    "WORKER_PROTOCOL_ERROR",
+                    ErrorCode::WorkerProtocolError,
                     format!("unreadable predict reply: {e}"),
                 )),
             },
@@ -370,7 +386,7 @@ impl EstimatorRunner for SubprocessRunner {
                 w.kill();
                 Err(failure(
                     "predict",
-                    "PREDICT_TIMEOUT",
+                    ErrorCode::PredictTimeout,
                     format!(
                         "predict did not return within {:.0} s; the worker was killed",
                         timeout.as_secs_f64()
@@ -379,11 +395,11 @@ impl EstimatorRunner for SubprocessRunner {
             }
             Ok(Err(e)) => {
                 let msg = death_message(w, &format!("the worker connection failed ({e})"));
-                Err(failure("predict", "WORKER_IO_ERROR", msg))
+                Err(failure("predict", ErrorCode::WorkerIoError, msg))
             }
             _ => {
                 let msg = death_message(w, "the worker died during predict");
-                Err(failure("predict", "WORKER_EOF", msg))
+                Err(failure("predict", ErrorCode::WorkerEof, msg))
             }
         };
         self.worker = None;

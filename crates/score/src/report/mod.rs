@@ -33,47 +33,6 @@ pub const EXIT_FAILURE: i32 = 1;
 /// Exit status for command-line usage errors.
 pub const EXIT_USAGE: i32 = 2;
 
-/// Error codes of per-MLP entries and of the top-level error payload (spec §4.5).
-pub mod codes {
-    pub use crate::scoring::{ESTIMATOR_BAD_SHAPE, ESTIMATOR_NON_FINITE};
-    /// `setup` raised / panicked.
-    pub const SETUP_ERROR: &str = "SETUP_ERROR";
-    /// `setup` ran past the setup cap.
-    pub const SETUP_TIMEOUT: &str = "SETUP_TIMEOUT";
-    /// The worker's reply to `start` was unreadable.
-    pub const SETUP_PROTOCOL_ERROR: &str = "SETUP_PROTOCOL_ERROR";
-    /// `predict` raised / panicked.
-    pub const PREDICT_ERROR: &str = "PREDICT_ERROR";
-    /// The host's read timeout for a predict reply fired.
-    pub const PREDICT_TIMEOUT: &str = "PREDICT_TIMEOUT";
-    /// A predict reply carried no predictions.
-    pub const PREDICT_NO_DATA: &str = "PREDICT_NO_DATA";
-    /// `predict` was called before a successful `start`.
-    pub const RUNNER_NOT_STARTED: &str = "RUNNER_NOT_STARTED";
-    /// The worker closed its output (died).
-    pub const WORKER_EOF: &str = "WORKER_EOF";
-    /// Writing to the worker failed (it died).
-    pub const WORKER_BROKEN_PIPE: &str = "WORKER_BROKEN_PIPE";
-    /// Other I/O failure talking to the worker.
-    pub const WORKER_IO_ERROR: &str = "WORKER_IO_ERROR";
-    /// The worker sent something unparseable.
-    pub const WORKER_PROTOCOL_ERROR: &str = "WORKER_PROTOCOL_ERROR";
-    /// Restarting a dead worker failed.
-    pub const WORKER_RESTART_FAILED: &str = "WORKER_RESTART_FAILED";
-    /// The estimator library could not be found or loaded.
-    pub const ESTIMATOR_MISSING_MODULE: &str = "ESTIMATOR_MISSING_MODULE";
-    /// The estimator used a dtype flopscope refuses to meter.
-    pub const ESTIMATOR_UNSUPPORTED_DTYPE: &str = "ESTIMATOR_UNSUPPORTED_DTYPE";
-    /// Packaging rejected the submission.
-    pub const PACKAGING_VALIDATION_ERROR: &str = "PACKAGING_VALIDATION_ERROR";
-    /// Packaging crashed.
-    pub const PACKAGING_RUNTIME_ERROR: &str = "PACKAGING_RUNTIME_ERROR";
-    /// Invalid input to scoring (bad arguments, bad dataset).
-    pub const SCORING_VALIDATION_ERROR: &str = "SCORING_VALIDATION_ERROR";
-    /// Anything else that failed while scoring.
-    pub const SCORING_RUNTIME_ERROR: &str = "SCORING_RUNTIME_ERROR";
-}
-
 /// The report's `mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,6 +1,7 @@
 //! Report tests: key order of both entry shapes, and a comparison against a real
 //! `whest run --json` report captured from whestbench 0.16.2 (`runner/tests/fixtures/`).
 
+use crate::ErrorCode;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -222,7 +223,7 @@ fn equivalent_report(fx: &Value) -> Report {
         },
         PredictOutcome::Error {
             message: "boom on purpose".into(),
-            error_code: codes::PREDICT_ERROR.into(),
+            error_code: ErrorCode::PredictError.into(),
             traceback: per[1]["traceback"].as_str().map(str::to_string),
             details: None,
         },
@@ -404,7 +405,7 @@ fn python_json_text_is_byte_identical() {
 
 #[test]
 fn error_payload_matches_whestbench() {
-    let payload = ErrorPayload::new("setup", codes::SETUP_ERROR, "setup failed on purpose");
+    let payload = ErrorPayload::new("setup", ErrorCode::SetupError, "setup failed on purpose");
     let want = ERROR_FIXTURE.replace("\"0.16.2\"", &format!("\"{WHEST_RS_VERSION}\""));
     assert_eq!(payload.to_json_string(), want);
     assert_eq!(payload.exit_code(), EXIT_FAILURE);

@@ -11,6 +11,8 @@
 pub mod breakdown;
 
 use serde_json::{json, Value};
+
+use crate::ErrorCode;
 use whest_contest::numeric;
 
 pub use breakdown::{
@@ -19,11 +21,6 @@ pub use breakdown::{
     OpTiming,
 };
 use whest_contest::rounds::{ContestSpec, MULTIPLIER_FLOOR};
-
-/// Error code of a prediction containing NaN or ±inf.
-pub const ESTIMATOR_NON_FINITE: &str = "ESTIMATOR_NON_FINITE";
-/// Error code of a prediction with the wrong number of values.
-pub const ESTIMATOR_BAD_SHAPE: &str = "ESTIMATOR_BAD_SHAPE";
 
 /// What the estimator's own budget context measured for one `predict` call (the worker's context
 /// in subprocess mode, the host's in process).
@@ -425,7 +422,7 @@ pub fn score_mlp(
                         "Predictions must have shape (depth={depth}, width={width}); got shape={}.",
                         shape_repr(&got)
                     ),
-                    error_code: ESTIMATOR_BAD_SHAPE.to_string(),
+                    error_code: ErrorCode::EstimatorBadShape.into(),
                     details: Some(json!({
                         "expected_shape": expected,
                         "got_shape": got,
@@ -438,7 +435,7 @@ pub fn score_mlp(
             if !predictions.iter().all(|x| x.is_finite()) {
                 let error = MlpError {
                     message: "Predictions must contain only finite values.".to_string(),
-                    error_code: ESTIMATOR_NON_FINITE.to_string(),
+                    error_code: ErrorCode::EstimatorNonFinite.into(),
                     details: Some(json!({
                         "expected_shape": expected,
                         "got_shape": expected,

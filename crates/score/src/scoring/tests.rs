@@ -294,7 +294,7 @@ fn non_finite_predictions_are_an_ordinary_error() {
         };
         let e = score_mlp(0, "", outcome, &targets(), &spec(), true);
         let err = e.error.as_ref().expect("error");
-        assert_eq!(err.error_code, ESTIMATOR_NON_FINITE);
+        assert_eq!(err.error_code, "ESTIMATOR_NON_FINITE");
         assert_eq!(err.message, "Predictions must contain only finite values.");
         let details = err.details.as_ref().expect("details");
         assert_eq!(details["expected_shape"], json!([D, W]));
@@ -313,7 +313,7 @@ fn wrong_length_is_a_shape_error() {
     };
     let e = score_mlp(0, "", outcome, &targets(), &spec(), true);
     let err = e.error.as_ref().expect("error");
-    assert_eq!(err.error_code, ESTIMATOR_BAD_SHAPE);
+    assert_eq!(err.error_code, "ESTIMATOR_BAD_SHAPE");
     assert_eq!(
         err.message,
         "Predictions must have shape (depth=3, width=300); got shape=(5,)."
