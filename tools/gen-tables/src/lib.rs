@@ -2,8 +2,8 @@
 //!
 //! | module | writes | from |
 //! |---|---|---|
-//! | [`names`] | [`NAMES_TABLE`] (faker's weighted `en_US` person names) | `data/faker_en_US_names.tsv` |
-//! | [`ziggurat`] | [`ZIGGURAT_TABLE`] (numpy's standard-normal ziggurat) | `data/numpy_ziggurat_constants.txt` |
+//! | [`names`] | [`NAMES_TABLE`]: faker's `en_US` person names | `data/faker_en_US_names.tsv` |
+//! | [`ziggurat`] | [`ZIGGURAT_TABLE`]: numpy's ziggurat | `data/numpy_ziggurat_constants.txt` |
 //! | `data` | — | the `[section]` reader both data files share |
 //!
 //! The data files are compiled into the tool (`include_str!`). `cargo run -p gen-tables --

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use gen_tables::{stale_tables, workspace_root, write_tables, TABLES};
 
+/// What to type.
 const USAGE: &str = "usage: gen-tables --write | --check";
+/// The command that rewrites stale tables.
+const WRITE: &str = "cargo run -p gen-tables -- --write";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,7 +20,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             } else {
                 eprintln!(
-                    "gen-tables: {} differ from their generator; run `cargo run -p gen-tables -- --write`",
+                    "gen-tables: {} differ from their generator; run `{WRITE}`",
                     stale.join(", ")
                 );
                 ExitCode::from(1)
@@ -28,7 +31,11 @@ fn main() -> ExitCode {
                 "gen-tables: {} of {} tables rewritten{}",
                 written.len(),
                 TABLES.len(),
-                if written.is_empty() { String::new() } else { format!(": {}", written.join(", ")) }
+                if written.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", written.join(", "))
+                }
             );
             ExitCode::SUCCESS
         }),

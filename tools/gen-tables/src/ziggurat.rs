@@ -4,15 +4,15 @@
 //! # Where the data comes from
 //!
 //! numpy 2.4.6 ships the tables as C literals in
-//! `numpy/random/src/distributions/ziggurat_constants.h`, written once by a numpy script: the
-//! layer edges `x[i+1] = sqrt(-2 ln(pdf(x[i]) + V / x[i]))` from `r = 3.6541528853610087963519472518`
-//! and `V = 0.0049286732339746519` with `pdf(x) = exp(-x²/2)` in float64, reversed; `ki` the
-//! rounded ratios `x[i-1] / x[i]` scaled by 2⁵² (double) or 2²³ (float), `wi = x / scale`
-//! (`wi[0] = V / pdf(r) / scale`), `fi = pdf(x)`, floats printed with `%.20e`. Recomputing that
-//! recurrence today (glibc's `exp`/`ln`) agrees to about 1e-14 but not bit for bit, as the
-//! errors grow along the recurrence; so the header's literals are the checked-in data (one
-//! a line, in table order), and the test [`tests::numpys_recurrence_agrees_with_the_data`]
-//! ties them to the algorithm.
+//! `numpy/random/src/distributions/ziggurat_constants.h`, written once by a numpy script:
+//! the layer edges `x[i+1] = sqrt(-2 ln(pdf(x[i]) + V / x[i]))` from
+//! `r = 3.6541528853610087963519472518` and `V = 0.0049286732339746519` with
+//! `pdf(x) = exp(-x²/2)` in float64, reversed; `ki` the rounded ratios `x[i-1] / x[i]`
+//! scaled by 2⁵² (double) or 2²³ (float), `wi = x / scale` (`wi[0] = V / pdf(r) / scale`),
+//! `fi = pdf(x)`, floats printed with `%.20e`. Recomputing that recurrence today (glibc's
+//! `exp`/`ln`) agrees to about 1e-14 but not bit for bit, as the errors grow along the
+//! recurrence; so the header's literals are the checked-in data (one a line, in table
+//! order), and the test `numpys_recurrence_agrees_with_the_data` ties them to the algorithm.
 
 use crate::data::{sections, DataError, Line};
 
