@@ -7,13 +7,16 @@
 //! | [`error_code`] | [`ErrorCode`]: every report error code, spelled as whestbench spells it |
 //! | [`scoring`] | per-MLP metrics and flags ([`scoring::score_mlp`]), run aggregates, FLOP/time breakdowns |
 //! | [`report`] | whestbench's report JSON (schema 1.1), error payloads, text report, exit codes, reading reports back |
+//! | [`timing`] | [`Timing`]: the wall / kernel / accounting / residual seconds of a predict or a run |
 //! | [`plot`] | per-layer MSE charts of one or more reports (SVG) |
 //!
-//! `scoring` uses `error_code`; `report` uses both; `plot` uses `report`.
+//! `scoring` uses `error_code` and `timing`; `report` uses those three; `plot` uses `report`.
 
 pub mod error_code;
 pub mod plot;
 pub mod report;
 pub mod scoring;
+pub mod timing;
 
 pub use error_code::ErrorCode;
+pub use timing::Timing;

@@ -5,7 +5,7 @@ pub mod local;
 pub mod subprocess;
 
 use std::sync::Arc;
-use whest_score::ErrorCode;
+use whest_score::{ErrorCode, Timing};
 
 use estimator_api::SetupContext;
 
@@ -88,10 +88,12 @@ pub fn to_outcome(
     };
     let stats = EstimatorStats {
         flops_used: p.flops_used,
-        wall_time_s: p.wall_time_s,
-        flopscope_backend_time_s: p.backend_time_s,
-        flopscope_overhead_time_s: p.overhead_time_s,
-        residual_wall_time_s: p.residual_wall_time_s,
+        timing: Timing {
+            wall_time_s: p.wall_time_s,
+            flopscope_backend_time_s: p.backend_time_s,
+            flopscope_overhead_time_s: p.overhead_time_s,
+            residual_wall_time_s: p.residual_wall_time_s,
+        },
         breakdown: p
             .summary_json
             .as_deref()

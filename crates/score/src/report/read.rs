@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::report::{DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta};
 use crate::scoring::breakdown::{normalize_estimator_breakdown, normalize_sampling_breakdown};
 use crate::scoring::{FailureBreakdown, MlpEntry, MlpError, Results};
+use crate::timing::Timing;
 
 /// Marker strings the non-finite tokens are rewritten to before parsing (a NUL cannot appear
 /// raw in JSON text, so no real string collides).
@@ -324,10 +325,12 @@ fn mlp_entry(o: &Obj<'_>) -> Result<MlpEntry, String> {
         time_exhausted: o.bool("time_exhausted")?,
         residual_wall_time_exhausted: o.bool("residual_wall_time_exhausted")?,
         combined_budget_exhausted: o.bool("combined_budget_exhausted")?,
-        wall_time_s: o.f64("wall_time_s")?,
-        flopscope_backend_time_s: o.f64("flopscope_backend_time_s")?,
-        flopscope_overhead_time_s: o.f64("flopscope_overhead_time_s")?,
-        residual_wall_time_s: o.f64("residual_wall_time_s")?,
+        timing: Timing {
+            wall_time_s: o.f64("wall_time_s")?,
+            flopscope_backend_time_s: o.f64("flopscope_backend_time_s")?,
+            flopscope_overhead_time_s: o.f64("flopscope_overhead_time_s")?,
+            residual_wall_time_s: o.f64("residual_wall_time_s")?,
+        },
         estimator_breakdown: normalize_estimator_breakdown(breakdowns.raw("estimator")),
         traceback: o.opt_str("traceback")?,
         error,

@@ -66,16 +66,19 @@ impl Serialize for Breakdown {
         m.serialize_entry("flop_budget", &self.flop_budget)?;
         m.serialize_entry("flops_used", &self.flops_used)?;
         m.serialize_entry("flops_remaining", &self.flops_remaining)?;
-        m.serialize_entry("wall_time_s", &PyF64(self.wall_time_s))?;
+        m.serialize_entry("wall_time_s", &PyF64(self.timing.wall_time_s))?;
         m.serialize_entry(
             "flopscope_backend_time_s",
-            &PyF64(self.flopscope_backend_time_s),
+            &PyF64(self.timing.flopscope_backend_time_s),
         )?;
         m.serialize_entry(
             "flopscope_overhead_time_s",
-            &PyF64(self.flopscope_overhead_time_s),
+            &PyF64(self.timing.flopscope_overhead_time_s),
         )?;
-        m.serialize_entry("residual_wall_time_s", &PyF64(self.residual_wall_time_s))?;
+        m.serialize_entry(
+            "residual_wall_time_s",
+            &PyF64(self.timing.residual_wall_time_s),
+        )?;
         m.serialize_entry("by_namespace", &OrderedMap(&self.by_namespace))?;
         if let Some(ts) = &self.time_source {
             m.serialize_entry("time_source", ts)?;
@@ -113,16 +116,19 @@ impl MlpEntry {
             &self.residual_wall_time_exhausted,
         )?;
         m.serialize_entry("combined_budget_exhausted", &self.combined_budget_exhausted)?;
-        m.serialize_entry("wall_time_s", &PyF64(self.wall_time_s))?;
+        m.serialize_entry("wall_time_s", &PyF64(self.timing.wall_time_s))?;
         m.serialize_entry(
             "flopscope_backend_time_s",
-            &PyF64(self.flopscope_backend_time_s),
+            &PyF64(self.timing.flopscope_backend_time_s),
         )?;
         m.serialize_entry(
             "flopscope_overhead_time_s",
-            &PyF64(self.flopscope_overhead_time_s),
+            &PyF64(self.timing.flopscope_overhead_time_s),
         )?;
-        m.serialize_entry("residual_wall_time_s", &PyF64(self.residual_wall_time_s))?;
+        m.serialize_entry(
+            "residual_wall_time_s",
+            &PyF64(self.timing.residual_wall_time_s),
+        )?;
         m.serialize_entry(
             "breakdowns",
             &EntryBreakdowns(self.estimator_breakdown.as_ref()),

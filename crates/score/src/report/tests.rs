@@ -183,10 +183,12 @@ fn stats_from(entry: &Value) -> EstimatorStats {
     let breakdown = &entry["breakdowns"]["estimator"];
     EstimatorStats {
         flops_used: breakdown["flops_used"].as_u64().unwrap_or(0),
-        wall_time_s: f("wall_time_s"),
-        flopscope_backend_time_s: f("flopscope_backend_time_s"),
-        flopscope_overhead_time_s: f("flopscope_overhead_time_s"),
-        residual_wall_time_s: f("residual_wall_time_s"),
+        timing: crate::Timing {
+            wall_time_s: f("wall_time_s"),
+            flopscope_backend_time_s: f("flopscope_backend_time_s"),
+            flopscope_overhead_time_s: f("flopscope_overhead_time_s"),
+            residual_wall_time_s: f("residual_wall_time_s"),
+        },
         breakdown: Some(denormalize(
             breakdown,
             "estimator.",

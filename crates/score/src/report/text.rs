@@ -132,7 +132,7 @@ pub fn render_text(report: &Report) -> String {
             e.score_multiplier(budget),
             sci(e.adjusted_final_layer_score),
             human_count(e.flops_used as f64),
-            e.wall_time_s,
+            e.timing.wall_time_s,
             status(e)
         ));
     }

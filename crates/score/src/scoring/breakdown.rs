@@ -8,6 +8,7 @@
 //! empty but FLOPs were charged. Aggregating sums every numeric field (including `flop_budget`,
 //! so an aggregate budget is n·B) and merges buckets and operations by key, first-seen order.
 
+use crate::timing::Timing;
 use serde_json::Value;
 
 /// Namespace that an estimator's unnamed root namespace is reported under.
@@ -91,14 +92,8 @@ pub struct Breakdown {
     pub flops_used: u64,
     /// FLOPs left (`flop_budget - flops_used` per context).
     pub flops_remaining: u64,
-    /// Context wall seconds.
-    pub wall_time_s: f64,
-    /// Kernel seconds.
-    pub flopscope_backend_time_s: f64,
-    /// Accounting seconds.
-    pub flopscope_overhead_time_s: f64,
-    /// Residual (caller's own code) seconds.
-    pub residual_wall_time_s: f64,
+    /// Wall, kernel, accounting and residual seconds (summed when aggregated).
+    pub timing: Timing,
     /// Buckets keyed by normalized namespace, in first-seen order.
     pub by_namespace: Vec<(String, NamespaceBucket)>,
     /// `Some("bake")` on a sampling aggregate restored from a dataset (emitted after
@@ -121,10 +116,7 @@ impl Breakdown {
         self.flop_budget = self.flop_budget.saturating_add(other.flop_budget);
         self.flops_used = self.flops_used.saturating_add(other.flops_used);
         self.flops_remaining = self.flops_remaining.saturating_add(other.flops_remaining);
-        self.wall_time_s += other.wall_time_s;
-        self.flopscope_backend_time_s += other.flopscope_backend_time_s;
-        self.flopscope_overhead_time_s += other.flopscope_overhead_time_s;
-        self.residual_wall_time_s += other.residual_wall_time_s;
+        self.timing += other.timing;
         for (name, bucket) in &other.by_namespace {
             entry(&mut self.by_namespace, name).merge(bucket);
         }
@@ -203,10 +195,7 @@ fn normalize_with(
         flop_budget: int_field(raw, "flop_budget"),
         flops_used: int_field(raw, "flops_used"),
         flops_remaining: int_field(raw, "flops_remaining"),
-        wall_time_s: float_field(raw, "wall_time_s"),
-        flopscope_backend_time_s: float_field(raw, "flopscope_backend_time_s"),
-        flopscope_overhead_time_s: float_field(raw, "flopscope_overhead_time_s"),
-        residual_wall_time_s: float_field(raw, "residual_wall_time_s"),
+        timing: Timing::from_json(raw),
         by_namespace: Vec::new(),
         time_source: None,
     };
@@ -226,8 +215,8 @@ fn normalize_with(
         let bucket = NamespaceBucket {
             flops_used: out.flops_used,
             calls: int_field(raw, "calls"),
-            flopscope_backend_time_s: out.flopscope_backend_time_s,
-            flopscope_overhead_time_s: out.flopscope_overhead_time_s,
+            flopscope_backend_time_s: out.timing.flopscope_backend_time_s,
+            flopscope_overhead_time_s: out.timing.flopscope_overhead_time_s,
             operations: raw_operations(raw.get("operations")),
         };
         out.by_namespace.push((default_ns.to_string(), bucket));
@@ -339,7 +328,7 @@ mod tests {
             (b.flop_budget, b.flops_used, b.flops_remaining),
             (1000, 60, 940)
         );
-        assert_eq!(b.residual_wall_time_s, 1.25);
+        assert_eq!(b.timing.residual_wall_time_s, 1.25);
         let names: Vec<&str> = b.by_namespace.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["estimator.estimator-client", "estimator.prop"]);
         let prop = b.namespace("estimator.prop").expect("merged");
@@ -380,7 +369,10 @@ mod tests {
             "wall_time_s": null, "flopscope_overhead_time_s": 1});
         let b = normalize_estimator_breakdown(&raw).expect("object");
         assert_eq!((b.flop_budget, b.flops_used, b.flops_remaining), (12, 0, 0));
-        assert_eq!((b.wall_time_s, b.flopscope_overhead_time_s), (0.0, 1.0));
+        assert_eq!(
+            (b.timing.wall_time_s, b.timing.flopscope_overhead_time_s),
+            (0.0, 1.0)
+        );
     }
 
     #[test]
@@ -396,7 +388,7 @@ mod tests {
             (agg.flop_budget, agg.flops_used, agg.flops_remaining),
             (2000, 120, 1880)
         );
-        assert_eq!(agg.wall_time_s, 4.0);
+        assert_eq!(agg.timing.wall_time_s, 4.0);
         let names: Vec<&str> = agg.by_namespace.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,

@@ -12,6 +12,7 @@ pub mod breakdown;
 
 use serde_json::{json, Value};
 
+use crate::timing::Timing;
 use crate::ErrorCode;
 use whest_contest::numeric;
 
@@ -28,14 +29,8 @@ use whest_contest::rounds::{ContestSpec, MULTIPLIER_FLOOR};
 pub struct EstimatorStats {
     /// FLOPs charged.
     pub flops_used: u64,
-    /// Context wall seconds.
-    pub wall_time_s: f64,
-    /// Kernel seconds.
-    pub flopscope_backend_time_s: f64,
-    /// Accounting seconds.
-    pub flopscope_overhead_time_s: f64,
-    /// `wall − backend − overhead`, clamped at 0.
-    pub residual_wall_time_s: f64,
+    /// Wall, kernel, accounting and residual seconds of the context.
+    pub timing: Timing,
     /// The context's flopscope summary JSON (`summary_dict(by_namespace=True)` shape), raw;
     /// `None` makes scoring synthesize one from the numbers above.
     pub breakdown: Option<Value>,
@@ -141,14 +136,8 @@ pub struct MlpEntry {
     pub residual_wall_time_exhausted: bool,
     /// C exceeded B.
     pub combined_budget_exhausted: bool,
-    /// Context wall seconds.
-    pub wall_time_s: f64,
-    /// Kernel seconds.
-    pub flopscope_backend_time_s: f64,
-    /// Accounting seconds.
-    pub flopscope_overhead_time_s: f64,
-    /// R: residual seconds.
-    pub residual_wall_time_s: f64,
+    /// Wall, kernel, accounting and residual (R) seconds.
+    pub timing: Timing,
     /// Normalized estimator breakdown (`breakdowns.estimator`); `None` for errors.
     pub estimator_breakdown: Option<Breakdown>,
     /// Traceback of an exhaustion or error.
@@ -342,10 +331,7 @@ fn error_entry(
         time_exhausted: false,
         residual_wall_time_exhausted: false,
         combined_budget_exhausted: false,
-        wall_time_s: 0.0,
-        flopscope_backend_time_s: 0.0,
-        flopscope_overhead_time_s: 0.0,
-        residual_wall_time_s: 0.0,
+        timing: Timing::default(),
         estimator_breakdown: None,
         traceback,
         error: Some(error),
@@ -362,10 +348,10 @@ fn stats_breakdown(stats: &EstimatorStats, flop_budget: u64) -> Option<Breakdown
             "flops_used": stats.flops_used,
             "flops_remaining": flop_budget.saturating_sub(stats.flops_used),
             "operations": {},
-            "wall_time_s": stats.wall_time_s,
-            "flopscope_backend_time_s": stats.flopscope_backend_time_s,
-            "flopscope_overhead_time_s": stats.flopscope_overhead_time_s,
-            "residual_wall_time_s": stats.residual_wall_time_s,
+            "wall_time_s": stats.timing.wall_time_s,
+            "flopscope_backend_time_s": stats.timing.flopscope_backend_time_s,
+            "flopscope_overhead_time_s": stats.timing.flopscope_overhead_time_s,
+            "residual_wall_time_s": stats.timing.residual_wall_time_s,
             "by_namespace": {},
         })),
     }
@@ -469,7 +455,7 @@ pub fn score_mlp(
 
     let estimator_breakdown = stats.as_ref().and_then(|s| stats_breakdown(s, budget));
     let s = stats.unwrap_or_default();
-    let (wall, residual) = (s.wall_time_s, s.residual_wall_time_s);
+    let (wall, residual) = (s.timing.wall_time_s, s.timing.residual_wall_time_s);
     let mut predictions = predictions;
 
     if !budget_exhausted && !time_exhausted && spec.wall_time_limit_s.is_some_and(|cap| wall > cap)
@@ -518,10 +504,7 @@ pub fn score_mlp(
         time_exhausted,
         residual_wall_time_exhausted,
         combined_budget_exhausted,
-        wall_time_s: wall,
-        flopscope_backend_time_s: s.flopscope_backend_time_s,
-        flopscope_overhead_time_s: s.flopscope_overhead_time_s,
-        residual_wall_time_s: residual,
+        timing: s.timing,
         estimator_breakdown,
         traceback,
         error: None,

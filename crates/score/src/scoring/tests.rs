@@ -35,10 +35,12 @@ fn targets() -> Targets {
 fn stats(flops: u64, wall: f64, residual: f64) -> EstimatorStats {
     EstimatorStats {
         flops_used: flops,
-        wall_time_s: wall,
-        flopscope_backend_time_s: 0.01,
-        flopscope_overhead_time_s: 0.02,
-        residual_wall_time_s: residual,
+        timing: Timing {
+            wall_time_s: wall,
+            flopscope_backend_time_s: 0.01,
+            flopscope_overhead_time_s: 0.02,
+            residual_wall_time_s: residual,
+        },
         breakdown: Some(json!({
             "flop_budget": 1_000_000, "flops_used": flops,
             "flops_remaining": 1_000_000u64.saturating_sub(flops),
@@ -88,8 +90,11 @@ fn success_under_ten_percent_gets_the_floor() {
     assert_eq!(e.score_multiplier(1_000_000), MULTIPLIER_FLOOR);
     assert_eq!(e.adjusted_final_layer_score, FINAL_MSE * 0.1);
     assert_eq!(e.traceback, None);
-    assert_eq!((e.wall_time_s, e.residual_wall_time_s), (0.1, 0.01));
-    assert_eq!(e.flopscope_overhead_time_s, 0.02);
+    assert_eq!(
+        (e.timing.wall_time_s, e.timing.residual_wall_time_s),
+        (0.1, 0.01)
+    );
+    assert_eq!(e.timing.flopscope_overhead_time_s, 0.02);
     let b = e.estimator_breakdown.expect("breakdown");
     assert_eq!(b.by_namespace[0].0, "estimator.estimator-client");
 }
@@ -187,7 +192,10 @@ fn budget_exhaustion_flops_in_process_and_subprocess() {
     // Flagged first, so neither the residual cap (0.9 > 0.4) nor anything else fires.
     assert!(!e.time_exhausted && !e.residual_wall_time_exhausted && !e.combined_budget_exhausted);
     assert_eq!(e.traceback.as_deref(), Some("tb"));
-    assert_eq!((e.wall_time_s, e.residual_wall_time_s), (0.2, 0.9));
+    assert_eq!(
+        (e.timing.wall_time_s, e.timing.residual_wall_time_s),
+        (0.2, 0.9)
+    );
     assert_eq!(e.final_layer_mse, ZERO_FINAL_MSE);
     assert_eq!(e.adjusted_final_layer_score, ZERO_FINAL_MSE);
     // The breakdown is the context's own (123 FLOPs), not B.
@@ -217,7 +225,7 @@ fn budget_exhaustion_flops_in_process_and_subprocess() {
     let e = score_mlp(0, "", exhausted(None), &t, &spec(), false);
     assert_eq!(e.flops_used, 1_000_000);
     assert_eq!(
-        (e.wall_time_s, e.estimator_breakdown.is_none()),
+        (e.timing.wall_time_s, e.estimator_breakdown.is_none()),
         (0.0, true)
     );
 }
@@ -239,7 +247,7 @@ fn time_exhaustion_flops_in_process_and_subprocess() {
     );
     assert!(e.time_exhausted && !e.residual_wall_time_exhausted);
     assert_eq!((e.flops_used, e.effective_compute), (0, 0.0));
-    assert_eq!(e.wall_time_s, 12.0);
+    assert_eq!(e.timing.wall_time_s, 12.0);
     assert_eq!(
         e.estimator_breakdown.as_ref().map(|b| b.flops_used),
         Some(777)
@@ -273,7 +281,7 @@ fn errors_zero_everything_and_use_multiplier_one() {
     assert_eq!(e.traceback.as_deref(), Some("trace"));
     assert!(!e.any_flag() && e.failed() && e.has_error());
     assert_eq!(
-        (e.flops_used, e.effective_compute, e.wall_time_s),
+        (e.flops_used, e.effective_compute, e.timing.wall_time_s),
         (0, 0.0, 0.0)
     );
     assert!(e.estimator_breakdown.is_none());
