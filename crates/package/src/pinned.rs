@@ -15,7 +15,7 @@ use super::PackageError;
 pub const SOURCE_ENV: &str = "WHEST_RS_SOURCE";
 
 /// The whest-rs checkout this binary was compiled from.
-const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 /// The folders of the two grader crates inside a whest-rs checkout.
 const CRATE_DIRS: [(&str, &str); 2] = [
