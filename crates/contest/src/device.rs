@@ -20,7 +20,10 @@ pub enum DeviceChoice {
 
 /// A `--device` value that is not `cpu`, `cuda` or `auto`; holds the value as given.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownDevice(pub String);
+pub struct UnknownDevice(
+    /// The rejected value.
+    pub String,
+);
 
 impl fmt::Display for UnknownDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
