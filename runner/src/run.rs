@@ -225,7 +225,7 @@ pub fn run(args: &RunArgs) -> i32 {
         Err(e) => {
             return fail(
                 format,
-                ErrorPayload::new("load", ErrorCode::EstimatorMissingModule, e),
+                ErrorPayload::new("load", ErrorCode::EstimatorMissingModule, e.to_string()),
             )
         }
     };

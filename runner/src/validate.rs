@@ -50,7 +50,15 @@ fn fail(
 pub fn validate(args: &ValidateArgs) -> i32 {
     let est = match estimator_path::resolve(&args.estimator) {
         Ok(e) => e,
-        Err(e) => return fail(args, "load", ErrorCode::EstimatorMissingModule, e, None),
+        Err(e) => {
+            return fail(
+                args,
+                "load",
+                ErrorCode::EstimatorMissingModule,
+                e.to_string(),
+                None,
+            )
+        }
     };
     let seed = args.seed.unwrap_or(0);
     let ctx = SetupContext {

@@ -18,15 +18,30 @@ pub enum DeviceChoice {
     Auto,
 }
 
-impl FromStr for DeviceChoice {
-    type Err = String;
+/// A `--device` value that is not `cpu`, `cuda` or `auto`; holds the value as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownDevice(
+    /// The rejected value.
+    pub String,
+);
 
-    fn from_str(s: &str) -> Result<DeviceChoice, String> {
+impl fmt::Display for UnknownDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown device {:?}: use cpu, cuda or auto", self.0)
+    }
+}
+
+impl std::error::Error for UnknownDevice {}
+
+impl FromStr for DeviceChoice {
+    type Err = UnknownDevice;
+
+    fn from_str(s: &str) -> Result<DeviceChoice, UnknownDevice> {
         match s {
             "cpu" => Ok(DeviceChoice::Cpu),
             "cuda" => Ok(DeviceChoice::Cuda),
             "auto" => Ok(DeviceChoice::Auto),
-            other => Err(format!("unknown device {other:?}: use cpu, cuda or auto")),
+            other => Err(UnknownDevice(other.to_string())),
         }
     }
 }
@@ -91,7 +106,11 @@ mod tests {
         assert_eq!("cuda".parse(), Ok(DeviceChoice::Cuda));
         assert_eq!("auto".parse(), Ok(DeviceChoice::Auto));
         let err = "gpu".parse::<DeviceChoice>().unwrap_err();
-        assert!(err.contains("cpu, cuda or auto"), "{err}");
+        assert_eq!(err, UnknownDevice("gpu".to_string()));
+        assert_eq!(
+            err.to_string(),
+            "unknown device \"gpu\": use cpu, cuda or auto"
+        );
     }
 
     #[test]

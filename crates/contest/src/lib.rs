@@ -30,6 +30,6 @@ pub mod sampler;
 pub mod truth;
 
 pub use cpu_sampler::CpuSampler;
-pub use device::{open_sampler, DeviceChoice, OpenedSampler, SamplerError};
+pub use device::{open_sampler, DeviceChoice, OpenedSampler, SamplerError, UnknownDevice};
 pub use sampler::{Device, Sampled, Sampler};
 pub use truth::{GroundTruth, GroundTruthError, SampleJob};

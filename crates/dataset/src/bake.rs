@@ -125,8 +125,8 @@ fn check_spec(spec: &BakeSpec) -> Result<MlpRange, DatasetError> {
             spec.n_mlps
         ));
     }
-    check_split_name(&spec.split).map_err(DatasetError::BadArgument)?;
-    check_config_name(&spec.config).map_err(DatasetError::BadArgument)?;
+    check_split_name(&spec.split).map_err(|e| DatasetError::BadArgument(e.to_string()))?;
+    check_config_name(&spec.config).map_err(|e| DatasetError::BadArgument(e.to_string()))?;
     if spec.seeds.len() != spec.n_mlps {
         return bad(format!(
             "mlp_seeds has length {}, expected n_mlps={}",

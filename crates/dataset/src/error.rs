@@ -2,10 +2,12 @@
 //!
 //! Every variant carries a complete, user-facing sentence: what was wrong, where, and how to
 //! fix it. The merge variants mirror Python whestbench's `InvalidDatasetError` subclasses
-//! (spec §7.6) so that each failure class is distinguishable by callers and tests.
+//! so that each failure class is distinguishable by callers and tests.
 
 use std::fmt;
 use std::path::Path;
+
+use crate::kdf_v4::{HexError, KeyDerivationError};
 
 /// Why a dataset could not be read, validated, baked, merged or combined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +73,20 @@ impl fmt::Display for DatasetError {
 }
 
 impl std::error::Error for DatasetError {}
+
+/// An unusable protocol-4.0 salt makes the dataset unreadable: [`DatasetError::Invalid`].
+impl From<KeyDerivationError> for DatasetError {
+    fn from(e: KeyDerivationError) -> DatasetError {
+        DatasetError::Invalid(e.to_string())
+    }
+}
+
+/// A salt that is not hex makes the dataset unreadable: [`DatasetError::Invalid`].
+impl From<HexError> for DatasetError {
+    fn from(e: HexError) -> DatasetError {
+        DatasetError::Invalid(e.to_string())
+    }
+}
 
 /// Shorthand for an [`DatasetError::Invalid`] result.
 pub(crate) fn invalid<T>(msg: impl Into<String>) -> Result<T, DatasetError> {

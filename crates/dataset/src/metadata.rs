@@ -1,4 +1,4 @@
-//! `metadata.json` (spec §7.3): reading, validation exactly as whestbench's
+//! `metadata.json`: reading, validation exactly as whestbench's
 //! `validate_metadata`, the split projection of multi-split metadata, and typed accessors.
 //!
 //! Metadata stays a JSON object (key order preserved) so that fields this port does not
@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::error::{invalid, DatasetError};
 use super::kdf_v4::to_hex;
 use super::seed_protocol::{known_version, NAME_V2, NAME_V3, NAME_V4};
-use super::split_name::{check_config_name, check_split_name};
+use super::split_name::{check_config_name, check_split_name, NameError};
 
 /// The only schema version this port reads and writes.
 pub const SCHEMA_VERSION: &str = "3.0";
@@ -57,7 +57,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     to_hex(&Sha256::digest(bytes))
 }
 
-/// Validates metadata like whestbench 0.16.2's `validate_metadata` (spec §7.3): schema version,
+/// Validates metadata like whestbench 0.16.2's `validate_metadata`: schema version,
 /// seed protocol (and 4.0 salt declaration), split/config names, then the single- or
 /// multi-split shape (decided by the presence of `splits`). A partial single-split dataset is
 /// refused unless `allow_partial`.
@@ -89,7 +89,10 @@ pub fn validate_metadata(md: &Metadata, allow_partial: bool) -> Result<(), Datas
         validate_v4_salt_declaration(&proto)?;
     }
     for (key, check) in [
-        ("split", check_split_name as fn(&str) -> Result<(), String>),
+        (
+            "split",
+            check_split_name as fn(&str) -> Result<(), NameError>,
+        ),
         ("config", check_config_name),
     ] {
         if let Some(v) = md.get(key) {
@@ -131,7 +134,9 @@ pub fn validate_metadata(md: &Metadata, allow_partial: bool) -> Result<(), Datas
     Ok(())
 }
 
-/// The 4.0 salt declaration rules of spec §2.8 (the salt itself is resolved when used).
+/// The 4.0 salt declaration rules: `salt_source` is `metadata` (the default; a non-empty hex
+/// `salt` must be present) or `env` (no `salt` field may ship, and a non-empty `salt_digest` is
+/// required); a `salt_digest`, when given, is a string. The salt itself is resolved when used.
 fn validate_v4_salt_declaration(proto: &Value) -> Result<(), DatasetError> {
     let source = proto.get("salt_source").unwrap_or(&Value::Null);
     let source = if source.is_null() {
@@ -159,8 +164,7 @@ fn validate_v4_salt_declaration(proto: &Value) -> Result<(), DatasetError> {
                 return invalid("seed_protocol 4.0: metadata has an empty 'salt' field")
             }
             Some(Value::String(s)) => {
-                super::kdf_v4::decode_hex(s, "seed_protocol 4.0: 'salt'")
-                    .map_err(DatasetError::Invalid)?;
+                super::kdf_v4::decode_hex(s, "seed_protocol 4.0: 'salt'")?;
             }
             Some(other) => {
                 return invalid(format!(

@@ -1,4 +1,4 @@
-//! Seed protocols (spec §2.1): how a dataset's `mlp_seed` column becomes the participant-facing
+//! Seed protocols: how a dataset's `mlp_seed` column becomes the participant-facing
 //! `mlp.seed` and the seed of the MLP's name.
 //!
 //! | version | name | `mlp_seed` column | `mlp.seed` |
@@ -88,9 +88,7 @@ impl SeedProtocol {
         match self {
             SeedProtocol::V2 => Ok(column),
             SeedProtocol::V3 => Ok(u64::from(estimator_seed_v3(column))),
-            SeedProtocol::V4 { salt } => {
-                kdf_v4::estimator_seed_v4(column, salt).map_err(DatasetError::Invalid)
-            }
+            SeedProtocol::V4 { salt } => Ok(kdf_v4::estimator_seed_v4(column, salt)?),
         }
     }
 
@@ -100,15 +98,13 @@ impl SeedProtocol {
     /// [`DatasetError::Invalid`] if the 4.0 salt is unusable.
     pub fn name_seed(&self, column: u64) -> Result<u64, DatasetError> {
         match self {
-            SeedProtocol::V4 { salt } => {
-                kdf_v4::name_seed_v4(column, salt).map_err(DatasetError::Invalid)
-            }
+            SeedProtocol::V4 { salt } => Ok(kdf_v4::name_seed_v4(column, salt)?),
             other => other.estimator_seed(column),
         }
     }
 }
 
-/// The 4.0 salt a `seed_protocol` block declares (spec §2.8), verified against `salt_digest`.
+/// The 4.0 salt a `seed_protocol` block declares, verified against `salt_digest`.
 fn resolve_salt(proto: &Value) -> Result<Vec<u8>, DatasetError> {
     let obj = proto.as_object().cloned().unwrap_or_else(Map::new);
     let source = obj
@@ -125,7 +121,7 @@ fn resolve_salt(proto: &Value) -> Result<Vec<u8>, DatasetError> {
                         .into(),
                 ));
             }
-            kdf_v4::decode_hex(raw, "seed_protocol.salt").map_err(DatasetError::Invalid)?
+            kdf_v4::decode_hex(raw, "seed_protocol.salt")?
         }
         "env" => {
             let raw = std::env::var(SEED_SALT_ENV_VAR).unwrap_or_default();
@@ -135,7 +131,7 @@ fn resolve_salt(proto: &Value) -> Result<Vec<u8>, DatasetError> {
                      not set: export the dataset's salt as hex in {SEED_SALT_ENV_VAR}"
                 )));
             }
-            kdf_v4::decode_hex(&raw, SEED_SALT_ENV_VAR).map_err(DatasetError::Invalid)?
+            kdf_v4::decode_hex(&raw, SEED_SALT_ENV_VAR)?
         }
         other => {
             return Err(DatasetError::Invalid(format!(

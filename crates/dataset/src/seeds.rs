@@ -1,4 +1,4 @@
-//! Per-MLP input seeds (spec §7.5 step 1, §7.9): validating a `--mlp-seeds` JSON array and
+//! Per-MLP input seeds: validating a `--mlp-seeds` JSON array and
 //! drawing distinct 63-bit seeds from the operating system's CSPRNG.
 
 use std::collections::HashMap;
@@ -129,28 +129,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn check(v: Value, n: usize) -> Result<Vec<u64>, String> {
+    /// `v` validated as a list of `n` seeds.
+    fn check(v: Value, n: usize) -> Result<Vec<u64>, DatasetError> {
         let arr = v.as_array().cloned().unwrap_or_default();
-        validate_seed_list(&arr, n).map_err(|e| e.to_string())
+        validate_seed_list(&arr, n)
+    }
+
+    /// The text of the error `check` returns.
+    fn message(v: Value, n: usize) -> String {
+        check(v, n).expect_err("invalid seed list").to_string()
     }
 
     #[test]
     fn seed_lists_are_validated_with_the_index() {
         assert_eq!(check(json!([1, 2, 3]), 3), Ok(vec![1, 2, 3]));
-        assert!(check(json!([1, 2]), 3).unwrap_err().contains("length 2"));
-        assert!(check(json!([1, true]), 2)
-            .unwrap_err()
-            .contains("mlp_seeds[1]"));
-        assert!(check(json!([1, 2.5]), 2)
-            .unwrap_err()
-            .contains("mlp_seeds[1]"));
-        assert!(check(json!([-1, 2]), 2)
-            .unwrap_err()
-            .contains("mlp_seeds[0]"));
-        assert!(check(json!([1u64 << 63]), 1)
-            .unwrap_err()
-            .contains("out of range"));
-        assert!(check(json!([5, 6, 5]), 3).unwrap_err().contains("[0, 2]"));
+        assert!(message(json!([1, 2]), 3).contains("length 2"));
+        assert!(message(json!([1, true]), 2).contains("mlp_seeds[1]"));
+        assert!(message(json!([1, 2.5]), 2).contains("mlp_seeds[1]"));
+        assert!(message(json!([-1, 2]), 2).contains("mlp_seeds[0]"));
+        assert!(message(json!([1u64 << 63]), 1).contains("out of range"));
+        assert!(message(json!([5, 6, 5]), 3).contains("[0, 2]"));
         assert_eq!(
             check(json!([(1u64 << 63) - 1]), 1),
             Ok(vec![(1u64 << 63) - 1])

@@ -1,5 +1,35 @@
-//! Split and config names (spec §7.1): the HF Hub convention `^[a-z][a-z0-9]*(-[a-z0-9]+)*$`,
+//! Split and config names: the HF Hub convention `^[a-z][a-z0-9]*(-[a-z0-9]+)*$`,
 //! and the split a parquet shard belongs to.
+
+use std::fmt;
+
+/// A split or config name that breaks the HF Hub naming rule; holds the name as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameError {
+    /// An invalid split name.
+    Split(String),
+    /// An invalid config name.
+    Config(String),
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameError::Split(name) => write!(
+                f,
+                "split name {name:?} does not match [a-z][a-z0-9]*(-[a-z0-9]+)* (HF Hub split-name \
+                 convention: lowercase ASCII, digits, single hyphens between alphanumeric runs)"
+            ),
+            NameError::Config(name) => write!(
+                f,
+                "config name {name:?} is invalid: {}",
+                NameError::Split(name.clone())
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
 
 /// Whether `name` is a valid split or config name: a lowercase ASCII letter, then lowercase
 /// letters and digits, with single hyphens only between alphanumeric runs.
@@ -16,27 +46,28 @@ pub fn is_valid_name(name: &str) -> bool {
         .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// `Ok(())` for a valid split name, else the sentence whestbench prints for it.
+/// `Ok(())` for a valid split name, else the error whose text whestbench prints for it.
 ///
 /// # Errors
-/// A description naming `name` and the rule.
-pub fn check_split_name(name: &str) -> Result<(), String> {
+/// [`NameError::Split`]: its text names `name` and the rule.
+pub fn check_split_name(name: &str) -> Result<(), NameError> {
     if is_valid_name(name) {
         Ok(())
     } else {
-        Err(format!(
-            "split name {name:?} does not match [a-z][a-z0-9]*(-[a-z0-9]+)* (HF Hub split-name \
-             convention: lowercase ASCII, digits, single hyphens between alphanumeric runs)"
-        ))
+        Err(NameError::Split(name.to_string()))
     }
 }
 
 /// `Ok(())` for a valid config name (same rule as splits).
 ///
 /// # Errors
-/// A description naming `name` and the rule.
-pub fn check_config_name(name: &str) -> Result<(), String> {
-    check_split_name(name).map_err(|e| format!("config name {name:?} is invalid: {e}"))
+/// [`NameError::Config`]: its text names `name` and the rule.
+pub fn check_config_name(name: &str) -> Result<(), NameError> {
+    if is_valid_name(name) {
+        Ok(())
+    } else {
+        Err(NameError::Config(name.to_string()))
+    }
 }
 
 /// The split a parquet file in `data/` belongs to: its file name minus the shard suffix
@@ -77,9 +108,15 @@ mod tests {
         ] {
             assert!(!is_valid_name(bad), "{bad}");
         }
-        assert!(check_config_name("Default")
-            .unwrap_err()
-            .contains("config name"));
+        assert_eq!(
+            check_config_name("Default").map_err(|e| e.to_string()),
+            Err(
+                "config name \"Default\" is invalid: split name \"Default\" does not match \
+                 [a-z][a-z0-9]*(-[a-z0-9]+)* (HF Hub split-name convention: lowercase ASCII, \
+                 digits, single hyphens between alphanumeric runs)"
+                    .to_string()
+            )
+        );
     }
 
     #[test]

@@ -1,9 +1,94 @@
 //! Resolves `--estimator PATH`: a built `.so`, or an estimator crate directory that is built in
 //! release mode first (cargo's output is shown).
 
-use std::io::{BufRead, BufReader};
+use std::fmt;
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// Why `--estimator PATH` gave no loadable library; `Display` is one line naming the problem
+/// and the fix.
+#[derive(Debug)]
+pub enum EstimatorPathError {
+    /// The path cannot be resolved (it does not exist, or a folder on it cannot be read).
+    Unresolvable {
+        /// The path as given.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// A file that is not a shared library (`.so` / `.dylib`).
+    NotALibrary {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// A folder without `Cargo.toml`.
+    NoCargoToml {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// `cargo` could not be started.
+    CargoDidNotStart(io::Error),
+    /// Waiting for `cargo` to finish failed.
+    CargoWait(io::Error),
+    /// `cargo build` exited with a failure (its output was shown on stderr).
+    BuildFailed {
+        /// The crate's `Cargo.toml`.
+        manifest: PathBuf,
+    },
+    /// The build succeeded but produced no `cdylib` of this crate.
+    NoCdylib {
+        /// The crate's `Cargo.toml`.
+        manifest: PathBuf,
+    },
+}
+
+impl fmt::Display for EstimatorPathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EstimatorPathError::Unresolvable { path, source } => {
+                write!(f, "estimator path {}: {source}", path.display())
+            }
+            EstimatorPathError::NotALibrary { path } => write!(
+                f,
+                "{} is not an estimator: pass a built shared library (.so) or an estimator \
+                 crate directory",
+                path.display()
+            ),
+            EstimatorPathError::NoCargoToml { path } => write!(
+                f,
+                "{} has no Cargo.toml: pass an estimator crate directory (create one with \
+                 `whest-runner init DIR`) or a built .so",
+                path.display()
+            ),
+            EstimatorPathError::CargoDidNotStart(e) => {
+                write!(f, "cannot run cargo to build the estimator: {e}")
+            }
+            EstimatorPathError::CargoWait(e) => write!(f, "waiting for cargo failed: {e}"),
+            EstimatorPathError::BuildFailed { manifest } => write!(
+                f,
+                "building the estimator at {} failed (see cargo's output above)",
+                manifest.display()
+            ),
+            EstimatorPathError::NoCdylib { manifest } => write!(
+                f,
+                "{} builds no cdylib: add `[lib] crate-type = [\"cdylib\"]` to it",
+                manifest.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EstimatorPathError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EstimatorPathError::Unresolvable { source: e, .. }
+            | EstimatorPathError::CargoDidNotStart(e)
+            | EstimatorPathError::CargoWait(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// A loadable estimator library and the directory it was submitted from.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,20 +102,21 @@ pub struct ResolvedEstimator {
 /// Resolves `path` into a library, building a crate directory with `cargo build --release`.
 ///
 /// # Errors
-/// One line naming the problem and the fix (missing path, not a crate, build failure, no
-/// `cdylib` target).
-pub fn resolve(path: &Path) -> Result<ResolvedEstimator, String> {
+/// An [`EstimatorPathError`] naming the problem and the fix (missing path, not a crate, build
+/// failure, no `cdylib` target).
+pub fn resolve(path: &Path) -> Result<ResolvedEstimator, EstimatorPathError> {
     let abs = path
         .canonicalize()
-        .map_err(|e| format!("estimator path {}: {e}", path.display()))?;
+        .map_err(|source| EstimatorPathError::Unresolvable {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if abs.is_file() {
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "so" | "dylib") {
-            return Err(format!(
-                "{} is not an estimator: pass a built shared library (.so) or an estimator \
-                 crate directory",
-                path.display()
-            ));
+            return Err(EstimatorPathError::NotALibrary {
+                path: path.to_path_buf(),
+            });
         }
         let dir = abs
             .parent()
@@ -42,11 +128,9 @@ pub fn resolve(path: &Path) -> Result<ResolvedEstimator, String> {
     }
     let manifest = abs.join("Cargo.toml");
     if !manifest.is_file() {
-        return Err(format!(
-            "{} has no Cargo.toml: pass an estimator crate directory (create one with \
-             `whest-runner init DIR`) or a built .so",
-            path.display()
-        ));
+        return Err(EstimatorPathError::NoCargoToml {
+            path: path.to_path_buf(),
+        });
     }
     let library = build_release(&manifest)?;
     Ok(ResolvedEstimator {
@@ -56,7 +140,7 @@ pub fn resolve(path: &Path) -> Result<ResolvedEstimator, String> {
 }
 
 /// Runs `cargo build --release` on `manifest` and returns the crate's `cdylib` artifact.
-fn build_release(manifest: &Path) -> Result<PathBuf, String> {
+fn build_release(manifest: &Path) -> Result<PathBuf, EstimatorPathError> {
     build_cdylib(manifest, &["--release"])
 }
 
@@ -64,8 +148,10 @@ fn build_release(manifest: &Path) -> Result<PathBuf, String> {
 /// the crate's `cdylib` artifact.
 ///
 /// # Errors
-/// One line when cargo cannot run, the build fails, or the crate builds no `cdylib`.
-pub fn build_cdylib(manifest: &Path, cargo_args: &[&str]) -> Result<PathBuf, String> {
+/// [`EstimatorPathError::CargoDidNotStart`] / [`EstimatorPathError::CargoWait`] when cargo
+/// cannot run, [`EstimatorPathError::BuildFailed`] when the build fails,
+/// [`EstimatorPathError::NoCdylib`] when the crate builds no `cdylib`.
+pub fn build_cdylib(manifest: &Path, cargo_args: &[&str]) -> Result<PathBuf, EstimatorPathError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
         .arg("build")
@@ -78,7 +164,7 @@ pub fn build_cdylib(manifest: &Path, cargo_args: &[&str]) -> Result<PathBuf, Str
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("cannot run cargo to build the estimator: {e}"))?;
+        .map_err(EstimatorPathError::CargoDidNotStart)?;
     let mut found = None;
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -87,20 +173,14 @@ pub fn build_cdylib(manifest: &Path, cargo_args: &[&str]) -> Result<PathBuf, Str
             }
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("waiting for cargo failed: {e}"))?;
+    let status = child.wait().map_err(EstimatorPathError::CargoWait)?;
     if !status.success() {
-        return Err(format!(
-            "building the estimator at {} failed (see cargo's output above)",
-            manifest.display()
-        ));
+        return Err(EstimatorPathError::BuildFailed {
+            manifest: manifest.to_path_buf(),
+        });
     }
-    found.ok_or_else(|| {
-        format!(
-            "{} builds no cdylib: add `[lib] crate-type = [\"cdylib\"]` to it",
-            manifest.display()
-        )
+    found.ok_or_else(|| EstimatorPathError::NoCdylib {
+        manifest: manifest.to_path_buf(),
     })
 }
 
@@ -144,8 +224,19 @@ mod tests {
 
     #[test]
     fn rejects_paths_that_are_not_estimators() {
-        assert!(resolve(Path::new("/definitely/missing")).is_err());
-        let err = resolve(Path::new("/etc/hostname")).unwrap_err();
-        assert!(err.contains("not an estimator"), "{err}");
+        let err = resolve(Path::new("/definitely/missing")).expect_err("missing");
+        assert!(
+            matches!(err, EstimatorPathError::Unresolvable { .. }),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .starts_with("estimator path /definitely/missing: "));
+        let err = resolve(Path::new("/etc/hostname")).expect_err("a text file");
+        assert_eq!(
+            err.to_string(),
+            "/etc/hostname is not an estimator: pass a built shared library (.so) or an \
+             estimator crate directory"
+        );
     }
 }

@@ -10,10 +10,13 @@
 //! | [`plugin_host`] | loading a plugin, ABI checks, `setup` / `predict` across the C boundary |
 //! | [`isolation`] | the worker process, its framed protocol, the shared-memory weight arena |
 //! | [`runners`] | the local and subprocess runners behind one [`runners::EstimatorRunner`] trait |
+//! | [`system`] | machine facts that need a system call (free disk space) |
 //!
-//! `isolation` uses `plugin_host`; `runners` uses both; `estimator_path` uses neither.
+//! `isolation` uses `plugin_host`; `runners` uses both; `estimator_path` and `system` use
+//! neither.
 
 pub mod estimator_path;
 pub mod isolation;
 pub mod plugin_host;
 pub mod runners;
+pub mod system;

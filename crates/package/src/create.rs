@@ -17,7 +17,7 @@ use super::ignore::IgnoreRules;
 use super::lockfile::{self, Resolution};
 use super::manifest::{self, Entrypoint, Manifest};
 use super::pinned::PinnedSources;
-use super::{policy, validate, Issue, Member, MANIFEST_NAME};
+use super::{policy, validate, Issue, Member, PackageError, MANIFEST_NAME};
 use whest_score::report::{utc_isoformat, WHEST_RS_VERSION};
 
 /// A packaged submission, ready to be written as an archive.
@@ -36,17 +36,18 @@ pub struct Packaged {
 /// or why its lock could not be resolved.
 pub fn package_crate(dir: &Path, now: SystemTime) -> Result<Packaged, Vec<Issue>> {
     let shown = dir.display().to_string();
-    let one = |code, message: String| vec![Issue::new(code, shown.clone(), message)];
+    let one = |code, e: PackageError| vec![Issue::new(code, shown.clone(), e.to_string())];
     let dir = match dir.canonicalize() {
         Ok(d) if d.join("Cargo.toml").is_file() => d,
         _ => {
-            return Err(one(
+            return Err(vec![Issue::new(
                 "not_a_crate",
+                shown.clone(),
                 format!(
                     "{shown} is not a crate folder (no Cargo.toml): pass the folder of your \
                      estimator crate"
                 ),
-            ))
+            )])
         }
     };
     let dir = dir.as_path();
@@ -151,36 +152,39 @@ fn resolve_staged(
     files: &[Member],
     pinned: &PinnedSources,
     seed: Option<&Path>,
-) -> Result<Resolution, String> {
+) -> Result<Resolution, PackageError> {
     let stage = StagingDir::new()?;
     for m in files.iter().filter(|m| m.name != "Cargo.toml") {
         let path = stage.path.join(&m.name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot stage {}: {e}", m.name))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| PackageError::io("cannot stage", m.name.as_str(), e))?;
         }
-        std::fs::write(&path, &m.bytes).map_err(|e| format!("cannot stage {}: {e}", m.name))?;
+        std::fs::write(&path, &m.bytes)
+            .map_err(|e| PackageError::io("cannot stage", m.name.as_str(), e))?;
     }
     let mut staged = doc.clone();
     cargo_toml::point_at_pinned(&mut staged, &|name| pinned.crate_dir(name));
     std::fs::write(stage.path.join("Cargo.toml"), staged.to_string())
-        .map_err(|e| format!("cannot stage Cargo.toml: {e}"))?;
+        .map_err(|e| PackageError::io("cannot stage", "Cargo.toml", e))?;
     lockfile::resolve(&stage.path, seed)
 }
 
 /// The resolution must pin both grader crates, and `flopscope` at this runner's version.
-fn check_grader_versions(resolution: &Resolution, pinned: &PinnedSources) -> Result<(), String> {
+fn check_grader_versions(
+    resolution: &Resolution,
+    pinned: &PinnedSources,
+) -> Result<(), PackageError> {
     let v = &resolution.grader_versions;
     if !v.contains_key(ESTIMATOR_API) {
-        return Err("the resolved crate does not use estimator-api".into());
+        return Err(PackageError::NoEstimatorApi);
     }
     match v.get(FLOPSCOPE) {
-        Some(found) if found != flopscope::VERSION => Err(format!(
-            "the whest-rs sources at {} hold flopscope {found}, but this whest-runner was built \
-             with flopscope {}: rebuild whest-runner from those sources, or set WHEST_RS_SOURCE \
-             to the checkout it was built from",
-            pinned.root.display(),
-            flopscope::VERSION
-        )),
+        Some(found) if found != flopscope::VERSION => Err(PackageError::FlopscopeMismatch {
+            root: pinned.root.clone(),
+            found: found.clone(),
+            built_with: flopscope::VERSION,
+        }),
         _ => Ok(()),
     }
 }
@@ -250,14 +254,19 @@ struct StagingDir {
 }
 
 impl StagingDir {
-    fn new() -> Result<StagingDir, String> {
+    fn new() -> Result<StagingDir, PackageError> {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path =
             std::env::temp_dir().join(format!("whest-package-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path)
-            .map_err(|e| format!("cannot create a staging folder {}: {e}", path.display()))?;
+        std::fs::create_dir_all(&path).map_err(|e| {
+            PackageError::io(
+                "cannot create a staging folder",
+                path.display().to_string(),
+                e,
+            )
+        })?;
         Ok(StagingDir { path })
     }
 }

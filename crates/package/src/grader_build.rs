@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::cargo_toml;
 use super::pinned::PinnedSources;
-use super::{archive, collect, validate, Issue, Member};
+use super::{archive, collect, validate, Issue, Member, PackageError};
 use whest_host::estimator_path::build_cdylib;
 
 /// What to build and how.
@@ -70,9 +70,11 @@ pub fn build(req: &BuildRequest) -> Result<Built, Vec<Issue>> {
     if !issues.is_empty() {
         return Err(issues);
     }
-    let pinned = PinnedSources::locate().map_err(|e| one("grader_sources_missing", e))?;
-    let crate_dir = unpack(&members, &req.output).map_err(|e| one("unpack_failed", e))?;
-    rewrite_manifest(&crate_dir, &pinned).map_err(|e| one("unpack_failed", e))?;
+    let pinned =
+        PinnedSources::locate().map_err(|e| one("grader_sources_missing", e.to_string()))?;
+    let crate_dir =
+        unpack(&members, &req.output).map_err(|e| one("unpack_failed", e.to_string()))?;
+    rewrite_manifest(&crate_dir, &pinned).map_err(|e| one("unpack_failed", e.to_string()))?;
     let mut args = vec!["--lib", "--profile", req.profile.as_str()];
     if req.locked {
         args.push("--locked");
@@ -111,49 +113,48 @@ pub fn build(req: &BuildRequest) -> Result<Built, Vec<Issue>> {
 /// Writes `members` into `output`, which must not exist or be an empty folder; returns its
 /// canonical path. Member names were validated as relative and `..`-free, and every file is
 /// created fresh (`create_new`), so nothing outside `output` is written.
-fn unpack(members: &[Member], output: &Path) -> Result<PathBuf, String> {
+fn unpack(members: &[Member], output: &Path) -> Result<PathBuf, PackageError> {
     if output.exists() {
         let empty = std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_none());
         if !empty {
-            return Err(format!(
-                "{} already exists: pass a new --output folder, or remove it",
-                output.display()
-            ));
+            return Err(PackageError::OutputExists {
+                output: output.to_path_buf(),
+            });
         }
     }
-    std::fs::create_dir_all(output)
-        .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+    let shown = output.display().to_string();
+    std::fs::create_dir_all(output).map_err(|e| PackageError::io("cannot create", &*shown, e))?;
     let root = output
         .canonicalize()
-        .map_err(|e| format!("cannot resolve {}: {e}", output.display()))?;
+        .map_err(|e| PackageError::io("cannot resolve", shown, e))?;
     for m in members {
+        let not_unpacked = |e| PackageError::io("cannot unpack", m.name.as_str(), e);
         let path = root.join(&m.name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot unpack {}: {e}", m.name))?;
+            std::fs::create_dir_all(parent).map_err(not_unpacked)?;
         }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|e| format!("cannot unpack {}: {e}", m.name))?;
-        std::io::Write::write_all(&mut file, &m.bytes)
-            .map_err(|e| format!("cannot unpack {}: {e}", m.name))?;
+            .map_err(not_unpacked)?;
+        std::io::Write::write_all(&mut file, &m.bytes).map_err(not_unpacked)?;
     }
     Ok(root)
 }
 
 /// Applies the grader's rewrite to `crate_dir/Cargo.toml`, keeping the shipped file as
 /// `Cargo.toml.orig`.
-fn rewrite_manifest(crate_dir: &Path, pinned: &PinnedSources) -> Result<(), String> {
+fn rewrite_manifest(crate_dir: &Path, pinned: &PinnedSources) -> Result<(), PackageError> {
     let path = crate_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut doc = cargo_toml::parse(&text, "Cargo.toml").map_err(|i| i.message)?;
+    let shown = path.display().to_string();
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| PackageError::io("cannot read", &*shown, e))?;
+    let mut doc = cargo_toml::parse(&text, "Cargo.toml").map_err(PackageError::InvalidCargoToml)?;
     cargo_toml::point_at_pinned(&mut doc, &|name| pinned.crate_dir(name));
     std::fs::write(crate_dir.join("Cargo.toml.orig"), &text)
         .and_then(|()| std::fs::write(&path, doc.to_string()))
-        .map_err(|e| format!("cannot rewrite {}: {e}", path.display()))
+        .map_err(|e| PackageError::io("cannot rewrite", shown, e))
 }
 
 #[cfg(test)]
@@ -184,7 +185,14 @@ mod tests {
             b"x"
         );
         let err = unpack(&members, &dir).expect_err("not empty any more");
-        assert!(err.contains("already exists"), "{err}");
+        assert!(matches!(err, PackageError::OutputExists { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} already exists: pass a new --output folder, or remove it",
+                dir.display()
+            )
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -12,6 +12,8 @@
 
 use std::path::Path;
 
+use super::PackageError;
+
 /// Ignored whatever the crate's ignore files say: whestbench's built-in list without `env` (a
 /// plausible Rust module folder), plus Rust build outputs (the crate's `target` folder, compiled
 /// libraries and objects). The root `Cargo.lock` is ignored here because `package` ships the
@@ -79,20 +81,17 @@ impl IgnoreRules {
     /// Built-in rules plus the patterns of `root/.gitignore` and `root/.whestignore`.
     ///
     /// # Errors
-    /// One line naming an ignore file that exists but cannot be read as UTF-8 text.
-    pub fn for_crate(root: &Path) -> Result<IgnoreRules, String> {
+    /// [`PackageError::UnreadableIgnoreFile`] naming an ignore file that exists but cannot be
+    /// read as UTF-8 text.
+    pub fn for_crate(root: &Path) -> Result<IgnoreRules, PackageError> {
         let mut lines: Vec<String> = BUILTIN_IGNORES.iter().map(|s| s.to_string()).collect();
         for name in IGNORE_FILES {
             let path = root.join(name);
             if !path.is_file() {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                format!(
-                    "cannot read {}: {e} (it must be UTF-8 text)",
-                    path.display()
-                )
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| PackageError::UnreadableIgnoreFile { path, source })?;
             lines.extend(text.lines().map(str::to_string));
         }
         Ok(IgnoreRules::from_lines(lines.iter().map(String::as_str)))

@@ -14,12 +14,14 @@
 //! [`lockfile`] (resolving the shipped `Cargo.lock`), [`manifest`] (`manifest.json`),
 //! [`archive`] (writing and safely reading the tarball), [`collect`] (walking a crate folder),
 //! [`create`] (the packaging pipeline), [`validate`] (checking a submission), [`grader_build`]
-//! (the grader build). The three commands' output lives in the `whest-runner` binary.
+//! (the grader build), and [`error`] ([`PackageError`], why a step around the files failed).
+//! The three commands' output lives in the `whest-runner` binary.
 
 pub mod archive;
 pub mod cargo_toml;
 pub mod collect;
 pub mod create;
+pub mod error;
 pub mod grader_build;
 pub mod ignore;
 pub mod lockfile;
@@ -29,6 +31,8 @@ pub mod policy;
 pub mod validate;
 
 use serde::Serialize;
+
+pub use error::PackageError;
 
 /// Most files a submission may ship (whestbench's `MAX_SUBMISSION_FILES`), `manifest.json` not
 /// counted.

@@ -19,6 +19,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::cargo_toml::GRADER_CRATES;
+use super::PackageError;
 
 /// A resolved lock and the grader-crate versions it pins.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,20 +34,24 @@ pub struct Resolution {
 /// starting from `seed` (an existing `Cargo.lock`) when given.
 ///
 /// # Errors
-/// One line with cargo's last error line when resolution fails (network needed but offline, a
-/// dependency that does not exist, …), or when the lock cannot be read back.
-pub fn resolve(dir: &Path, seed: Option<&Path>) -> Result<Resolution, String> {
+/// [`PackageError::ResolutionFailed`] with cargo's last error line when resolution fails
+/// (network needed but offline, a dependency that does not exist, …); another
+/// [`PackageError`] when the seed lock cannot be staged, cargo cannot run, or the lock cannot
+/// be read back.
+pub fn resolve(dir: &Path, seed: Option<&Path>) -> Result<Resolution, PackageError> {
     let lock_path = dir.join("Cargo.lock");
     if let Some(seed) = seed {
-        std::fs::copy(seed, &lock_path)
-            .map_err(|e| format!("cannot copy {} to stage the lock: {e}", seed.display()))?;
+        std::fs::copy(seed, &lock_path).map_err(|source| PackageError::CopySeedLock {
+            seed: seed.to_path_buf(),
+            source,
+        })?;
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .output()
-        .map_err(|e| format!("cannot run cargo to resolve the crate's Cargo.lock: {e}"))?;
+        .map_err(PackageError::CargoDidNotStart)?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let last = stderr
@@ -54,15 +59,14 @@ pub fn resolve(dir: &Path, seed: Option<&Path>) -> Result<Resolution, String> {
             .rev()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no output");
-        return Err(format!(
-            "cargo could not resolve the crate's dependencies: {}",
-            last.trim()
-        ));
+        return Err(PackageError::ResolutionFailed(last.trim().to_string()));
     }
-    let meta: Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("cargo metadata printed unreadable JSON: {e}"))?;
-    let lock = std::fs::read(&lock_path)
-        .map_err(|e| format!("cargo wrote no Cargo.lock in {}: {e}", dir.display()))?;
+    let meta: Value =
+        serde_json::from_slice(&out.stdout).map_err(PackageError::UnreadableMetadata)?;
+    let lock = std::fs::read(&lock_path).map_err(|source| PackageError::NoLockWritten {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     Ok(Resolution {
         lock,
         grader_versions: grader_versions(&meta),

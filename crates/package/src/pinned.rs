@@ -4,9 +4,12 @@
 //! keeps its sources elsewhere). `package` resolves the shipped `Cargo.lock` against these
 //! sources and `build` builds against them, so a submission always gets the grader's copies.
 
+use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::cargo_toml::{ESTIMATOR_API, FLOPSCOPE};
+use super::PackageError;
 
 /// Environment variable naming a whest-rs checkout to use instead of the build folder.
 pub const SOURCE_ENV: &str = "WHEST_RS_SOURCE";
@@ -19,6 +22,24 @@ const CRATE_DIRS: [(&str, &str); 2] = [
     (FLOPSCOPE, "flopscope-rs"),
     (ESTIMATOR_API, "estimator-api"),
 ];
+
+/// What a folder lacks to be a whest-rs checkout with the grader crates.
+#[derive(Debug)]
+pub enum MissingSource {
+    /// `<dir>/Cargo.toml` of a grader crate (`flopscope-rs`, `estimator-api`) is not a file.
+    CrateManifest(&'static str),
+    /// The folder cannot be resolved to a canonical path.
+    UnreadableRoot(io::Error),
+}
+
+impl fmt::Display for MissingSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MissingSource::CrateManifest(dir) => write!(f, "{dir}/Cargo.toml"),
+            MissingSource::UnreadableRoot(e) => write!(f, "readable folder ({e})"),
+        }
+    }
+}
 
 /// The grader's copies of `flopscope` and `estimator-api`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,9 +55,9 @@ impl PinnedSources {
     /// from.
     ///
     /// # Errors
-    /// One line naming the folder that lacks `flopscope-rs/Cargo.toml` or
-    /// `estimator-api/Cargo.toml`, and how to point at a checkout.
-    pub fn locate() -> Result<PinnedSources, String> {
+    /// [`PackageError::GraderSourcesMissing`] naming the folder that lacks
+    /// `flopscope-rs/Cargo.toml` or `estimator-api/Cargo.toml`, and how to point at a checkout.
+    pub fn locate() -> Result<PinnedSources, PackageError> {
         let (root, origin) = match std::env::var_os(SOURCE_ENV) {
             Some(dir) => (PathBuf::from(dir), format!("${SOURCE_ENV}")),
             None => (
@@ -44,26 +65,21 @@ impl PinnedSources {
                 "the folder whest-runner was built from".to_string(),
             ),
         };
-        PinnedSources::at(&root).map_err(|missing| {
-            format!(
-                "cannot find the grader's flopscope/estimator-api sources: {} ({origin}) has no \
-                 {missing}; set {SOURCE_ENV} to the whest-rs checkout this whest-runner was built \
-                 from",
-                root.display()
-            )
+        PinnedSources::at(&root).map_err(|missing| PackageError::GraderSourcesMissing {
+            root,
+            origin,
+            missing,
         })
     }
 
     /// The sources of the checkout at `root`; `Err` names the first missing `Cargo.toml`.
-    fn at(root: &Path) -> Result<PinnedSources, String> {
+    fn at(root: &Path) -> Result<PinnedSources, MissingSource> {
         for (_, dir) in CRATE_DIRS {
             if !root.join(dir).join("Cargo.toml").is_file() {
-                return Err(format!("{dir}/Cargo.toml"));
+                return Err(MissingSource::CrateManifest(dir));
             }
         }
-        let root = root
-            .canonicalize()
-            .map_err(|e| format!("readable folder ({e})"))?;
+        let root = root.canonicalize().map_err(MissingSource::UnreadableRoot)?;
         Ok(PinnedSources {
             flopscope: root.join(CRATE_DIRS[0].1),
             estimator_api: root.join(CRATE_DIRS[1].1),
@@ -95,6 +111,7 @@ mod tests {
             .crate_dir(ESTIMATOR_API)
             .is_some_and(|d| d.join("src").is_dir()));
         assert_eq!(pinned.crate_dir("rayon"), None);
-        assert!(PinnedSources::at(Path::new("/definitely/missing")).is_err());
+        let missing = PinnedSources::at(Path::new("/definitely/missing")).expect_err("missing");
+        assert_eq!(missing.to_string(), "flopscope-rs/Cargo.toml");
     }
 }

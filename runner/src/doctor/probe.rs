@@ -1,7 +1,7 @@
 //! Facts about this machine for the doctor: tool versions, writability, free disk, CPU
 //! features, GPU presence. Each probe reports failure as a one-line reason.
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -85,23 +85,10 @@ pub fn target_dir(cwd: &Path) -> (PathBuf, PathBuf) {
     (target, testable)
 }
 
-/// Free bytes available to this user on the file system holding `dir`.
-// `statvfs` field widths differ between platforms (u32 or u64), so the widening is needed
-// on some and a no-op on others.
-#[allow(clippy::useless_conversion)]
+/// Free bytes available to this user on the file system holding `dir`, or why they cannot be
+/// read (see [`whest_host::system::free_disk_bytes`]).
 pub fn free_disk_bytes(dir: &Path) -> Result<u64, String> {
-    use std::os::unix::ffi::OsStrExt;
-    let c_path = CString::new(dir.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
-    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
-    // SAFETY: `c_path` is a valid NUL-terminated path and `stats` points to writable memory
-    // large enough for a `statvfs`, which the call fills on success.
-    let rc = unsafe { libc::statvfs(c_path.as_ptr(), stats.as_mut_ptr()) };
-    if rc != 0 {
-        return Err(format!("statvfs: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: statvfs returned 0, so it initialised `stats`.
-    let stats = unsafe { stats.assume_init() };
-    Ok(u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize)))
+    whest_host::system::free_disk_bytes(dir).map_err(|e| e.to_string())
 }
 
 /// The SIMD features of this CPU that the GEMM kernels use (all false off x86-64).

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use crate::report::Report;
 use svg::{render_svg, Chart, Series};
+pub use write::PlotError;
 
 /// A report to draw and the name its line carries in the legend (estimator or file name).
 #[derive(Clone, Copy, Debug)]
@@ -87,8 +88,8 @@ pub fn per_layer_mse_chart(reports: &[NamedReport<'_>]) -> Chart {
 /// Renders [`per_layer_mse_chart`] of `reports` and writes it to `path` atomically.
 ///
 /// # Errors
-/// One line naming `path` when it cannot be written (see [`write::write_atomic`]).
-pub fn write_per_layer_mse_plot(path: &Path, reports: &[NamedReport<'_>]) -> Result<(), String> {
+/// A [`PlotError`] naming `path` when it cannot be written (see [`write::write_atomic`]).
+pub fn write_per_layer_mse_plot(path: &Path, reports: &[NamedReport<'_>]) -> Result<(), PlotError> {
     let svg = render_svg(&per_layer_mse_chart(reports));
     write::write_atomic(path, svg.as_bytes())
 }

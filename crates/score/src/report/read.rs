@@ -6,6 +6,8 @@
 //! a float is. Keys a report of ours does not carry (human mode's `detail`,
 //! `run_config.estimator_class`, …) are ignored; `whestbench_version` is kept as read.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
 use crate::report::{DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta};
@@ -28,37 +30,99 @@ pub struct ReadReport {
     pub estimator_class: Option<String>,
 }
 
+/// Why report JSON could not be read back; `Display` is one line naming the problem.
+#[derive(Debug)]
+pub enum ReportReadError {
+    /// The text is not JSON (the message carries serde's line and column).
+    InvalidJson(serde_json::Error),
+    /// The JSON is not an object.
+    NotAnObject,
+    /// A top-level error payload (`"ok": false`) instead of a report; holds its message.
+    ErrorPayload {
+        /// `error.message` of the payload (`no message` when it has none).
+        message: String,
+    },
+    /// No string `schema_version`: not a report written by `run --json`.
+    NoSchemaVersion,
+    /// A `schema_version` other than 1.x.
+    UnsupportedSchema {
+        /// The schema version as read.
+        schema: String,
+    },
+    /// A required field is absent.
+    MissingField {
+        /// The field's dotted path (`results.per_mlp[2].flops_used`).
+        path: String,
+    },
+    /// A field holds the wrong kind of value.
+    MistypedField {
+        /// The field's dotted path.
+        path: String,
+        /// What it should hold (`a number`, `a list`, …).
+        expected: &'static str,
+    },
+}
+
+impl fmt::Display for ReportReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReportReadError::InvalidJson(e) => write!(f, "not valid JSON: {e}"),
+            ReportReadError::NotAnObject => {
+                f.write_str("not a whestbench report (the JSON is not an object)")
+            }
+            ReportReadError::ErrorPayload { message } => write!(
+                f,
+                "an error payload, not a report (the run failed: {message})"
+            ),
+            ReportReadError::NoSchemaVersion => f.write_str(
+                "not a whestbench report (no schema_version); pass a file written by `run --json`",
+            ),
+            ReportReadError::UnsupportedSchema { schema } => write!(
+                f,
+                "report schema {schema} is not supported (this runner reads schema 1.x)"
+            ),
+            ReportReadError::MissingField { path } => write!(f, "{path} is missing"),
+            ReportReadError::MistypedField { path, expected } => {
+                write!(f, "{path}: expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReportReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReportReadError::InvalidJson(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Parses report JSON text.
 ///
 /// # Errors
-/// One line: the JSON syntax error (line and column), a top-level error payload instead of a
-/// report, a missing `schema_version`/`results`, a schema other than 1.x, or the path of the
-/// first missing or mistyped field (`results.per_mlp[2].flops_used: …`).
-pub fn parse_report(text: &str) -> Result<ReadReport, String> {
+/// A [`ReportReadError`]: the JSON syntax error (line and column), a top-level error payload
+/// instead of a report, a missing `schema_version`/`results`, a schema other than 1.x, or the
+/// path of the first missing or mistyped field (`results.per_mlp[2].flops_used: …`).
+pub fn parse_report(text: &str) -> Result<ReadReport, ReportReadError> {
     let value: Value = serde_json::from_str(&replace_non_finite_tokens(text))
-        .map_err(|e| format!("not valid JSON: {e}"))?;
+        .map_err(ReportReadError::InvalidJson)?;
     let top = Obj::root(&value)?;
     if top.map.get("ok") == Some(&Value::Bool(false)) {
         let message = value
             .pointer("/error/message")
             .and_then(Value::as_str)
             .unwrap_or("no message");
-        return Err(format!(
-            "an error payload, not a report (the run failed: {message})"
-        ));
+        return Err(ReportReadError::ErrorPayload {
+            message: message.to_string(),
+        });
     }
-    let schema =
-        match top.map.get("schema_version") {
-            Some(Value::String(s)) => s.clone(),
-            _ => return Err(
-                "not a whestbench report (no schema_version); pass a file written by `run --json`"
-                    .to_string(),
-            ),
-        };
+    let schema = match top.map.get("schema_version") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(ReportReadError::NoSchemaVersion),
+    };
     if !schema.starts_with("1.") {
-        return Err(format!(
-            "report schema {schema} is not supported (this runner reads schema 1.x)"
-        ));
+        return Err(ReportReadError::UnsupportedSchema { schema });
     }
     let mode = match top.str("mode")?.as_str() {
         "human" => ReportMode::Human,
@@ -121,13 +185,13 @@ struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
-    fn root(v: &'a Value) -> Result<Obj<'a>, String> {
+    fn root(v: &'a Value) -> Result<Obj<'a>, ReportReadError> {
         match v {
             Value::Object(map) => Ok(Obj {
                 map,
                 at: String::new(),
             }),
-            _ => Err("not a whestbench report (the JSON is not an object)".to_string()),
+            _ => Err(ReportReadError::NotAnObject),
         }
     }
 
@@ -139,17 +203,22 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn field(&self, key: &str) -> Result<&'a Value, String> {
+    fn field(&self, key: &str) -> Result<&'a Value, ReportReadError> {
         self.map
             .get(key)
-            .ok_or_else(|| format!("{} is missing", self.path(key)))
+            .ok_or_else(|| ReportReadError::MissingField {
+                path: self.path(key),
+            })
     }
 
-    fn mistyped(&self, key: &str, want: &str) -> String {
-        format!("{}: expected {want}", self.path(key))
+    fn mistyped(&self, key: &str, expected: &'static str) -> ReportReadError {
+        ReportReadError::MistypedField {
+            path: self.path(key),
+            expected,
+        }
     }
 
-    fn obj(&self, key: &str) -> Result<Obj<'a>, String> {
+    fn obj(&self, key: &str) -> Result<Obj<'a>, ReportReadError> {
         match self.field(key)? {
             Value::Object(map) => Ok(Obj {
                 map,
@@ -159,11 +228,11 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn f64(&self, key: &str) -> Result<f64, String> {
+    fn f64(&self, key: &str) -> Result<f64, ReportReadError> {
         as_f64(self.field(key)?).ok_or_else(|| self.mistyped(key, "a number"))
     }
 
-    fn opt_f64(&self, key: &str) -> Result<Option<f64>, String> {
+    fn opt_f64(&self, key: &str) -> Result<Option<f64>, ReportReadError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => as_f64(v)
@@ -172,13 +241,13 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn u64(&self, key: &str) -> Result<u64, String> {
+    fn u64(&self, key: &str) -> Result<u64, ReportReadError> {
         self.field(key)?
             .as_u64()
             .ok_or_else(|| self.mistyped(key, "a non-negative integer"))
     }
 
-    fn opt_u64(&self, key: &str) -> Result<Option<u64>, String> {
+    fn opt_u64(&self, key: &str) -> Result<Option<u64>, ReportReadError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => v
@@ -188,24 +257,24 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn usize(&self, key: &str) -> Result<usize, String> {
+    fn usize(&self, key: &str) -> Result<usize, ReportReadError> {
         usize::try_from(self.u64(key)?).map_err(|_| self.mistyped(key, "a smaller integer"))
     }
 
-    fn bool(&self, key: &str) -> Result<bool, String> {
+    fn bool(&self, key: &str) -> Result<bool, ReportReadError> {
         self.field(key)?
             .as_bool()
             .ok_or_else(|| self.mistyped(key, "true or false"))
     }
 
-    fn str(&self, key: &str) -> Result<String, String> {
+    fn str(&self, key: &str) -> Result<String, ReportReadError> {
         self.field(key)?
             .as_str()
             .map(str::to_string)
             .ok_or_else(|| self.mistyped(key, "a string"))
     }
 
-    fn opt_str(&self, key: &str) -> Result<Option<String>, String> {
+    fn opt_str(&self, key: &str) -> Result<Option<String>, ReportReadError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -213,7 +282,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn f64_list(&self, key: &str) -> Result<Vec<f64>, String> {
+    fn f64_list(&self, key: &str) -> Result<Vec<f64>, ReportReadError> {
         match self.field(key)? {
             Value::Array(items) => items
                 .iter()
@@ -223,7 +292,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn objects(&self, key: &str) -> Result<Vec<Obj<'a>>, String> {
+    fn objects(&self, key: &str) -> Result<Vec<Obj<'a>>, ReportReadError> {
         let path = self.path(key);
         match self.field(key)? {
             Value::Array(items) => items
@@ -234,7 +303,10 @@ impl<'a> Obj<'a> {
                         map,
                         at: format!("{path}[{i}]"),
                     }),
-                    _ => Err(format!("{path}[{i}]: expected an object")),
+                    _ => Err(ReportReadError::MistypedField {
+                        path: format!("{path}[{i}]"),
+                        expected: "an object",
+                    }),
                 })
                 .collect(),
             _ => Err(self.mistyped(key, "a list")),
@@ -258,7 +330,7 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-fn results(o: &Obj<'_>) -> Result<Results, String> {
+fn results(o: &Obj<'_>) -> Result<Results, ReportReadError> {
     let fb = o.obj("failure_breakdown")?;
     let breakdowns = o.obj("breakdowns")?;
     let mut sampling = normalize_sampling_breakdown(breakdowns.raw("sampling"));
@@ -293,7 +365,7 @@ fn results(o: &Obj<'_>) -> Result<Results, String> {
     })
 }
 
-fn mlp_entry(o: &Obj<'_>) -> Result<MlpEntry, String> {
+fn mlp_entry(o: &Obj<'_>) -> Result<MlpEntry, ReportReadError> {
     let error = match o.map.get("error") {
         None | Some(Value::Null) => None,
         Some(Value::String(message)) => Some(MlpError {
@@ -337,7 +409,7 @@ fn mlp_entry(o: &Obj<'_>) -> Result<MlpEntry, String> {
     })
 }
 
-fn run_meta(o: &Obj<'_>) -> Result<RunMeta, String> {
+fn run_meta(o: &Obj<'_>) -> Result<RunMeta, ReportReadError> {
     let h = o.obj("host")?;
     Ok(RunMeta {
         run_started_at_utc: o.str("run_started_at_utc")?,
@@ -361,7 +433,7 @@ fn run_meta(o: &Obj<'_>) -> Result<RunMeta, String> {
     })
 }
 
-fn run_config(o: &Obj<'_>) -> Result<RunConfig, String> {
+fn run_config(o: &Obj<'_>) -> Result<RunConfig, ReportReadError> {
     let dataset = match o.map.get("dataset") {
         None | Some(Value::Null) => None,
         Some(_) => {
@@ -402,29 +474,41 @@ mod tests {
         assert_eq!(v["c"], "NaN \" Infinity");
     }
 
+    /// The error's one-line message.
+    fn message(text: &str) -> String {
+        parse_report(text).expect_err("not a report").to_string()
+    }
+
     #[test]
     fn errors_name_the_field_or_the_problem() {
-        assert!(parse_report("{")
-            .expect_err("syntax")
-            .starts_with("not valid JSON"));
-        assert!(parse_report("[1]")
-            .expect_err("array")
-            .contains("not an object"));
-        assert!(parse_report(r#"{"a": 1}"#)
-            .expect_err("no schema")
-            .contains("no schema_version"));
-        assert!(parse_report(r#"{"schema_version": "2.0"}"#)
-            .expect_err("schema")
-            .contains("schema 2.0 is not supported"));
+        assert!(message("{").starts_with("not valid JSON"));
+        assert_eq!(
+            message("[1]"),
+            "not a whestbench report (the JSON is not an object)"
+        );
+        assert_eq!(
+            message(r#"{"a": 1}"#),
+            "not a whestbench report (no schema_version); pass a file written by `run --json`"
+        );
+        assert_eq!(
+            message(r#"{"schema_version": "2.0"}"#),
+            "report schema 2.0 is not supported (this runner reads schema 1.x)"
+        );
         let payload =
             r#"{"ok": false, "error": {"stage": "load", "code": "X", "message": "boom"}}"#;
-        assert!(parse_report(payload)
-            .expect_err("payload")
-            .contains("error payload, not a report (the run failed: boom)"));
-        let no_results = r#"{"schema_version": "1.1", "mode": "agent"}"#;
         assert_eq!(
-            parse_report(no_results).expect_err("results"),
-            "results is missing"
+            message(payload),
+            "an error payload, not a report (the run failed: boom)"
+        );
+        let no_results = r#"{"schema_version": "1.1", "mode": "agent"}"#;
+        assert!(matches!(
+            parse_report(no_results),
+            Err(ReportReadError::MissingField { ref path }) if path == "results"
+        ));
+        assert_eq!(message(no_results), "results is missing");
+        assert_eq!(
+            message(r#"{"schema_version": "1.1", "mode": 3}"#),
+            "mode: expected a string"
         );
     }
 }
