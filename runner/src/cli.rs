@@ -81,7 +81,7 @@ pub enum Format {
     Json,
 }
 
-/// Flags of `run` (spec §9).
+/// Flags of `run`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct RunArgs {
     /// The estimator: a built `.so` or an estimator crate directory (built with cargo).
@@ -245,7 +245,7 @@ pub struct DoctorArgs {
     pub json: bool,
 }
 
-/// A `profile-simulation` size grid (widths × depths × sample counts, spec §10.3).
+/// A `profile-simulation` size grid (widths × depths × sample counts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
     /// 256 × 4 × 10k: a sub-second sanity check.
@@ -261,7 +261,7 @@ pub enum Preset {
 /// Flags of `profile-simulation`.
 #[derive(Debug, Clone, Args)]
 pub struct ProfileArgs {
-    /// The size grid (spec §10.3).
+    /// The size grid.
     #[arg(long, value_enum, default_value_t = Preset::Standard)]
     pub preset: Preset,
     /// Also write the JSON report to FILE (refused if FILE exists).

@@ -1,4 +1,4 @@
-//! `whest-runner run`: score an estimator on an on-the-fly contest (spec §2.3, §4).
+//! `whest-runner run`: score an estimator on an on-the-fly contest.
 //!
 //! Pipeline: settings (round + flags) → estimator library → MLPs, names and Monte-Carlo ground
 //! truth → runner start (setup) → predict and score each MLP → aggregate → report.
@@ -134,7 +134,7 @@ pub struct Prepared {
     pub dataset: Option<DatasetInfo>,
 }
 
-/// The live contest (spec §2.3): MLPs from the run seed, names from their seeds, Monte-Carlo
+/// The live contest: MLPs from the run seed, names from their seeds, Monte-Carlo
 /// ground truth computed now.
 pub fn prepare_live(
     s: &RunSettings,
@@ -174,7 +174,7 @@ pub fn prepare_live(
     })
 }
 
-/// The contest of `--dataset` (spec §9 `run` details): width and depth from the dataset's
+/// The contest of `--dataset`: width and depth from the dataset's
 /// metadata, `--n-samples` ignored, `--n-mlps` keeping the first rows (clamped with a warning),
 /// `mlp.seed` per seed protocol, names and targets from the file.
 fn prepare_dataset(
@@ -312,7 +312,7 @@ pub struct ScoringOptions {
 }
 
 /// Starts `runner` (load + setup), predicts and scores every MLP of `prepared` exactly as the
-/// Python grader does (spec §4.1), closes the runner and returns the report (schema 1.1).
+/// Python grader does, closes the runner and returns the report (schema 1.1).
 ///
 /// # Errors
 /// The error payload of a failed start, or with `fail_fast` of the first failing MLP.

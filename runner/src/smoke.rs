@@ -1,4 +1,4 @@
-//! `whest-runner smoke-test` (spec §6.3): a small unseeded contest — 3 MLPs of 1024×16 with
+//! `whest-runner smoke-test`: a small unseeded contest — 3 MLPs of 1024×16 with
 //! 5,000 ground-truth samples by default — scored in process with the built-in reference
 //! `CombinedEstimator`, through the same contest generation, in-process runner and scoring as
 //! `run`. Prints the report (the schema-1.1 JSON with `--json`) and, in text mode, the commands

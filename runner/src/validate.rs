@@ -1,5 +1,5 @@
 //! `whest-runner validate`: loads an estimator, runs setup and one predict on a tiny 4×2 MLP,
-//! and checks the shape and finiteness of the result (spec §6.3). It runs the estimator in a
+//! and checks the shape and finiteness of the result. It runs the estimator in a
 //! worker process, so even a crashing estimator gets a clear verdict. Unlike the Python CLI, a
 //! setup over the time cap fails validation (non-zero exit).
 

@@ -1,4 +1,4 @@
-//! MLP generation: He-initialised weights and the per-MLP seed streams of spec §2.2–§2.5.
+//! MLP generation: He-initialised weights and the per-MLP seed streams of the Python reference.
 //!
 //! Every MLP owns three random streams, all children of one numpy `SeedSequence`:
 //!
@@ -20,7 +20,7 @@ use flopscope::random::{Pcg64, SeedSequence};
 ///
 /// `weights` holds the `depth` square `width × width` matrices layer-major and row-major:
 /// `W_l[i][j]` (input `i` → output `j` of layer `l`) is at `l·w² + i·w + j`, so a row-vector
-/// forward pass is `h_{l+1} = max(0, h_l · W_l)` (spec §1.1).
+/// forward pass is `h_{l+1} = max(0, h_l · W_l)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedMlp {
     /// Flat f32 weights, length `depth · width²` (layout above); shared, so runners lend them to
@@ -58,7 +58,7 @@ impl GeneratedMlp {
     }
 }
 
-/// He initialisation `N(0, 2/w)` of spec §2.5: draws `depth · width²` f64 standard normals from
+/// He initialisation `N(0, 2/w)` as whestbench does it: draws `depth · width²` f64 standard normals from
 /// `rng` in order (layer by layer, each layer row-major), multiplies each by `sqrt(2.0/w)` in f64
 /// and rounds to f32.
 ///
@@ -89,7 +89,7 @@ pub fn sample_weights(rng: &mut Pcg64, width: usize, depth: usize) -> Arc<[f32]>
     unsafe { out.assume_init() }
 }
 
-/// The three per-MLP streams of a protocol-3.0 input seed `s` (spec §2.2):
+/// The three per-MLP streams of a protocol-3.0 input seed `s`:
 /// `children = SeedSequence(s).spawn(3)` → `(weights child, samples child, mlp.seed)` where
 /// `mlp.seed = children[2].generate_state(1)[0]`.
 pub fn derive_seed_streams(input_seed: u64) -> (SeedSequence, SeedSequence, u32) {
@@ -107,7 +107,7 @@ pub fn estimator_seed_v3(input_seed: u64) -> u32 {
     derive_seed_streams(input_seed).2
 }
 
-/// The MLP of a protocol-3.0 dataset row with input seed `s` (spec §2.2): weights from
+/// The MLP of a protocol-3.0 dataset row with input seed `s`: weights from
 /// `children[0]`, Monte-Carlo stream `children[1]`, `mlp_seed` from `children[2]`.
 ///
 /// Shape: `weights.len() == depth · width²` (empty when either is 0).
@@ -126,7 +126,7 @@ pub fn generate_from_input_seed(input_seed: u64, width: usize, depth: usize) -> 
     }
 }
 
-/// The participant seeds of the live contest path (spec §2.3) without generating weights:
+/// The participant seeds of the live contest path without generating weights:
 /// with run seed `S`, `kids = SeedSequence(S).spawn(3n)` and MLP `i` gets
 /// `kids[3i+2].generate_state(1)[0]`; without a seed every MLP gets 0.
 pub fn live_mlp_seeds(seed: Option<u64>, n_mlps: usize) -> Vec<u64> {
@@ -141,7 +141,7 @@ pub fn live_mlp_seeds(seed: Option<u64>, n_mlps: usize) -> Vec<u64> {
     }
 }
 
-/// The MLPs of a live contest run (`whest run` without `--dataset`, spec §2.3).
+/// The MLPs of a live contest run (`whest run` without `--dataset`).
 ///
 /// - `Some(S)`: one flat spawn `kids = SeedSequence(S).spawn(3·n_mlps)`; MLP `i` draws its
 ///   weights from `kids[3i]`, its Monte-Carlo inputs from `kids[3i+1]`, and
@@ -194,7 +194,7 @@ pub fn generate_live(
 mod tests {
     use super::*;
 
-    /// Spec §2.7 / §12: `W_0[0]` of input seed 1001 at w=4 (f32 values, written as the f64
+    /// The reference fixture: `W_0[0]` of input seed 1001 at w=4 (f32 values, written as the f64
     /// digits numpy prints for them).
     const W0_ROW0_SEED_1001: [f64; 4] = [
         -0.5708025693893433,
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn weights_are_f64_normals_scaled_then_rounded() {
-        // §2.7: first four f64 normals of the seed-1001 weight stream.
+        // first four f64 normals of the seed-1001 weight stream.
         let z = [
             -0.8072367449685911,
             1.8263527463215385,
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn sample_stream_is_child_one() {
-        // §2.7: first four f32 normals of the seed-1001 sample stream.
+        // first four f32 normals of the seed-1001 sample stream.
         let mlp = generate_from_input_seed(1001, 4, 1);
         let mut rng = mlp.sample_rng();
         let mut x = [0.0f32; 4];

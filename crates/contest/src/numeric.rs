@@ -1,4 +1,4 @@
-//! numpy-exact reductions used by the metrics (spec §4.2–4.3).
+//! numpy-exact reductions used by the metrics.
 //!
 //! numpy sums a contiguous float run with pairwise summation (8-way unrolled blocks of at most
 //! 128 elements, split in halves rounded to multiples of 8 above that), in the array's own

@@ -1,4 +1,4 @@
-//! Contest settings: the named constants of spec §1.3 and the rounds a run can restore.
+//! Contest settings: the named constants of the Python reference and the rounds a run can restore.
 
 /// The current round's FLOP budget per MLP, 2^41.
 pub const DEFAULT_FLOP_BUDGET: u64 = 1 << 41;
@@ -50,7 +50,7 @@ pub struct Round {
     pub wall_time_limit_s: f64,
 }
 
-/// The rounds of the challenge, oldest first (spec §1.3).
+/// The rounds of the challenge, oldest first.
 pub const ROUNDS: [Round; 3] = [
     Round {
         tag: "v1-warmup",
@@ -92,7 +92,7 @@ pub fn round(tag: &str) -> Option<&'static Round> {
     ROUNDS.iter().find(|r| r.tag == tag)
 }
 
-/// Everything scoring needs to know about a run's limits (spec §4.1).
+/// Everything scoring needs to know about a run's limits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContestSpec {
     /// MLP width.

@@ -1,4 +1,4 @@
-//! The dataset card `README.md` (spec §7.4): YAML front matter exactly as whestbench writes it
+//! The dataset card `README.md`: YAML front matter exactly as whestbench writes it
 //! (keys sorted, `configs:` per the four layout rules) and a Markdown body following
 //! whestbench's template (title, quick start, schema, ground truth, summary, reproducibility,
 //! provenance, citation, license).
@@ -39,7 +39,7 @@ pub struct CardConfig {
     pub splits: Vec<String>,
 }
 
-/// The `configs:` block of the card (spec §7.4), or `None` when the card has none (a single
+/// The `configs:` block of the card, or `None` when the card has none (a single
 /// split in the `default` config). `split` is the single-split name (ignored for multi-split).
 pub fn configs_block(md: &Metadata, split: &str) -> Option<Vec<CardConfig>> {
     let config_of = |v: &Value| v.get("config").and_then(Value::as_str).map(str::to_string);
@@ -426,7 +426,7 @@ mod tests {
         v.as_object().cloned().expect("object")
     }
 
-    /// Front matter of the single-split §12 fixture, as whestbench 0.16.2 wrote it.
+    /// Front matter of the single-split reference fixture, as whestbench 0.16.2 wrote it.
     #[test]
     fn single_split_front_matter_matches_python() {
         let m = md(json!({"split": "public", "config": "default", "n_mlps": 4}));

@@ -1,4 +1,4 @@
-//! `dataset combine-splits` (spec §7.7): complete single-split datasets → one multi-split
+//! `dataset combine-splits`: complete single-split datasets → one multi-split
 //! dataset. Parquet files are copied byte for byte; the HF-only `prepared/` Arrow copies are
 //! not produced (readers of this port and of Python fall back to the parquet files).
 

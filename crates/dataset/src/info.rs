@@ -1,4 +1,4 @@
-//! `dataset info`: the fixed summary whestbench prints for a dataset's metadata (spec §9).
+//! `dataset info`: the fixed summary whestbench prints for a dataset's metadata.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! The on-disk layout of a dataset (spec §7.1): `data/<split>-*.parquet`, `metadata.json`,
+//! The on-disk layout of a dataset: `data/<split>-*.parquet`, `metadata.json`,
 //! `README.md`, and an optional `prepared/` tree this port tolerates but never reads.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `dataset merge` (spec §7.6): partial bakes → one dataset, bit-identical in every row to a
+//! `dataset merge`: partial bakes → one dataset, bit-identical in every row to a
 //! single-host bake with the same seeds.
 //!
 //! Inputs must all be partials with exactly one parquet file, the same split, schema version,

@@ -1,6 +1,6 @@
 //! Reading dataset rows from parquet bytes, strictly: every column present with a usable type,
 //! no nulls, rectangular arrays of one shape, finite weights. Float leaves stored as f64 are
-//! coerced to f32 (spec §7.2). Any corruption is one [`DatasetError::Invalid`], never a panic.
+//! coerced to f32. Any corruption is one [`DatasetError::Invalid`], never a panic.
 
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};

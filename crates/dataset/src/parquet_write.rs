@@ -1,4 +1,4 @@
-//! Writing dataset rows to parquet with the exact schema of spec §7.2: the embedded
+//! Writing dataset rows to parquet with the exact schema of the Python reference: the embedded
 //! `ARROW:schema` (extension metadata, fixed-size `final_means`) plus the `huggingface`
 //! key/value entry, array columns PLAIN and uncompressed, scalar columns snappy + dictionary,
 //! row groups of at most ~100 MB uncompressed.

@@ -1,4 +1,4 @@
-//! One dataset row: one MLP with its ground truth (spec §7.2).
+//! One dataset row: one MLP with its ground truth.
 
 /// One MLP of a dataset, as stored in one parquet row.
 ///
@@ -8,7 +8,7 @@
 pub struct DatasetRow {
     /// Absolute 0-based index of the MLP in the logical dataset.
     pub mlp_id: u64,
-    /// The MLP's name slug (spec §7.8).
+    /// The MLP's name slug.
     pub mlp_name: String,
     /// The `mlp_seed` column: the input seed (3.0/4.0) or the estimator seed (2.0).
     pub mlp_seed: u64,
@@ -20,7 +20,7 @@ pub struct DatasetRow {
     pub final_means: Vec<f32>,
     /// Mean final-layer variance (diagnostic).
     pub avg_variance: f64,
-    /// The sampling FLOP breakdown as JSON text (spec §3.3).
+    /// The sampling FLOP breakdown as JSON text.
     pub sampling_budget_breakdown: String,
 }
 

@@ -1,4 +1,4 @@
-//! The parquet row schema of spec §7.2: exact Arrow types, the `datasets` extension-type field
+//! The parquet row schema of the Python reference: exact Arrow types, the `datasets` extension-type field
 //! metadata, and the `huggingface` features JSON that Python `datasets` reads back.
 
 use std::collections::HashMap;
@@ -94,7 +94,7 @@ pub fn huggingface_features_json(width: usize, depth: usize) -> String {
     to_python_json_line(&json!({"info": {"features": features}}))
 }
 
-/// The Arrow schema of a width-`w`, depth-`d` dataset (spec §7.2), with the `huggingface` key
+/// The Arrow schema of a width-`w`, depth-`d` dataset, with the `huggingface` key
 /// in the schema metadata so it also travels inside `ARROW:schema`.
 pub fn dataset_schema(width: usize, depth: usize) -> Schema {
     let fields = vec![
@@ -118,7 +118,7 @@ pub fn dataset_schema(width: usize, depth: usize) -> Schema {
 mod tests {
     use super::*;
 
-    /// The exact `huggingface` value Python whestbench 0.16.2 wrote for the §12 fixture.
+    /// The exact `huggingface` value Python whestbench 0.16.2 wrote for the reference fixture.
     #[test]
     fn features_json_matches_python() {
         assert_eq!(

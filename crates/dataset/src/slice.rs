@@ -1,4 +1,4 @@
-//! Which MLPs a bake produces (spec §7.5 step 2): everything, `--mlp-range A-B` (inclusive),
+//! Which MLPs a bake produces: everything, `--mlp-range A-B` (inclusive),
 //! or `--slice K/N` → `[⌊K·n/N⌋, ⌊(K+1)·n/N⌋)`. `--slice auto` reads K and N from the job
 //! scheduler:
 //!
@@ -130,7 +130,7 @@ pub fn parse_mlp_range(text: &str) -> Result<MlpRange, DatasetError> {
 }
 
 /// Slice `K` of `N` of `n` MLPs: `[⌊K·n/N⌋, ⌊(K+1)·n/N⌋)` (floor boundaries, like the Python
-/// code; spec §11 item 8).
+/// code).
 pub fn slice_range(k: usize, n_slices: usize, n_mlps: usize) -> MlpRange {
     let at = |i: usize| ((i as u128 * n_mlps as u128) / n_slices.max(1) as u128) as usize;
     MlpRange {

@@ -1,5 +1,5 @@
 //! Interchange with Python whestbench 0.16.2: datasets it baked (committed under
-//! `tests/fixtures/datasets/`) load here with the spec §12 numbers, their weights and ground
+//! `tests/fixtures/datasets/`) load here with the reference fixture numbers, their weights and ground
 //! truth are regenerated bit for bit from the seeds, seed protocols 3.0/4.0 derive the same
 //! seeds and names, and Rust bakes/merges reproduce Python's rows.
 

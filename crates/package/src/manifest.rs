@@ -14,7 +14,7 @@
 //! }
 //! ```
 //!
-//! Unlike whestbench's (spec §9.1), the entry point is a crate and its library (loaded through
+//! Unlike whestbench's, the entry point is a crate and its library (loaded through
 //! the estimator ABI), not a Python module and class; `files` lists every shipped file, sorted
 //! by name, `manifest.json` itself excluded.
 

@@ -1,4 +1,4 @@
-//! Command-line flags of `whest-runner dataset …` (spec §9 dataset verbs).
+//! Command-line flags of `whest-runner dataset …`.
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! `whest-runner doctor`: checks that this machine can build and score estimators — toolchain,
 //! writable folders, free disk, CPU features for the GEMM kernels, thread settings — and reports
-//! GPU presence for information (spec §9, Rust form).
+//! GPU presence for information.
 //!
 //! JSON (`--json`): `{schema_version: "1.0", checks: [{name, label, status, detail, fix_hint}],
 //! counts: {ok, warn, fail}, overall, whestbench_version}`. Exit 1 if any check fails (with

@@ -1,4 +1,4 @@
-//! `whest-runner init [PATH]`: scaffolds an estimator crate (spec §6.3, Rust form).
+//! `whest-runner init [PATH]`: scaffolds an estimator crate.
 //!
 //! Writes `Cargo.toml` (a `cdylib` with an empty `[workspace]` table, so it builds on its own,
 //! unless a workspace above claims the folder: then a plain member, see [`workspace`]),

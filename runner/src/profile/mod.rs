@@ -1,5 +1,5 @@
 //! `whest-runner profile-simulation`: times the MLP forward pass and the ground-truth sampler
-//! over a preset grid of sizes (spec §10.3) and reports the medians, as a table or as the
+//! over a preset grid of sizes and reports the medians, as a table or as the
 //! whestbench profile JSON (`--json`, `--output FILE`).
 //!
 //! JSON: `{hardware: {host fingerprint…, max_threads?}, backend_versions: {flopscope, numpy:

@@ -1,4 +1,4 @@
-//! The profiling sweep of spec §10.3: a correctness pre-check, then, for every
+//! The profiling sweep of the Python reference: a correctness pre-check, then, for every
 //! (width, depth, n_samples) of a preset and both operations, one untimed warm-up at
 //! `min(n, 1000)` samples and [`TIMED_RUNS`] timed runs whose median is reported. A run that
 //! fails is recorded (median −1 and the error) instead of aborting the sweep.
@@ -65,7 +65,7 @@ impl Operation {
     }
 }
 
-/// A preset's grid: widths × depths × sample counts (spec §10.3).
+/// A preset's grid: widths × depths × sample counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grid {
     /// Widths.

@@ -1,4 +1,4 @@
-//! Monte-Carlo ground truth (spec §3.1) and the closed-form FLOP breakdown of sampling (§3.3).
+//! Monte-Carlo ground truth and the closed-form FLOP breakdown of sampling.
 //!
 //! [`sample_layer_statistics`] is the CPU algorithm of the Python reference: `N` f32 standard
 //! normal inputs, drawn in chunks from one numpy-exact stream, go through the MLP with f32
@@ -96,7 +96,7 @@ impl ChunkSlot {
         rng.fill_standard_normal_f32(&mut self.x[..rows * width]);
     }
 
-    /// Runs the chunk through the MLP, filling `sums` and `sumsq` (spec §3.1 loop body): per
+    /// Runs the chunk through the MLP, filling `sums` and `sumsq`: per
     /// layer `X = max(X · W_l, 0)` in f32, then column sums of `f64(X)` row by row; squares of
     /// the last layer likewise. `par` is the GEMMs' parallelism (it never changes a result).
     fn forward(&mut self, weights: &[f32], width: usize, depth: usize, par: Parallelism) {
@@ -173,7 +173,7 @@ pub fn matmul_f32(
     }
 }
 
-/// The Monte-Carlo ground truth of spec §3.1 for one MLP, with all rayon threads.
+/// The Monte-Carlo ground truth of the Python reference for one MLP, with all rayon threads.
 ///
 /// `weights` is the flat layer-major, row-major buffer of [`GeneratedMlp::weights`]
 /// (`depth · width²` values, `W_l[i][j]` at `l·w² + i·w + j`). The inputs are the first
@@ -443,8 +443,8 @@ pub fn ground_truth_many(
     }
 }
 
-/// The closed-form FLOP breakdown of [`sample_layer_statistics`] under flopscope's billing
-/// (spec §3.3), as the normalized-breakdown JSON a report or dataset row stores; wall times 0.
+/// The closed-form FLOP breakdown of [`sample_layer_statistics`] under flopscope's billing,
+/// as the normalized-breakdown JSON a report or dataset row stores; wall times 0.
 ///
 /// See [`sampling_breakdown_timed`].
 pub fn sampling_breakdown(n_samples: u64, width: u64, depth: u64, chunk: u64) -> Value {
@@ -452,7 +452,7 @@ pub fn sampling_breakdown(n_samples: u64, width: u64, depth: u64, chunk: u64) ->
 }
 
 /// Per-op FLOP charges `(op, flops, calls)` the Python reference is billed for sampling
-/// `n_samples` inputs through a `width × depth` MLP in chunks of `chunk` rows (spec §3.3;
+/// `n_samples` inputs through a `width × depth` MLP in chunks of `chunk` rows (flopscope's
 /// dtype-aware billing, f32 rate 1, f64 rate 2). Every chunk of exactly one row adds the
 /// 1-FLOP minimum (× rate 2) for each of its `depth + 1` column sums, as live flopscope bills
 /// it. `chunk = 0` is treated as 1. Arithmetic saturates at `u64::MAX`.
@@ -501,7 +501,7 @@ pub fn sampling_operations(
 
 /// [`sampling_breakdown`] with a measured wall time.
 ///
-/// Shape (spec §3.3/§4.4): `{flop_budget, flops_used, flops_remaining, wall_time_s,
+/// Shape: `{flop_budget, flops_used, flops_remaining, wall_time_s,
 /// flopscope_backend_time_s, flopscope_overhead_time_s, residual_wall_time_s, time_source,
 /// by_namespace: {"sampling.sample_layer_statistics": {flops_used, calls,
 /// flopscope_backend_time_s, flopscope_overhead_time_s, operations: {op: {flop_cost, calls,
@@ -584,7 +584,7 @@ mod tests {
         v.iter().map(|&x| f64::from(x)).collect()
     }
 
-    /// Spec §12: the bit-exact fixture (protocol 3.0, w=4, d=2, N=100, one chunk).
+    /// The bit-exact reference fixture (protocol 3.0, w=4, d=2, N=100, one chunk).
     #[test]
     fn fixture_seed_1001_is_bit_exact() {
         let mlp = generate_from_input_seed(1001, 4, 2);
@@ -657,7 +657,7 @@ mod tests {
 
     /// whestbench 0.16.2 on seed 8 at w=64, d=3, N=40000 (three chunks of ≤16384). On the
     /// AVX-512 machine this was written on every mean and the variance are bit-identical to
-    /// numpy+OpenBLAS; the matmul's summation order is BLAS-specific (spec §2.7), so the test
+    /// numpy+OpenBLAS; the matmul's summation order is BLAS-specific, so the test
     /// allows 2 f32 ULPs on the first 16 final means and 1e-12 relative on the variance.
     #[test]
     fn three_chunks_at_width_64_match_numpy() {
@@ -901,7 +901,7 @@ mod tests {
                     ("copy", 1024, 1),
                 ],
             ),
-            // w=4, d=2, N=100 (the §12 fixture).
+            // w=4, d=2, N=100 (the reference fixture).
             (
                 4,
                 2,

@@ -1,4 +1,4 @@
-//! Deterministic, seed-driven human-readable MLP names (spec §7.8).
+//! Deterministic, seed-driven human-readable MLP names.
 //!
 //! A bit-exact port of `whestbench.naming` (0.16.2) at its pinned faker 37.12.0:
 //! `generate_mlp_name(seed)` builds a fresh `Faker()` (locale `en_US`), calls
@@ -94,7 +94,7 @@ pub fn slugify(text: &str) -> String {
 
 /// The deterministic name of one seed, e.g. `0` → `"megan-chang"`, `42` → `"danielle-johnson"`.
 ///
-/// Bit-exact with `whestbench.naming.generate_mlp_name(seed)` at faker 37.12.0 (spec §7.8).
+/// Bit-exact with `whestbench.naming.generate_mlp_name(seed)` at faker 37.12.0.
 pub fn name_for_seed(seed: u64) -> String {
     let mut rng = Mt19937::from_python_int_seed(seed);
     let u1 = rng.random();
@@ -130,7 +130,7 @@ pub fn assign_unique_names(seeds: &[u64]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// Spec §7.8 test vectors (plus the 4.0 name-seed vector).
+    /// whestbench naming test vectors (plus the 4.0 name-seed vector).
     const SPEC_VECTORS: [(u64, &str); 9] = [
         (0, "megan-chang"),
         (42, "danielle-johnson"),

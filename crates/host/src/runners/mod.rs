@@ -11,7 +11,7 @@ use estimator_api::SetupContext;
 
 use crate::plugin_host::PluginPrediction;
 
-/// A runner-level failure for one MLP or for start-up (spec §4.5 codes).
+/// A runner-level failure for one MLP or for start-up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunnerFailure {
     /// Stage: `load`, `setup` or `predict`.

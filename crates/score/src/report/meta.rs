@@ -1,4 +1,4 @@
-//! `run_meta`: timestamps and the host fingerprint (spec §4.4).
+//! `run_meta`: timestamps and the host fingerprint.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,5 +1,5 @@
 //! Reports: whestbench's report JSON (schema 1.1), the top-level error payload, a plain-text
-//! report, and the exit-code rule (spec §4.4–4.5).
+//! report, and the exit-code rule.
 //!
 //! The JSON is byte-compatible with what `whest run --json` prints for the same data: same keys
 //! in the same order, same value types, Python's float spelling, and `Infinity`/`NaN` for
@@ -153,7 +153,7 @@ impl Report {
     }
 }
 
-/// Exit status of a completed run (§4.5): [`EXIT_FAILURE`] if any per-MLP entry has an error
+/// Exit status of a completed run: [`EXIT_FAILURE`] if any per-MLP entry has an error
 /// (exhaustions do not count), else [`EXIT_OK`].
 pub fn run_exit_code(results: &Results) -> i32 {
     if results.per_mlp.iter().any(|e| e.has_error()) {

@@ -1,4 +1,4 @@
-//! serde `Serialize` for the scoring types, in whestbench's exact key order (spec §4.4).
+//! serde `Serialize` for the scoring types, in whestbench's exact key order.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;

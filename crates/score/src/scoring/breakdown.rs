@@ -1,4 +1,4 @@
-//! FLOP/time breakdowns (spec §4.4): flopscope summaries normalized to the report's shape, and
+//! FLOP/time breakdowns: flopscope summaries normalized to the report's shape, and
 //! their aggregation over MLPs.
 //!
 //! A raw breakdown is flopscope's `summary_dict(by_namespace=True)` JSON (what

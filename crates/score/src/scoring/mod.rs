@@ -1,9 +1,9 @@
-//! Per-MLP scoring and run aggregates, exactly as the Python grader computes them (spec §4).
+//! Per-MLP scoring and run aggregates, exactly as the Python grader computes them.
 //!
-//! A runner turns each `predict` call into a [`PredictOutcome`]; [`score_mlp`] applies §4.1
-//! steps 3–7 (finiteness check outside the budget, exhaustion flags, post-checks in the order
-//! wall cap → residual cap → combined `C = F + λ·R > B`) and the §4.2 metrics, producing an
-//! [`MlpEntry`]. [`aggregate`] folds the entries into the run's [`Results`] (§4.3). The metrics
+//! A runner turns each `predict` call into a [`PredictOutcome`]; [`score_mlp`] applies the grader's
+//! per-MLP steps (finiteness check outside the budget, exhaustion flags, post-checks in the order
+//! wall cap → residual cap → combined `C = F + λ·R > B`) and the metrics, producing an
+//! [`MlpEntry`]. [`aggregate`] folds the entries into the run's [`Results`]. The metrics
 //! reproduce numpy's f32 pairwise means bit for bit.
 //!
 //! Serialization to whestbench's report JSON lives in [`crate::report`].
@@ -108,7 +108,7 @@ pub struct MlpError {
     pub details: Option<Value>,
 }
 
-/// One per-MLP result (spec §4.4). Error entries have `error` set, zero FLOPs, timings and flags,
+/// One per-MLP result. Error entries have `error` set, zero FLOPs, timings and flags,
 /// and no breakdown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MlpEntry {
@@ -169,7 +169,7 @@ impl MlpEntry {
     }
 
     /// Whether the entry's `error` is truthy in Python terms (a non-empty message, or a
-    /// `{message, details}` object): what decides the exit code (§4.5).
+    /// `{message, details}` object): what decides the exit code.
     pub fn has_error(&self) -> bool {
         self.error
             .as_ref()
@@ -198,7 +198,7 @@ pub struct FailureBreakdown {
     pub error: usize,
 }
 
-/// The run's `results` (spec §4.3).
+/// The run's `results`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Results {
     /// Mean of the per-MLP adjusted scores (the ranked number; lower is better); inf if none.
@@ -262,7 +262,7 @@ pub fn score_multiplier(effective_compute: f64, flop_budget: u64, failed: bool) 
     }
 }
 
-/// The three MSE metrics of §4.2 for predictions `pred` (`None` = all zeros).
+/// The three MSE metrics of the Python reference for predictions `pred` (`None` = all zeros).
 fn metrics(
     pred: Option<&[f32]>,
     targets: &Targets,
@@ -307,7 +307,7 @@ fn shape_repr(shape: &[usize]) -> String {
     }
 }
 
-/// The error entry of §4.1 step 4: zero predictions, multiplier 1.0, everything else zero.
+/// The grader's error entry: zero predictions, multiplier 1.0, everything else zero.
 fn error_entry(
     index: usize,
     name: &str,
@@ -357,7 +357,7 @@ fn stats_breakdown(stats: &EstimatorStats, flop_budget: u64) -> Option<Breakdown
     }
 }
 
-/// Scores one MLP (spec §4.1 steps 3–7 and §4.2).
+/// Scores one MLP.
 ///
 /// * `Error` → the error shape (zeros, multiplier 1.0, no breakdown).
 /// * `Ok` → predictions of the wrong length become an `ESTIMATOR_BAD_SHAPE` error and
@@ -511,7 +511,7 @@ pub fn score_mlp(
     }
 }
 
-/// Aggregates per-MLP entries into the run's results (spec §4.3). `sampling_breakdown` is left
+/// Aggregates per-MLP entries into the run's results. `sampling_breakdown` is left
 /// `None` for the caller to fill; the estimator aggregate sums the entries' breakdowns.
 pub fn aggregate(entries: Vec<MlpEntry>, spec: &ContestSpec) -> Results {
     let budget = spec.flop_budget;
