@@ -163,7 +163,7 @@ fn mean_propagation_charges_and_predicts_as_python() {
 
 #[test]
 fn mean_propagation_at_the_contest_shape_charges_the_spec_total() {
-    // Spec §6.4: 153,913,344 at 1024×16 (probed: the same).
+    // The reference docs: 153,913,344 at 1024×16 (probed: the same).
     assert_eq!(
         flops::<MeanPropagationEstimator>(&mlp(1001, 1024, 16, 0), CONTEST_BUDGET),
         153_913_344
@@ -255,7 +255,7 @@ fn covariance_propagation_rescales_variances_above_1e100() {
 
 #[test]
 fn covariance_propagation_at_the_contest_shape_charges_the_spec_total() {
-    // Spec §6.4: 137,484,167,648 at 1024×16 (probed: the same; 7.8 s in Python here).
+    // The reference docs: 137,484,167,648 at 1024×16 (probed: the same; 7.8 s in Python here).
     assert_eq!(
         flops::<CovariancePropagationEstimator>(&mlp(1001, 1024, 16, 0), CONTEST_BUDGET),
         137_484_167_648
