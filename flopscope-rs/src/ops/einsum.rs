@@ -5,6 +5,7 @@
 //! three or more are contracted pairwise along the path flopscope prices ([`path`]).
 //! Pricing, including symmetry and same-object discounts, lives in [`cost`].
 
+mod contraction;
 mod cost;
 mod exec;
 mod group;
@@ -22,7 +23,8 @@ use crate::shape::{Shape, MAX_NDIM};
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
 
-use cost::{price, Priced, Term};
+use contraction::Term;
+use cost::{price, Priced};
 use exec::{contract_pair, gather_sum, Scalar, View};
 use group::{young, young_blocks, Perm};
 
