@@ -32,7 +32,7 @@ use std::fmt;
 
 use faer::{Mat, MatRef};
 
-use crate::budget::{counted_flops, Op};
+use crate::budget::Receipt;
 use crate::dtype::DType;
 use crate::shape::Shape;
 use crate::symmetry::Symmetry;
@@ -91,15 +91,6 @@ fn compute_dtype(dtypes: &[DType]) -> DType {
     } else {
         DType::F32
     }
-}
-
-/// Charges `op` the analytic `count` at `dt`'s rate (× weight) and runs `kernel`.
-///
-/// The count is used as is (flopscope's linalg cost functions clamp to 1 per matrix themselves
-/// and bill 0 for empty matrices).
-fn charge<T>(op: Op, count: u64, dt: DType, kernel: impl FnOnce() -> T) -> T {
-    let cost = count.saturating_mul(dt.rate()).saturating_mul(op.weight());
-    counted_flops(op, cost, kernel)
 }
 
 /// A stack of matrices: the leading (batch) axes of a `(…, m, n)` tensor.
@@ -192,10 +183,10 @@ fn push_rows_transposed(out: &mut Vec<f64>, mat: MatRef<'_, f64>) {
 }
 
 /// Wraps `f64` results in the compute dtype (`f32` results are rounded).
-fn out_tensor(v: Vec<f64>, shape: Shape, dt: DType) -> Tensor {
+fn out_tensor(charged: &Receipt, v: Vec<f64>, shape: Shape, dt: DType) -> Tensor {
     match dt {
-        DType::F32 => Tensor::from_elems(v.into_iter().map(|x| x as f32).collect(), shape),
-        _ => Tensor::from_elems(v, shape),
+        DType::F32 => Tensor::from_elems(charged, v.into_iter().map(|x| x as f32).collect(), shape),
+        _ => Tensor::from_elems(charged, v, shape),
     }
 }
 

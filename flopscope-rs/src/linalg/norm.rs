@@ -1,8 +1,8 @@
 //! Vector and matrix norms (numpy `linalg.norm`).
 
 use super::decomp::{singular_values, svd_values_count};
-use super::{charge, compute_dtype, out_tensor, Stack};
-use crate::budget::Op;
+use super::{compute_dtype, out_tensor, Stack};
+use crate::budget::{counted, exact, unrecorded, Op, Receipt};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -194,19 +194,24 @@ fn check_matrix_ord(ord: NormOrd) {
 /// as in flopscope). Tagged inputs are billed densely.
 pub fn norm(x: &Tensor) -> Tensor {
     let dt = compute_dtype(&[x.dtype()]);
-    let kernel = || {
+    let kernel = |charged: &Receipt| {
         let v = x.buf.to_vec::<f64>();
-        out_tensor(vec![vector_norm(&v, NormOrd::Default)], Shape::SCALAR, dt)
+        out_tensor(
+            charged,
+            vec![vector_norm(&v, NormOrd::Default)],
+            Shape::SCALAR,
+            dt,
+        )
     };
     if x.ndim() == 0 {
-        return kernel();
+        return unrecorded("linalg.norm", kernel);
     }
     let count = if x.numel() == 0 {
         0
     } else {
         2 * x.numel() as u64
     };
-    charge(Op::LinalgNorm, count, dt, kernel)
+    counted(exact(Op::LinalgNorm, count, dt), kernel)
 }
 
 /// numpy `linalg.norm(x, ord)` with `axis=None`: a vector norm for a 1-d input, a matrix
@@ -238,9 +243,9 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
                 ord.describe()
             );
             let count = if n == 0 { 0 } else { vector_cost(n, ord) };
-            charge(Op::LinalgNorm, count, dt, || {
+            counted(exact(Op::LinalgNorm, count, dt), |charged| {
                 let v = x.buf.to_vec::<f64>();
-                out_tensor(vec![vector_norm(&v, ord)], Shape::SCALAR, dt)
+                out_tensor(charged, vec![vector_norm(&v, ord)], Shape::SCALAR, dt)
             })
         }
         2 => {
@@ -259,7 +264,7 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
                     ord.describe()
                 );
             }
-            charge(Op::LinalgNorm, count, dt, || {
+            counted(exact(Op::LinalgNorm, count, dt), |charged| {
                 let v = x.buf.to_vec::<f64>();
                 let r = if svd_based {
                     let st = Stack::of(x, "norm");
@@ -271,7 +276,7 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
                 } else {
                     matrix_norm(&v, m, n, ord)
                 };
-                out_tensor(vec![r], Shape::SCALAR, dt)
+                out_tensor(charged, vec![r], Shape::SCALAR, dt)
             })
         }
         nd => panic!(
@@ -309,7 +314,7 @@ pub fn norm_axis(x: &Tensor, ord: NormOrd, axis: isize, keepdims: bool) -> Tenso
     } else {
         x.shape.remove_axis(ax)
     };
-    charge(Op::LinalgNorm, count, dt, || {
+    counted(exact(Op::LinalgNorm, count, dt), |charged| {
         let v = x.buf.to_vec::<f64>();
         let outer: usize = x.shape[..ax].iter().product();
         let inner: usize = x.shape[ax + 1..].iter().product();
@@ -322,7 +327,7 @@ pub fn norm_axis(x: &Tensor, ord: NormOrd, axis: isize, keepdims: bool) -> Tenso
                 out.push(vector_norm(&lane, ord));
             }
         }
-        out_tensor(out, out_shape, dt)
+        out_tensor(charged, out, out_shape, dt)
     })
 }
 

@@ -6,10 +6,9 @@ use faer::Mat;
 use crate::cpu_time::in_kernel_pool;
 
 use super::{
-    charge, compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, satisfies, LinalgError,
-    Stack,
+    compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, satisfies, LinalgError, Stack,
 };
-use crate::budget::Op;
+use crate::budget::{counted, exact, Op};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -78,7 +77,7 @@ pub fn inv(a: &Tensor) -> Result<Tensor, LinalgError> {
     } else {
         cube(n).saturating_mul(2)
     };
-    charge(Op::LinalgInv, st.billed(per), dt, || {
+    counted(exact(Op::LinalgInv, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let mut out = Vec::with_capacity(x.len());
         for b in 0..st.count {
@@ -89,7 +88,7 @@ pub fn inv(a: &Tensor) -> Result<Tensor, LinalgError> {
             push_rows(&mut out, in_kernel_pool(|| lu.inverse()).as_ref());
         }
         let keep_tag = tagged && satisfies(&out, &a.shape, &a.sym);
-        let t = out_tensor(out, a.shape, dt);
+        let t = out_tensor(charged, out, a.shape, dt);
         Ok(if keep_tag { t.with_symmetry(a.sym) } else { t })
     })
 }
@@ -177,7 +176,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
     let mut out_dims: Vec<usize> = batch.to_vec();
     out_dims.extend_from_slice(&tail);
     let out_shape = Shape::new(&out_dims);
-    charge(Op::LinalgSolve, count, dt, || {
+    counted(exact(Op::LinalgSolve, count, dt), |charged| {
         let xa = a.buf.to_vec::<f64>();
         let xb = b.buf.to_vec::<f64>();
         let mut lus = Vec::with_capacity(sa.count);
@@ -198,7 +197,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
             }
             push_rows(&mut out, rhs.as_ref());
         }
-        Ok(out_tensor(out, out_shape, dt))
+        Ok(out_tensor(charged, out, out_shape, dt))
     })
 }
 
@@ -218,7 +217,7 @@ pub fn det(a: &Tensor) -> Tensor {
     let st = Stack::square(a, "det");
     let dt = compute_dtype(&[a.dtype()]);
     let per = cube_div3(2, st.n as u64).saturating_add(st.n as u64);
-    charge(Op::LinalgDet, st.billed(per), dt, || {
+    counted(exact(Op::LinalgDet, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let v: Vec<f64> = (0..st.count)
             .map(|b| {
@@ -226,7 +225,7 @@ pub fn det(a: &Tensor) -> Tensor {
                 sign * logdet.exp()
             })
             .collect();
-        out_tensor(v, st.batch, dt)
+        out_tensor(charged, v, st.batch, dt)
     })
 }
 
@@ -252,13 +251,13 @@ pub fn slogdet(a: &Tensor) -> (Tensor, Tensor) {
     let st = Stack::square(a, "slogdet");
     let dt = compute_dtype(&[a.dtype()]);
     let per = cube_div3(2, st.n as u64).saturating_add(18 * st.n as u64);
-    charge(Op::LinalgSlogdet, st.billed(per), dt, || {
+    counted(exact(Op::LinalgSlogdet, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let (signs, logs): (Vec<f64>, Vec<f64>) =
             (0..st.count).map(|b| slogdet_one(&x, b, st.n)).unzip();
         (
-            out_tensor(signs, st.batch, dt),
-            out_tensor(logs, st.batch, dt),
+            out_tensor(charged, signs, st.batch, dt),
+            out_tensor(charged, logs, st.batch, dt),
         )
     })
 }

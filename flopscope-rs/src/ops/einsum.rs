@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::budget::{counted_flops, Op};
+use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::{Shape, MAX_NDIM};
@@ -484,18 +484,15 @@ impl Tensor {
             Vec::new()
         };
         let priced = price_of(operands, &p.parts, &p.out, &p.sizes, &steps);
-        let cost = priced
-            .count
-            .saturating_mul(dt.rate())
-            .saturating_mul(Op::Einsum.weight());
+        let price = exact(Op::Einsum, priced.count, dt);
         let out_shape = Shape::new(
             &p.out
                 .iter()
                 .map(|&l| p.sizes[l as usize] as usize)
                 .collect::<Vec<_>>(),
         );
-        let result = counted_flops(Op::Einsum, cost, || {
-            Tensor::from_buffer(compute(operands, dt, &p, &steps), out_shape)
+        let result = counted(price, |charged| {
+            Tensor::from_buffer(charged, compute(operands, dt, &p, &steps), out_shape)
         });
         with_output_tag(result, priced.output_group.as_deref())
     }

@@ -13,8 +13,8 @@
 
 use std::ops::{Range, RangeFrom, RangeFull, RangeTo};
 
-use super::movement::{blocks_of, counted_exact, gather, strided_positions, tag_from_blocks};
-use crate::budget::{counted_flops, Op};
+use super::movement::{blocks_of, gather, strided_positions, tag_from_blocks};
+use crate::budget::{counted, exact, unrecorded, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -307,9 +307,11 @@ impl Tensor {
     pub fn index(&self, key: &[SliceArg]) -> Tensor {
         let walk = walk_key(&self.shape, key);
         let out = Shape::new(&walk.dims);
-        let pos = strided_positions(&walk.dims, &walk.strides, walk.offset);
         let sym = slice_tag(&self.sym, &walk);
-        Tensor::from_buffer(gather(&self.buf, &pos), out).with_symmetry(sym)
+        unrecorded("getitem", |charged| {
+            let pos = strided_positions(&walk.dims, &walk.strides, walk.offset);
+            Tensor::from_buffer(charged, gather(&self.buf, &pos), out).with_symmetry(sym)
+        })
     }
 
     /// `a[i]`: the sub-tensor at position `i` of axis 0 (negative counts from the end).
@@ -409,8 +411,10 @@ impl Tensor {
         mask_elems: usize,
     ) -> Tensor {
         let out = self.gathered_shape(axis, idx_shape);
-        let cost = (mask_elems as u64 + 4 * out.numel() as u64).saturating_mul(self.dtype().rate());
-        counted_flops(Op::Getitem, cost, || self.gather_axis(axis, pos, out))
+        let count = mask_elems as u64 + 4 * out.numel() as u64;
+        counted(exact(Op::Getitem, count, self.dtype()), |charged| {
+            self.gather_axis(charged, axis, pos, out)
+        })
     }
 
     /// Shape of a gather along `axis` with indices of shape `idx_shape`.
@@ -422,7 +426,7 @@ impl Tensor {
     }
 
     /// Copies positions `pos` of axis `axis` into a tensor of shape `out` (uncounted kernel).
-    fn gather_axis(&self, axis: usize, pos: &[usize], out: Shape) -> Tensor {
+    fn gather_axis(&self, charged: &Receipt, axis: usize, pos: &[usize], out: Shape) -> Tensor {
         let outer: usize = self.shape[..axis].iter().product();
         let inner: usize = self.shape[axis + 1..].iter().product();
         let n = self.shape[axis];
@@ -433,7 +437,7 @@ impl Tensor {
                 src.extend(base..base + inner);
             }
         }
-        Tensor::from_buffer(gather(&self.buf, &src), out)
+        Tensor::from_buffer(charged, gather(&self.buf, &src), out)
     }
 
     /// numpy `np.take(a, idx, axis)`: gathers positions of `axis` (negative counts from the
@@ -448,9 +452,10 @@ impl Tensor {
         let ax = self.shape.axis(axis);
         let pos = int_indices(idx, self.shape[ax], ax);
         let out = self.gathered_shape(ax, &idx.shape);
-        counted_exact(Op::Take, out.numel() as u64, self.dtype(), || {
-            self.gather_axis(ax, &pos, out)
-        })
+        counted(
+            exact(Op::Take, out.numel() as u64, self.dtype()),
+            |charged| self.gather_axis(charged, ax, &pos, out),
+        )
     }
 
     /// numpy `np.take(a, idx)` with `axis=None`: gathers from the flattened tensor.
@@ -462,9 +467,10 @@ impl Tensor {
     /// If `idx` is not int64 or an index is out of bounds.
     pub fn take_flat(&self, idx: &Tensor) -> Tensor {
         let pos = int_indices(idx, self.numel(), 0);
-        counted_exact(Op::Take, idx.numel() as u64, self.dtype(), || {
-            Tensor::from_buffer(gather(&self.buf, &pos), idx.shape)
-        })
+        counted(
+            exact(Op::Take, idx.numel() as u64, self.dtype()),
+            |charged| Tensor::from_buffer(charged, gather(&self.buf, &pos), idx.shape),
+        )
     }
 
     /// `a[mask]`: the elements (or sub-tensors) where a boolean mask is true, in row-major order.
@@ -495,14 +501,14 @@ impl Tensor {
         let mut dims = vec![pos.len()];
         dims.extend_from_slice(&self.shape[k..]);
         let out = Shape::new(&dims);
-        let cost = (m.len() as u64 + 4 * out.numel() as u64).saturating_mul(self.dtype().rate());
+        let count = m.len() as u64 + 4 * out.numel() as u64;
         let inner: usize = self.shape[k..].iter().product();
-        counted_flops(Op::Getitem, cost, || {
+        counted(exact(Op::Getitem, count, self.dtype()), |charged| {
             let src: Vec<usize> = pos
                 .iter()
                 .flat_map(|&p| p * inner..(p + 1) * inner)
                 .collect();
-            Tensor::from_buffer(gather(&self.buf, &src), out)
+            Tensor::from_buffer(charged, gather(&self.buf, &src), out)
         })
     }
 }

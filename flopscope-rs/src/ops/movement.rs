@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use crate::budget::{counted, counted_flops, Op};
+use crate::budget::{clamped, counted, exact, unrecorded, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
 use crate::shape::{Shape, MAX_NDIM};
@@ -36,20 +36,6 @@ macro_rules! map_buffer {
     };
 }
 pub(crate) use map_buffer;
-
-/// Charges `op` exactly `count × rate × weight` FLOPs — flopscope's price for ops that apply
-/// no minimum-1 clamp (a 0 count bills 0) — then runs `kernel` as one recorded call.
-pub(crate) fn counted_exact<T>(
-    op: Op,
-    count: u64,
-    billing: DType,
-    kernel: impl FnOnce() -> T,
-) -> T {
-    let cost = count
-        .saturating_mul(billing.rate())
-        .saturating_mul(op.weight());
-    counted_flops(op, cost, kernel)
-}
 
 /// The elements of `buf` at the flat positions `idx`, in order (uncounted kernel).
 pub(crate) fn gather(buf: &Buffer, idx: &[usize]) -> Buffer {
@@ -313,19 +299,19 @@ fn set_positions(buf: &mut Buffer, pos: impl Iterator<Item = usize>, value: f64)
 // ---------------------------------------------------------------------------------------------
 
 impl Tensor {
-    /// Copies the tensor with its axes reordered (`out axis i = in axis perm[i]`); uncounted.
-    fn permute_kernel(&self, perm: &[usize]) -> Tensor {
+    /// Copies the tensor with its axes reordered (`out axis i = in axis perm[i]`).
+    fn permute_kernel(&self, charged: &Receipt, perm: &[usize]) -> Tensor {
         let st = self.shape.strides();
         let dims: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
         let strides: Vec<isize> = perm.iter().map(|&p| st[p] as isize).collect();
         let pos = strided_positions(&dims, &strides, 0);
-        Tensor::from_buffer(gather(&self.buf, &pos), Shape::new(&dims))
+        Tensor::from_buffer(charged, gather(&self.buf, &pos), Shape::new(&dims))
             .with_symmetry(self.sym.permuted(perm))
     }
 
-    /// A copy with the buffer and the given shape and tag (internal, uncounted).
-    fn relabelled(&self, shape: Shape, sym: Symmetry) -> Tensor {
-        Tensor::from_buffer((*self.buf).clone(), shape).with_symmetry(sym)
+    /// A copy with the buffer and the given shape and tag.
+    fn relabelled(&self, charged: &Receipt, shape: Shape, sym: Symmetry) -> Tensor {
+        Tensor::from_buffer(charged, (*self.buf).clone(), shape).with_symmetry(sym)
     }
 
     /// The transpose with all axes reversed, like numpy's `a.T`.
@@ -335,7 +321,7 @@ impl Tensor {
     /// kept on the permuted axes.
     pub fn t(&self) -> Tensor {
         let perm: Vec<usize> = (0..self.ndim()).rev().collect();
-        self.permute_kernel(&perm)
+        unrecorded("T", |charged| self.permute_kernel(charged, &perm))
     }
 
     /// Permutes the axes (numpy `np.transpose(a, axes)`): output axis `i` is input axis
@@ -367,8 +353,8 @@ impl Tensor {
             assert!(!seen[a], "transpose: repeated axis {a} in {axes:?}");
             seen[a] = true;
         }
-        counted(Op::Transpose, 0, self.dtype(), || {
-            self.permute_kernel(&perm)
+        counted(clamped(Op::Transpose, 0, self.dtype()), |charged| {
+            self.permute_kernel(charged, &perm)
         })
     }
 
@@ -382,7 +368,9 @@ impl Tensor {
         let (a, b) = (self.shape.axis(axis1), self.shape.axis(axis2));
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
-        counted(Op::Swapaxes, 0, self.dtype(), || self.permute_kernel(&perm))
+        counted(clamped(Op::Swapaxes, 0, self.dtype()), |charged| {
+            self.permute_kernel(charged, &perm)
+        })
     }
 
     /// Gives the tensor a new shape with the same elements in row-major order (numpy
@@ -419,9 +407,10 @@ impl Tensor {
 
     fn reshape_impl(&self, out: Shape) -> Tensor {
         let sym = reshape_tag(&self.sym, &self.shape, &out);
-        counted(Op::Reshape, self.numel() as u64, self.dtype(), || {
-            self.relabelled(out, sym)
-        })
+        counted(
+            clamped(Op::Reshape, self.numel() as u64, self.dtype()),
+            |charged| self.relabelled(charged, out, sym),
+        )
     }
 
     /// The elements as a 1-D tensor (numpy `ravel`).
@@ -445,8 +434,8 @@ impl Tensor {
 
     fn flat_copy(&self, op: Op) -> Tensor {
         let out = Shape::new(&[self.numel()]);
-        counted(op, self.numel() as u64, self.dtype(), || {
-            self.relabelled(out, Symmetry::NONE)
+        counted(clamped(op, self.numel() as u64, self.dtype()), |charged| {
+            self.relabelled(charged, out, Symmetry::NONE)
         })
     }
 
@@ -466,8 +455,8 @@ impl Tensor {
         blocks.insert(k, 0);
         let out = Shape::new(&dims);
         let sym = tag_from_blocks(&blocks);
-        counted(Op::ExpandDims, 0, self.dtype(), || {
-            self.relabelled(out, sym)
+        counted(clamped(Op::ExpandDims, 0, self.dtype()), |charged| {
+            self.relabelled(charged, out, sym)
         })
     }
 
@@ -508,7 +497,9 @@ impl Tensor {
             tag_from_blocks(&blocks)
         };
         let out = Shape::new(&dims);
-        counted(Op::Squeeze, 0, self.dtype(), || self.relabelled(out, sym))
+        counted(clamped(Op::Squeeze, 0, self.dtype()), |charged| {
+            self.relabelled(charged, out, sym)
+        })
     }
 
     /// Joins equally shaped tensors along a new axis `axis` of the result (numpy `np.stack`).
@@ -541,12 +532,12 @@ impl Tensor {
         let dt = promoted(tensors);
         let sym = stack_tag(tensors, k, out.ndim());
         let total: usize = tensors.iter().map(|t| t.numel()).sum();
-        counted(Op::Stack, total as u64, dt, || {
+        counted(clamped(Op::Stack, total as u64, dt), |charged| {
             let outer: usize = first[..k].iter().product();
             let inner: usize = first[k..].iter().product();
             let parts: Vec<Cow<'_, Buffer>> = tensors.iter().map(|t| t.buf.cast_if(dt)).collect();
             let buf = interleave(&parts, dt, outer, &vec![inner; tensors.len()]);
-            Tensor::from_buffer(buf, out).with_symmetry(sym)
+            Tensor::from_buffer(charged, buf, out).with_symmetry(sym)
         })
     }
 
@@ -596,12 +587,13 @@ impl Tensor {
         let dt = promoted(tensors);
         let sym = concat_tag(tensors, k, out.ndim());
         let total: usize = tensors.iter().map(|t| t.numel()).sum();
-        counted(Op::Concatenate, total as u64, dt, || {
+        counted(clamped(Op::Concatenate, total as u64, dt), |charged| {
             let outer: usize = first[..k].iter().product();
             let row: usize = first[k + 1..].iter().product();
             let inner: Vec<usize> = tensors.iter().map(|t| t.shape[k] * row).collect();
             let parts: Vec<Cow<'_, Buffer>> = tensors.iter().map(|t| t.buf.cast_if(dt)).collect();
-            Tensor::from_buffer(interleave(&parts, dt, outer, &inner), out).with_symmetry(sym)
+            Tensor::from_buffer(charged, interleave(&parts, dt, outer, &inner), out)
+                .with_symmetry(sym)
         })
     }
 
@@ -618,12 +610,15 @@ impl Tensor {
         match self.ndim() {
             1 => {
                 let n = self.shape[0];
-                counted_exact(Op::Diag, n as u64, self.dtype(), || {
+                counted(exact(Op::Diag, n as u64, self.dtype()), |charged| {
                     let buf = map_buffer!(&*self.buf, |v| diag_matrix(v));
-                    Tensor::from_buffer(buf, Shape::new(&[n, n])).with_symmetry(Symmetry::matrix())
+                    Tensor::from_buffer(charged, buf, Shape::new(&[n, n]))
+                        .with_symmetry(Symmetry::matrix())
                 })
             }
-            2 => counted_exact(Op::Diag, 0, self.dtype(), || self.diagonal_kernel()),
+            2 => counted(exact(Op::Diag, 0, self.dtype()), |charged| {
+                self.diagonal_kernel(charged)
+            }),
             _ => panic!("diag: input must be 1-D or 2-D, got shape {}", self.shape),
         }
     }
@@ -642,14 +637,16 @@ impl Tensor {
             "diagonal requires a tensor of at least two dimensions, got shape {}",
             self.shape
         );
-        counted(Op::Diagonal, 0, self.dtype(), || self.diagonal_kernel())
+        counted(clamped(Op::Diagonal, 0, self.dtype()), |charged| {
+            self.diagonal_kernel(charged)
+        })
     }
 
-    /// Copies the main diagonal over axes 0 and 1 to the last axis (uncounted kernel).
-    fn diagonal_kernel(&self) -> Tensor {
+    /// Copies the main diagonal over axes 0 and 1 to the last axis.
+    fn diagonal_kernel(&self, charged: &Receipt) -> Tensor {
         let (dims, strides) = self.diagonal_walk();
         let pos = strided_positions(&dims, &strides, 0);
-        Tensor::from_buffer(gather(&self.buf, &pos), Shape::new(&dims))
+        Tensor::from_buffer(charged, gather(&self.buf, &pos), Shape::new(&dims))
     }
 
     /// Output dims `(r…, k)` and source strides of the main-diagonal walk.
@@ -688,7 +685,7 @@ impl Tensor {
         } else {
             0
         };
-        counted_exact(Op::Trace, count as u64, acc, || {
+        counted(exact(Op::Trace, count as u64, acc), |charged| {
             let (dims, strides) = self.diagonal_walk();
             let k = dims[dims.len() - 1];
             let pos = strided_positions(&dims, &strides, 0);
@@ -702,7 +699,7 @@ impl Tensor {
                 }
                 Buffer::Bool(_) => unreachable!("bool traces accumulate in int64"),
             };
-            Tensor::from_buffer(buf, out)
+            Tensor::from_buffer(charged, buf, out)
         })
     }
 
@@ -718,11 +715,14 @@ impl Tensor {
     /// If the tensor is less than 2-D, or more than 2-D with unequal axis lengths.
     pub fn fill_diagonal(&self, value: f64) -> Tensor {
         let (cells, step) = fill_diagonal_walk(&self.shape);
-        counted_exact(Op::FillDiagonal, cells as u64, self.dtype(), || {
-            let mut buf = (*self.buf).clone();
-            set_positions(&mut buf, (0..cells).map(|i| i * step), value);
-            Tensor::from_buffer(buf, self.shape)
-        })
+        counted(
+            exact(Op::FillDiagonal, cells as u64, self.dtype()),
+            |charged| {
+                let mut buf = (*self.buf).clone();
+                set_positions(&mut buf, (0..cells).map(|i| i * step), value);
+                Tensor::from_buffer(charged, buf, self.shape)
+            },
+        )
     }
 }
 

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use super::movement::map_buffer;
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op};
 use crate::element::{Buffer, Element};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -103,12 +103,10 @@ impl Tensor {
         let ax = self.shape.axis(axis);
         let geometry = lanes(&self.shape, ax);
         counted(
-            Op::Sort,
-            axis_sort_count(&self.shape, ax),
-            self.dtype(),
-            || {
+            clamped(Op::Sort, axis_sort_count(&self.shape, ax), self.dtype()),
+            |charged| {
                 let buf = map_buffer!(&*self.buf, |v| sort_lanes(v, geometry));
-                Tensor::from_buffer(buf, self.shape)
+                Tensor::from_buffer(charged, buf, self.shape)
             },
         )
     }
@@ -121,9 +119,9 @@ impl Tensor {
         let n = self.numel();
         let count = if self.ndim() == 0 { 1 } else { sort_cost(n) };
         let shape = Shape::new(&[n]);
-        counted(Op::Sort, count, self.dtype(), || {
+        counted(clamped(Op::Sort, count, self.dtype()), |charged| {
             let buf = map_buffer!(&*self.buf, |v| sort_lanes(v, (1, n, 1)));
-            Tensor::from_buffer(buf, shape)
+            Tensor::from_buffer(charged, buf, shape)
         })
     }
 
@@ -139,12 +137,10 @@ impl Tensor {
         let ax = self.shape.axis(axis);
         let geometry = lanes(&self.shape, ax);
         counted(
-            Op::Argsort,
-            axis_sort_count(&self.shape, ax),
-            self.dtype(),
-            || {
+            clamped(Op::Argsort, axis_sort_count(&self.shape, ax), self.dtype()),
+            |charged| {
                 let idx = argsort_any(&self.buf, geometry);
-                Tensor::from_elems(idx, self.shape)
+                Tensor::from_elems(charged, idx, self.shape)
             },
         )
     }
@@ -155,9 +151,9 @@ impl Tensor {
     pub fn argsort_flat(&self) -> Tensor {
         let n = self.numel();
         let count = if self.ndim() == 0 { 1 } else { sort_cost(n) };
-        counted(Op::Argsort, count, self.dtype(), || {
+        counted(clamped(Op::Argsort, count, self.dtype()), |charged| {
             let idx = argsort_any(&self.buf, (1, n, 1));
-            Tensor::from_elems(idx, Shape::new(&[n]))
+            Tensor::from_elems(charged, idx, Shape::new(&[n]))
         })
     }
 }
