@@ -20,6 +20,7 @@ pub mod budget;
 mod cpu_time;
 mod dtype;
 mod element;
+pub mod gemm;
 mod kernels;
 pub mod linalg;
 mod ops;

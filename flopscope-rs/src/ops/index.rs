@@ -1,15 +1,17 @@
 //! Indexing: numpy basic slicing (free and unrecorded, like flopscope's views) and fancy
 //! indexing (integer-array gathers, boolean masks, `take`), which flopscope bills.
 //!
-//! Costs (flopscope 0.12.4, `docs/flopscope-0.12.4-cost-probes.md` §1.3 and §2.1):
-//! * basic slicing (`row`, `col`, `slice`, `index`): 0 FLOPs, nothing recorded;
+//! Costs (as flopscope 0.12.4 bills them):
+//! * basic slicing (`row`, `col`, `slice`, `index`): 0 FLOPs, nothing recorded (a numpy view
+//!   there; here a copy, timed as backend time and refused on an unaccounted thread like any
+//!   op, see [`crate::budget::unrecorded`]);
 //! * `a[idx]` / `a[:, idx]` with an integer array: `4 · numel(out)` × rate, under `getitem`;
 //! * `a[mask]` with a boolean mask: `(numel(mask) + 4 · numel(out))` × rate, under `getitem`;
 //! * `np.take`: `numel(out)` × rate × 4, under `take`.
 //!
 //! None of these apply a minimum-1 clamp (an empty gather bills 0), and the rate is that of the
 //! indexed tensor. flopscope's weight for `getitem` is 1 (its factor 4 is in the count), so
-//! these charges are priced directly rather than through the op table's weight.
+//! these charges are priced with the table's `exact` rule ([`crate::budget::pricing`]).
 
 use std::ops::{Range, RangeFrom, RangeFull, RangeTo};
 
@@ -296,14 +298,16 @@ impl Tensor {
     ///
     /// Shape contract: each `Index` removes its axis, each `Full`/`Range` keeps it (resized),
     /// each `NewAxis` inserts a length-1 axis; unlisted trailing axes are kept whole.
-    /// FLOPs: 0, and nothing is recorded (a numpy view). The symmetry tag survives only when
+    /// FLOPs: 0, and nothing is recorded (a numpy view); the copy's time counts as backend time.
+    /// The symmetry tag survives only when
     /// every remaining tagged axis is untouched (`:`); an integer index on a tagged axis removes
     /// it from its block (kept if ≥ 2 axes remain); a resized slice on a tagged axis drops the
     /// tag. The data is copied into a new tensor.
     ///
     /// # Panics
     /// On too many indices, more than one `Ellipsis`, an out-of-bounds integer index or a zero
-    /// step.
+    /// step; with [`crate::BudgetError::UnaccountedThread`] (op `"getitem"`) on a thread no
+    /// context accounts for while an explicit context is open.
     pub fn index(&self, key: &[SliceArg]) -> Tensor {
         let walk = walk_key(&self.shape, key);
         let out = Shape::new(&walk.dims);
@@ -574,7 +578,7 @@ mod tests {
 
     #[test]
     fn probe_rows_basic_slicing_record_nothing() {
-        // §2.1: X[10:20], X[:, 3], X[3], X[3, 4], X[::2, ::-1].
+        // flopscope 0.12.4 measured: X[10:20], X[:, 3], X[3], X[3, 4], X[::2, ::-1].
         let ctx = ctx();
         for dt in DTYPES {
             let x = x(dt);
@@ -598,7 +602,7 @@ mod tests {
 
     #[test]
     fn probe_rows_tagged_slicing() {
-        // §2.3: A = ones((10,10)), T3 = ones((4,4,4)).
+        // flopscope 0.12.4 measured: A = ones((10,10)), T3 = ones((4,4,4)).
         let _ctx = ctx();
         let a = Tensor::ones([10, 10], DType::F32);
         assert!(!a.slice(0, 2, 5).is_symmetric());
@@ -683,7 +687,7 @@ mod tests {
 
     #[test]
     fn probe_rows_tagged_fancy_indexing() {
-        // §2.3: A[idx] idx=[0,5,7] → 120 (f32); A[Ms] with Ms = A > 0 (all true) → 500.
+        // flopscope 0.12.4 measured: A[idx] idx=[0,5,7] → 120 (f32); A[Ms] with Ms = A > 0 (all true) → 500.
         let ctx = ctx();
         for dt in DTYPES {
             let r = dt.rate();

@@ -3,8 +3,8 @@
 //!
 //! Our tensors are always contiguous, so every op here copies into a fresh buffer (which also
 //! makes the result a new "object" for flopscope's same-object rules), but each bills exactly
-//! what flopscope 0.12.4 bills (`docs/flopscope-0.12.4-cost-probes.md` §1.3 and §2.1):
-//! `.T` records nothing; `transpose`, `swapaxes`, `expand_dims`, `squeeze`, `diagonal` record a
+//! what flopscope 0.12.4 bills: `.T` records nothing (its copy is timed as backend time and
+//! refused on an unaccounted thread like any op, see [`crate::budget::unrecorded`]); `transpose`, `swapaxes`, `expand_dims`, `squeeze`, `diagonal` record a
 //! free call; `reshape`, `ravel`, `flatten`, `stack`, `concatenate` bill numel; `diag` of a
 //! vector bills its length; `trace` and `fill_diagonal` bill the diagonal length.
 //! Symmetry tags travel as flopscope's shape-op transport rules say.
@@ -317,8 +317,12 @@ impl Tensor {
     /// The transpose with all axes reversed, like numpy's `a.T`.
     ///
     /// Shape contract: `(d0, …, dk)` → `(dk, …, d0)`; a 0-d or 1-D tensor is returned as is.
-    /// FLOPs: 0, and nothing is recorded (flopscope's `.T` is not an op). The symmetry tag is
-    /// kept on the permuted axes.
+    /// FLOPs: 0, and nothing is recorded (flopscope's `.T` is not an op); the copy's time counts
+    /// as backend time. The symmetry tag is kept on the permuted axes.
+    ///
+    /// # Panics
+    /// With [`crate::BudgetError::UnaccountedThread`] (op `"T"`) on a thread no context accounts
+    /// for while an explicit context is open (see [`crate::thread::scope`]).
     pub fn t(&self) -> Tensor {
         let perm: Vec<usize> = (0..self.ndim()).rev().collect();
         unrecorded("T", |charged| self.permute_kernel(charged, &perm))
@@ -858,7 +862,7 @@ mod tests {
 
     #[test]
     fn probe_rows_dense_movement() {
-        // §2.1: X.reshape / ravel / flatten / .T / transpose / swapaxes / expand_dims / squeeze.
+        // flopscope 0.12.4 measured: X.reshape / ravel / flatten / .T / transpose / swapaxes / expand_dims / squeeze.
         let ctx = ctx();
         for dt in DTYPES {
             let r = dt.rate();
@@ -893,7 +897,7 @@ mod tests {
 
     #[test]
     fn probe_rows_tagged_movement() {
-        // §2.3: A = ones((10,10)) tagged S2.
+        // flopscope 0.12.4 measured: A = ones((10,10)) tagged S2.
         let ctx = ctx();
         for dt in DTYPES {
             let r = dt.rate();
@@ -1002,7 +1006,7 @@ mod tests {
                 let (_, _, rows) = probe(&ctx, || Tensor::concatenate(&[&x, &y], axis));
                 assert_eq!(rows, vec![("concatenate", 10000 * r, 1)]);
             }
-            // §2.3: stack([A, B]) tagged on (1, 2); stack([A, G]) and concatenate untagged.
+            // flopscope 0.12.4 measured: stack([A, B]) tagged on (1, 2); stack([A, G]) and concatenate untagged.
             let a = Tensor::ones([10, 10], dt);
             let b = Tensor::full([10, 10], 2.0, dt);
             let g = x.index(&[(0..10).into(), (0..10).into()]);
@@ -1073,7 +1077,7 @@ mod tests {
                 (&[][..], want, vec![("trace", 50 * r, 1)])
             );
             assert_eq!(probe(&ctx, || sq.trace()).2, vec![("trace", 32 * r, 1)]);
-            // §2.3: np.trace(A), np.diagonal(A), np.diag(A) on A = ones((10,10)).
+            // flopscope 0.12.4 measured: np.trace(A), np.diagonal(A), np.diag(A) on A = ones((10,10)).
             let a = Tensor::ones([10, 10], dt);
             assert_eq!(probe(&ctx, || a.trace()).2, vec![("trace", 10 * r, 1)]);
             assert_eq!(probe(&ctx, || a.diagonal()).2, vec![("diagonal", 0, 1)]);
