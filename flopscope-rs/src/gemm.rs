@@ -215,7 +215,7 @@ pub fn matmul<T: GemmFloat>(
             });
         }
     }
-    let expected = m.checked_mul(n).unwrap_or(usize::MAX);
+    let expected = m.saturating_mul(n);
     if dst.len() != expected {
         return Err(GemmError::DestinationLength {
             expected,
