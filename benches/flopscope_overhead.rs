@@ -12,8 +12,8 @@
 
 use std::hint::black_box;
 
-use flopscope::{BudgetContext, DType, Tensor};
 use flopscope::gemm::{matmul, GemmFloat, MatRef, Parallelism};
+use flopscope::{BudgetContext, DType, Tensor};
 use whest_benches::{fmt_secs, paired};
 
 /// `a · b` for contiguous row-major `a` (m×k) and `b` (k×n) through flopscope's uncounted

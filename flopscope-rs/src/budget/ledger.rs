@@ -130,3 +130,24 @@ impl Ledger {
         t
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlisted_time_counts_in_the_totals_but_in_no_row_and_survives_merges() {
+        let mut worker = Ledger::default();
+        let ns = worker.namespace_index(Some("w"));
+        worker.record_unlisted_time(ns, 5, 1);
+        let mut parent = Ledger::default();
+        parent.merge(&worker);
+        parent.merge(&worker);
+        let t = parent.totals();
+        assert_eq!(
+            (t.backend_ns, t.overhead_ns, t.calls, t.flops),
+            (10, 2, 0, 0)
+        );
+        assert!(parent.namespaces[0].order.is_empty());
+    }
+}
