@@ -272,6 +272,6 @@ fn a_plain_thread_cannot_transpose_or_slice_while_a_context_is_open() {
         .join()
         .expect("the worker returns the errors, it does not die")
     });
-    assert_eq!(t, Some(BudgetError::UnaccountedThread { op: "T" }));
+    assert_eq!(t, Some(BudgetError::UnaccountedThread { op: ".T" }));
     assert_eq!(row, Some(BudgetError::UnaccountedThread { op: "getitem" }));
 }

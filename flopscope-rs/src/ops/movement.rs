@@ -321,11 +321,11 @@ impl Tensor {
     /// as backend time. The symmetry tag is kept on the permuted axes.
     ///
     /// # Panics
-    /// With [`crate::BudgetError::UnaccountedThread`] (op `"T"`) on a thread no context accounts
+    /// With [`crate::BudgetError::UnaccountedThread`] (op `".T"`) on a thread no context accounts
     /// for while an explicit context is open (see [`crate::thread::scope`]).
     pub fn t(&self) -> Tensor {
         let perm: Vec<usize> = (0..self.ndim()).rev().collect();
-        unrecorded("T", |charged| self.permute_kernel(charged, &perm))
+        unrecorded(".T", |charged| self.permute_kernel(charged, &perm))
     }
 
     /// Permutes the axes (numpy `np.transpose(a, axes)`): output axis `i` is input axis
