@@ -13,7 +13,8 @@
 //! `rate` is the billing dtype's ([`DType::rate`]: 1 for 32-bit and bool, 2 for 64-bit) and
 //! `weight` the op's tier in the op table ([`Op::weight`]). What the *count* of an op is (its
 //! analytic formula: `numel`, `(2k − 1)·m·n`, `⌊2n³/3⌋ + n`, …) is documented on the op
-//! itself; the per-element counts of the distribution functions are the constants here.
+//! itself (the linalg counts all live in `linalg/counts.rs`); the per-element counts of the
+//! distribution functions are the constants here.
 //! All products saturate at `u64::MAX` instead of overflowing.
 
 use super::op::Op;

@@ -6,8 +6,7 @@ use faer::{Mat, Side};
 use crate::cpu_time::in_kernel_pool;
 
 use super::{
-    compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, push_rows_transposed,
-    LinalgError, Stack,
+    compute_dtype, counts, mat_at, out_tensor, push_rows, push_rows_transposed, LinalgError, Stack,
 };
 use crate::budget::{counted, exact, Op};
 use crate::tensor::Tensor;
@@ -29,7 +28,7 @@ pub fn cholesky(a: &Tensor) -> Result<Tensor, LinalgError> {
     let dt = compute_dtype(&[a.dtype()]);
     let n = st.n;
     counted(
-        exact(Op::LinalgCholesky, st.billed(cube_div3(1, n as u64)), dt),
+        exact(Op::LinalgCholesky, st.billed(counts::cholesky(n)), dt),
         |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut out = Vec::with_capacity(x.len());
@@ -63,11 +62,7 @@ pub fn eigh(a: &Tensor) -> Result<(Tensor, Tensor), LinalgError> {
     let dt = compute_dtype(&[a.dtype()]);
     let n = st.n;
     counted(
-        exact(
-            Op::LinalgEigh,
-            st.billed(cube(n as u64).saturating_mul(9)),
-            dt,
-        ),
+        exact(Op::LinalgEigh, st.billed(counts::eigh(n)), dt),
         |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut w = Vec::with_capacity(st.count * n);
@@ -107,7 +102,7 @@ pub fn eigvalsh(a: &Tensor) -> Result<Tensor, LinalgError> {
     let dt = compute_dtype(&[a.dtype()]);
     let n = st.n;
     counted(
-        exact(Op::LinalgEigvalsh, st.billed(cube_div3(4, n as u64)), dt),
+        exact(Op::LinalgEigvalsh, st.billed(counts::eigvalsh(n)), dt),
         |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut w = Vec::with_capacity(st.count * n);
@@ -134,18 +129,6 @@ enum QrMode {
     ROnly,
 }
 
-/// flopscope's `qr_cost`: `2mnk − ⌊2k³/3⌋` for the factorisation, doubled when `Q` is formed.
-fn qr_count(m: usize, n: usize, mode: QrMode) -> u64 {
-    let k = m.min(n) as u128;
-    let factor = (2 * m as u128 * n as u128 * k).saturating_sub(2 * k * k * k / 3);
-    let c = if mode == QrMode::ROnly {
-        factor
-    } else {
-        2 * factor
-    };
-    c.max(1).min(u64::MAX as u128) as u64
-}
-
 /// Shared QR driver: returns `(Q, R)` (Q is `None` in `r` mode).
 fn qr_impl(a: &Tensor, mode: QrMode) -> (Option<Tensor>, Tensor) {
     let st = Stack::of(a, "qr");
@@ -157,7 +140,11 @@ fn qr_impl(a: &Tensor, mode: QrMode) -> (Option<Tensor>, Tensor) {
         QrMode::Complete => (m, m),
     };
     counted(
-        exact(Op::LinalgQr, st.billed(qr_count(m, n, mode)), dt),
+        exact(
+            Op::LinalgQr,
+            st.billed(counts::qr(m, n, mode != QrMode::ROnly)),
+            dt,
+        ),
         |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut q = Vec::with_capacity(st.count * m * q_cols);
@@ -234,19 +221,6 @@ pub fn qr_r(a: &Tensor) -> Tensor {
     qr_impl(a, QrMode::ROnly).1
 }
 
-/// flopscope's `svd_cost` (full decomposition, no top-k).
-fn svd_count(m: usize, n: usize, with_vectors: bool, full_matrices: bool) -> u64 {
-    let (a, b) = (m.max(n) as u128, m.min(n) as u128);
-    let c = if !with_vectors {
-        2 * a * b * b + 2 * b * b * b
-    } else if full_matrices && m != n {
-        4 * a * a * b + 22 * b * b * b
-    } else {
-        6 * a * b * b + 20 * b * b * b
-    };
-    c.max(1).min(u64::MAX as u128) as u64
-}
-
 /// Singular value decomposition `a = U · diag(S) · Vh` (numpy `linalg.svd`).
 ///
 /// Returns `(U, S, Vh)` with `S` non-negative and descending. With `full_matrices` `U` is
@@ -272,7 +246,7 @@ pub fn svd(a: &Tensor, full_matrices: bool) -> Result<(Tensor, Tensor, Tensor), 
     counted(
         exact(
             Op::LinalgSvd,
-            st.billed(svd_count(m, n, true, full_matrices)),
+            st.billed(counts::svd(m, n, true, full_matrices)),
             dt,
         ),
         |charged| {
@@ -324,7 +298,11 @@ pub fn svd_values(a: &Tensor) -> Result<Tensor, LinalgError> {
     let (m, n) = (st.m, st.n);
     let k = m.min(n);
     counted(
-        exact(Op::LinalgSvd, st.billed(svd_count(m, n, false, false)), dt),
+        exact(
+            Op::LinalgSvd,
+            st.billed(counts::svd(m, n, false, false)),
+            dt,
+        ),
         |charged| {
             let x = a.buf.to_vec::<f64>();
             let s = singular_values(&x, &st, "svd")?;
@@ -352,11 +330,6 @@ pub(super) fn singular_values(
         s.extend(vals);
     }
     Ok(s)
-}
-
-/// The values-only SVD count, for the SVD-based matrix norms.
-pub(super) fn svd_values_count(m: usize, n: usize) -> u64 {
-    svd_count(m, n, false, false)
 }
 
 #[cfg(test)]

@@ -38,12 +38,15 @@ use crate::shape::Shape;
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
 
+mod counts;
 mod decomp;
 mod norm;
+mod order;
 mod solve;
 
 pub use decomp::{cholesky, eigh, eigvalsh, qr, qr_complete, qr_r, svd, svd_values};
-pub use norm::{norm, norm_axis, norm_ord, NormOrd};
+pub use norm::{norm, norm_axis, norm_ord};
+pub use order::NormOrd;
 pub use solve::{det, inv, slogdet, solve};
 
 /// A numerical failure of a linear-algebra routine (numpy raises `LinAlgError` for these).
@@ -188,17 +191,6 @@ fn out_tensor(charged: &Receipt, v: Vec<f64>, shape: Shape, dt: DType) -> Tensor
         DType::F32 => Tensor::from_elems(charged, v.into_iter().map(|x| x as f32).collect(), shape),
         _ => Tensor::from_elems(charged, v, shape),
     }
-}
-
-/// `⌊num·k³ / 3⌋` (flopscope's `num * k**3 // 3`), saturating instead of overflowing.
-fn cube_div3(num: u64, k: u64) -> u64 {
-    let k3 = (k as u128).pow(3);
-    ((num as u128 * k3) / 3).min(u64::MAX as u128) as u64
-}
-
-/// `k³` saturating.
-fn cube(k: u64) -> u64 {
-    (k as u128).pow(3).min(u64::MAX as u128) as u64
 }
 
 /// numpy `allclose(x, y, rtol=1e-5, atol=1e-6)` for one pair (NaN never close).

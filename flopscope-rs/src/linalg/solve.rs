@@ -5,9 +5,7 @@ use faer::Mat;
 
 use crate::cpu_time::in_kernel_pool;
 
-use super::{
-    compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, satisfies, LinalgError, Stack,
-};
+use super::{compute_dtype, counts, mat_at, out_tensor, push_rows, satisfies, LinalgError, Stack};
 use crate::budget::{counted, exact, Op};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -70,13 +68,8 @@ fn slogdet_of(lu: &PartialPivLu<f64>) -> (f64, f64) {
 pub fn inv(a: &Tensor) -> Result<Tensor, LinalgError> {
     let st = Stack::square(a, "inv");
     let dt = compute_dtype(&[a.dtype()]);
-    let n = st.n as u64;
     let tagged = a.sym.is_tagged();
-    let per = if tagged {
-        cube_div3(1, n).saturating_add(cube(n))
-    } else {
-        cube(n).saturating_mul(2)
-    };
+    let per = counts::inv(st.n, tagged);
     counted(exact(Op::LinalgInv, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let mut out = Vec::with_capacity(x.len());
@@ -160,10 +153,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
         )
     });
     let dt = compute_dtype(&[a.dtype(), b.dtype()]);
-    let n64 = n as u64;
-    let per = cube_div3(2, n64)
-        .saturating_add(2u64.saturating_mul(n64 * n64).saturating_mul(nrhs as u64))
-        .max(1);
+    let per = counts::solve(n, nrhs);
     let count = if n == 0 {
         0
     } else {
@@ -216,7 +206,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
 pub fn det(a: &Tensor) -> Tensor {
     let st = Stack::square(a, "det");
     let dt = compute_dtype(&[a.dtype()]);
-    let per = cube_div3(2, st.n as u64).saturating_add(st.n as u64);
+    let per = counts::det(st.n);
     counted(exact(Op::LinalgDet, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let v: Vec<f64> = (0..st.count)
@@ -250,7 +240,7 @@ fn slogdet_one(x: &[f64], b: usize, n: usize) -> (f64, f64) {
 pub fn slogdet(a: &Tensor) -> (Tensor, Tensor) {
     let st = Stack::square(a, "slogdet");
     let dt = compute_dtype(&[a.dtype()]);
-    let per = cube_div3(2, st.n as u64).saturating_add(18 * st.n as u64);
+    let per = counts::slogdet(st.n);
     counted(exact(Op::LinalgSlogdet, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let (signs, logs): (Vec<f64>, Vec<f64>) =
