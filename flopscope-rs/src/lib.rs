@@ -6,6 +6,9 @@
 //! current thread, at flopscope's prices: `floor(analytic count × dtype rate × weight)`. Running
 //! out of budget stops an op *before* it runs.
 //!
+//! [`gemm`] exposes the raw (uncounted) float matrix product the kernels use, for code outside
+//! an estimator's metered work, such as a ground-truth sampler or a benchmark.
+//!
 //! ```
 //! use flopscope::{BudgetContext, DType, Tensor};
 //! let ctx = BudgetContext::new(1_000_000).unwrap();
@@ -20,6 +23,7 @@ pub mod budget;
 mod cpu_time;
 mod dtype;
 mod element;
+pub mod gemm;
 mod kernels;
 pub mod linalg;
 mod ops;

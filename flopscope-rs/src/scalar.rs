@@ -5,22 +5,22 @@
 //! without building a 0-d tensor, which would add `array`'s 1-element charge that Python does
 //! not pay.
 
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op};
 use crate::dtype::DType;
 
 /// `e^x`. FLOPs: `exp`, 16 × 2 = 32.
 pub fn exp(x: f64) -> f64 {
-    counted(Op::Exp, 1, DType::F64, || x.exp())
+    counted(clamped(Op::Exp, 1, DType::F64), |_| x.exp())
 }
 
 /// Natural logarithm (NaN for `x < 0`, `-inf` at 0, as numpy). FLOPs: `log`, 16 × 2 = 32.
 pub fn log(x: f64) -> f64 {
-    counted(Op::Log, 1, DType::F64, || x.ln())
+    counted(clamped(Op::Log, 1, DType::F64), |_| x.ln())
 }
 
 /// Square root (NaN for `x < 0`, as numpy). FLOPs: `sqrt`, 1 × 2 = 2.
 pub fn sqrt(x: f64) -> f64 {
-    counted(Op::Sqrt, 1, DType::F64, || x.sqrt())
+    counted(clamped(Op::Sqrt, 1, DType::F64), |_| x.sqrt())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, without_kernel, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
 use crate::shape::Shape;
@@ -27,8 +27,9 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    /// Wraps a buffer without charging (internal: results of counted kernels).
-    pub(crate) fn from_buffer(buf: Buffer, shape: Shape) -> Tensor {
+    /// Wraps a kernel's result buffer. The [`Receipt`] proves the kernel runs inside the charge
+    /// step ([`crate::budget::counted`] and friends), so no op can forget to charge.
+    pub(crate) fn from_buffer(_charged: &Receipt, buf: Buffer, shape: Shape) -> Tensor {
         debug_assert_eq!(buf.len(), shape.numel(), "buffer/shape mismatch");
         Tensor {
             buf: Arc::new(buf),
@@ -38,8 +39,8 @@ impl Tensor {
     }
 
     /// Same as [`Tensor::from_buffer`] from a typed vector.
-    pub(crate) fn from_elems<T: Element>(v: Vec<T>, shape: Shape) -> Tensor {
-        Tensor::from_buffer(T::wrap(v.into()), shape)
+    pub(crate) fn from_elems<T: Element>(charged: &Receipt, v: Vec<T>, shape: Shape) -> Tensor {
+        Tensor::from_buffer(charged, T::wrap(v.into()), shape)
     }
 
     /// Returns the tensor with its symmetry tag replaced by `sym`.
@@ -68,8 +69,8 @@ impl Tensor {
             "from_vec: {} elements cannot fill shape {shape}",
             data.len()
         );
-        counted(Op::Array, shape.numel() as u64, T::DTYPE, || {
-            Tensor::from_elems(data, shape)
+        counted(clamped(Op::Array, shape.numel() as u64, T::DTYPE), |r| {
+            Tensor::from_elems(r, data, shape)
         })
     }
 
@@ -94,7 +95,7 @@ impl Tensor {
             "from_shared: {} elements cannot fill shape {shape}",
             range.len()
         );
-        Tensor::from_buffer(T::wrap(Storage::shared(owner, range)), shape)
+        without_kernel(|r| Tensor::from_buffer(r, T::wrap(Storage::shared(owner, range)), shape))
     }
 
     /// Whether the elements are memory shared with an outside owner ([`Tensor::from_shared`])

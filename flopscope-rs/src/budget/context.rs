@@ -17,9 +17,9 @@ use super::clock::{now_ns, secs};
 use super::error::{BudgetError, BudgetExhausted, TimeExhausted};
 use super::ledger::Ledger;
 use super::op::Op;
+use super::pricing::Price;
 use super::summary::BudgetSummary;
 use crate::cpu_time;
-use crate::dtype::DType;
 
 /// Budget of the lazily created default context when `FLOPSCOPE_DEFAULT_BUDGET` is unset.
 pub const DEFAULT_CONTEXT_BUDGET: u64 = 1_000_000_000_000_000;
@@ -186,50 +186,34 @@ fn default_shared() -> Arc<Shared> {
         .clone()
 }
 
-/// The FLOPs an op is charged: `max(count, 1) × rate × weight` (free ops cost 0).
-#[inline]
-pub(crate) const fn cost_of(op: Op, count: u64, billing: DType) -> u64 {
-    let w = op.weight();
-    if w == 0 {
-        return 0;
-    }
-    let count = if count == 0 { 1 } else { count };
-    count.saturating_mul(billing.rate()).saturating_mul(w)
+/// Proof that the kernel holding it runs inside the charge step: the only way to build a
+/// [`crate::Tensor`]. Made only by [`counted`] (a priced op), [`unrecorded`] (a copy flopscope
+/// does not record) and [`without_kernel`] (wrapping memory, no work), and lent to the kernel
+/// by reference, so it cannot outlive the call.
+pub(crate) struct Receipt {
+    _private: (),
 }
 
 /// Timing token returned by [`charge`]; call [`OpTimer::finish`] when the kernel returns.
 #[must_use = "call finish() after the kernel so its time is recorded"]
-pub(crate) struct OpTimer {
+struct OpTimer {
     op: Op,
     ns: usize,
     t0: u64,
     t1: u64,
 }
 
-/// Charges `op` with analytic `count` at the rate of `billing`, then starts its kernel timer.
-///
-/// The charge is `max(count, 1) × rate × weight` ([`cost_of`]); see [`charge_flops`].
-#[inline]
-pub(crate) fn charge(op: Op, count: u64, billing: DType) -> OpTimer {
-    charge_flops(op, cost_of(op, count, billing))
-}
-
-/// Charges `op` an already-priced `cost` in FLOPs, then starts its kernel timer.
+/// Charges `price` (see [`super::pricing`]), then starts its kernel timer.
 ///
 /// This is the one place that spends budget. The check happens before the op runs: a cost above
 /// the remaining budget (strictly) panics with a [`BudgetExhausted`] payload and records
 /// nothing. After recording, a passed wall-time deadline panics with [`TimeExhausted`].
-pub(crate) fn charge_flops(op: Op, cost: u64) -> OpTimer {
+fn charge(price: Price) -> OpTimer {
+    let (op, cost) = (price.op(), price.flops());
     let t0 = now_ns();
     let outcome = STATE.with(|cell| {
         let mut st = cell.borrow_mut();
-        let accounted = st.active.as_ref().is_some_and(|b| b.accounted);
-        if !accounted && OPEN_EXPLICIT.load(Ordering::Relaxed) > 0 {
-            return Err(Refusal::Unaccounted);
-        }
-        let b = st
-            .active
-            .get_or_insert_with(|| Binding::new(default_shared(), None, false));
+        let b = bind_accounted(&mut st).ok_or(Refusal::Unaccounted)?;
         if let Err(remaining) = b.shared.try_spend(cost) {
             return Err(Refusal::Budget(remaining));
         }
@@ -258,6 +242,20 @@ pub(crate) fn charge_flops(op: Op, cost: u64) -> OpTimer {
     }
 }
 
+/// The current thread's binding (binding it to the default context first if it has none), or
+/// `None` when the thread is not accounted for while an explicit context is open somewhere:
+/// its work would escape accounting.
+fn bind_accounted(st: &mut ThreadState) -> Option<&mut Binding> {
+    let accounted = st.active.as_ref().is_some_and(|b| b.accounted);
+    if !accounted && OPEN_EXPLICIT.load(Ordering::Relaxed) > 0 {
+        return None;
+    }
+    Some(
+        st.active
+            .get_or_insert_with(|| Binding::new(default_shared(), None, false)),
+    )
+}
+
 enum Refusal {
     Unaccounted,
     Budget(u64),
@@ -275,7 +273,7 @@ fn time_error(shared: &Shared, op: Op, at: u64) -> TimeExhausted {
 impl OpTimer {
     /// Records the kernel's time and checks the wall-time deadline once more.
     #[inline]
-    pub(crate) fn finish(self) {
+    fn finish(self) {
         let t2 = now_ns();
         let late = STATE.with(|cell| {
             let mut st = cell.borrow_mut();
@@ -293,22 +291,43 @@ impl OpTimer {
     }
 }
 
-/// Runs `kernel` as one counted call of `op`: charge first, kernel, then record its time.
+/// Runs `kernel` as one counted call of `price.op()`: charge first (see [`charge`]), then the
+/// kernel, which gets the [`Receipt`] it needs to build tensors, then record its time.
 #[inline]
-pub(crate) fn counted<T>(op: Op, count: u64, billing: DType, kernel: impl FnOnce() -> T) -> T {
-    let timer = charge(op, count, billing);
-    let out = kernel();
+pub(crate) fn counted<T>(price: Price, kernel: impl FnOnce(&Receipt) -> T) -> T {
+    let timer = charge(price);
+    let out = kernel(&Receipt { _private: () });
     timer.finish();
     out
 }
 
-/// Like [`counted`] but with an already-priced cost in FLOPs.
-#[inline]
-pub(crate) fn counted_flops<T>(op: Op, cost: u64, kernel: impl FnOnce() -> T) -> T {
-    let timer = charge_flops(op, cost);
-    let out = kernel();
-    timer.finish();
+/// Runs `kernel`, a copy that flopscope does not record as an op (`.T`, basic indexing, which
+/// are numpy views there): nothing is charged and no op row is recorded, but the kernel's time
+/// counts as backend time of the current namespace, and like any op it is refused
+/// ([`BudgetError::UnaccountedThread`], naming `step`) on a thread no context accounts for
+/// while an explicit context is open. Never refused for budget or wall time (flopscope raises
+/// nothing there either).
+pub(crate) fn unrecorded<T>(step: &'static str, kernel: impl FnOnce(&Receipt) -> T) -> T {
+    let t0 = now_ns();
+    let ns = STATE.with(|cell| bind_accounted(&mut cell.borrow_mut()).map(|b| b.current()));
+    let Some(ns) = ns else {
+        std::panic::panic_any(BudgetError::UnaccountedThread { op: step });
+    };
+    let t1 = now_ns();
+    let out = kernel(&Receipt { _private: () });
+    let t2 = now_ns();
+    STATE.with(|cell| {
+        if let Some(b) = cell.borrow_mut().active.as_mut() {
+            b.ledger.record_unlisted_time(ns, t2 - t1, t1 - t0);
+        }
+    });
     out
+}
+
+/// Runs `wrap`, which puts existing memory in a tensor without running any kernel (numpy
+/// `asarray` without a copy): there is no work to charge, record or time.
+pub(crate) fn without_kernel<T>(wrap: impl FnOnce(&Receipt) -> T) -> T {
+    wrap(&Receipt { _private: () })
 }
 
 /// An explicit FLOP budget bound to the current thread until it is dropped (or [`finish`]ed).

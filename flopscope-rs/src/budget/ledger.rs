@@ -28,6 +28,9 @@ pub(crate) struct NamespaceLedger {
     pub ops: Box<[OpStats]>,
     /// Ops in the order they were first recorded (flopscope's dict order).
     pub order: Vec<Op>,
+    /// Time of kernels listed under no op (copies flopscope does not record, such as `.T`);
+    /// part of the namespace's totals, in no row.
+    pub unlisted: OpStats,
 }
 
 impl NamespaceLedger {
@@ -36,12 +39,13 @@ impl NamespaceLedger {
             name,
             ops: vec![OpStats::default(); Op::COUNT].into_boxed_slice(),
             order: Vec::new(),
+            unlisted: OpStats::default(),
         }
     }
 
-    /// Sum over the ops of this namespace.
+    /// Sum over the ops of this namespace, plus the time listed under no op.
     pub fn totals(&self) -> OpStats {
-        let mut t = OpStats::default();
+        let mut t = self.unlisted;
         for op in &self.order {
             t.merge(&self.ops[*op as usize]);
         }
@@ -92,11 +96,20 @@ impl Ledger {
         row.overhead_ns += overhead_ns;
     }
 
+    /// Adds the time of a kernel listed under no op to namespace `ns`.
+    #[inline]
+    pub fn record_unlisted_time(&mut self, ns: usize, backend_ns: u64, overhead_ns: u64) {
+        let row = &mut self.namespaces[ns].unlisted;
+        row.backend_ns += backend_ns;
+        row.overhead_ns += overhead_ns;
+    }
+
     /// Folds another ledger (e.g. a worker thread's) into this one, matching namespaces by name.
     pub fn merge(&mut self, other: &Ledger) {
         self.loose_overhead_ns += other.loose_overhead_ns;
         for ns in &other.namespaces {
             let i = self.namespace_index(ns.name.as_deref());
+            self.namespaces[i].unlisted.merge(&ns.unlisted);
             for op in &ns.order {
                 let src = ns.ops[*op as usize];
                 let dst = &mut self.namespaces[i];
@@ -115,5 +128,26 @@ impl Ledger {
             t.merge(&ns.totals());
         }
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlisted_time_counts_in_the_totals_but_in_no_row_and_survives_merges() {
+        let mut worker = Ledger::default();
+        let ns = worker.namespace_index(Some("w"));
+        worker.record_unlisted_time(ns, 5, 1);
+        let mut parent = Ledger::default();
+        parent.merge(&worker);
+        parent.merge(&worker);
+        let t = parent.totals();
+        assert_eq!(
+            (t.backend_ns, t.overhead_ns, t.calls, t.flops),
+            (10, 2, 0, 0)
+        );
+        assert!(parent.namespaces[0].order.is_empty());
     }
 }

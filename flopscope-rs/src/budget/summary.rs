@@ -27,7 +27,8 @@ pub struct NamespaceSummary {
     pub flops_used: u64,
     /// Counted calls in this namespace.
     pub calls: u64,
-    /// Kernel seconds in this namespace.
+    /// Kernel seconds in this namespace (with the copies recorded as no op, see
+    /// [`BudgetSummary::flopscope_backend_time_s`]).
     pub flopscope_backend_time_s: f64,
     /// Accounting seconds in this namespace.
     pub flopscope_overhead_time_s: f64,
@@ -47,7 +48,8 @@ pub struct BudgetSummary {
     pub flops_remaining: u64,
     /// Seconds from opening the context to now (or to its close).
     pub wall_time_s: f64,
-    /// Seconds inside counted kernels.
+    /// Seconds inside counted kernels, including the copies flopscope records as no op (`.T`,
+    /// basic indexing), which appear in no row of [`operations`](Self::operations).
     pub flopscope_backend_time_s: f64,
     /// Seconds of accounting and dispatch (per-op pre/postambles, namespace pushes, entry).
     pub flopscope_overhead_time_s: f64,

@@ -6,10 +6,9 @@ use faer::{Mat, Side};
 use crate::cpu_time::in_kernel_pool;
 
 use super::{
-    charge, compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, push_rows_transposed,
-    LinalgError, Stack,
+    compute_dtype, counts, mat_at, out_tensor, push_rows, push_rows_transposed, LinalgError, Stack,
 };
-use crate::budget::Op;
+use crate::budget::{counted, exact, Op};
 use crate::tensor::Tensor;
 
 /// Cholesky factor `L` (lower triangular, `a = L·Lᵀ`) of each symmetric positive-definite
@@ -28,11 +27,9 @@ pub fn cholesky(a: &Tensor) -> Result<Tensor, LinalgError> {
     let st = Stack::square(a, "cholesky");
     let dt = compute_dtype(&[a.dtype()]);
     let n = st.n;
-    charge(
-        Op::LinalgCholesky,
-        st.billed(cube_div3(1, n as u64)),
-        dt,
-        || {
+    counted(
+        exact(Op::LinalgCholesky, st.billed(counts::cholesky(n)), dt),
+        |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut out = Vec::with_capacity(x.len());
             for b in 0..st.count {
@@ -41,7 +38,7 @@ pub fn cholesky(a: &Tensor) -> Result<Tensor, LinalgError> {
                     .map_err(|_| LinalgError::NotPositiveDefinite { op: "cholesky" })?;
                 push_rows(&mut out, llt.L());
             }
-            Ok(out_tensor(out, a.shape, dt))
+            Ok(out_tensor(charged, out, a.shape, dt))
         },
     )
 }
@@ -64,11 +61,9 @@ pub fn eigh(a: &Tensor) -> Result<(Tensor, Tensor), LinalgError> {
     let st = Stack::square(a, "eigh");
     let dt = compute_dtype(&[a.dtype()]);
     let n = st.n;
-    charge(
-        Op::LinalgEigh,
-        st.billed(cube(n as u64).saturating_mul(9)),
-        dt,
-        || {
+    counted(
+        exact(Op::LinalgEigh, st.billed(counts::eigh(n)), dt),
+        |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut w = Vec::with_capacity(st.count * n);
             let mut v = Vec::with_capacity(x.len());
@@ -84,8 +79,8 @@ pub fn eigh(a: &Tensor) -> Result<(Tensor, Tensor), LinalgError> {
                 push_rows(&mut v, evd.U());
             }
             Ok((
-                out_tensor(w, st.shape_with(&[n]), dt),
-                out_tensor(v, a.shape, dt),
+                out_tensor(charged, w, st.shape_with(&[n]), dt),
+                out_tensor(charged, v, a.shape, dt),
             ))
         },
     )
@@ -106,11 +101,9 @@ pub fn eigvalsh(a: &Tensor) -> Result<Tensor, LinalgError> {
     let st = Stack::square(a, "eigvalsh");
     let dt = compute_dtype(&[a.dtype()]);
     let n = st.n;
-    charge(
-        Op::LinalgEigvalsh,
-        st.billed(cube_div3(4, n as u64)),
-        dt,
-        || {
+    counted(
+        exact(Op::LinalgEigvalsh, st.billed(counts::eigvalsh(n)), dt),
+        |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut w = Vec::with_capacity(st.count * n);
             for b in 0..st.count {
@@ -123,7 +116,7 @@ pub fn eigvalsh(a: &Tensor) -> Result<Tensor, LinalgError> {
                     .map_err(|_| LinalgError::NoConvergence { op: "eigvalsh" })?;
                 w.extend(vals);
             }
-            Ok(out_tensor(w, st.shape_with(&[n]), dt))
+            Ok(out_tensor(charged, w, st.shape_with(&[n]), dt))
         },
     )
 }
@@ -136,18 +129,6 @@ enum QrMode {
     ROnly,
 }
 
-/// flopscope's `qr_cost`: `2mnk − ⌊2k³/3⌋` for the factorisation, doubled when `Q` is formed.
-fn qr_count(m: usize, n: usize, mode: QrMode) -> u64 {
-    let k = m.min(n) as u128;
-    let factor = (2 * m as u128 * n as u128 * k).saturating_sub(2 * k * k * k / 3);
-    let c = if mode == QrMode::ROnly {
-        factor
-    } else {
-        2 * factor
-    };
-    c.max(1).min(u64::MAX as u128) as u64
-}
-
 /// Shared QR driver: returns `(Q, R)` (Q is `None` in `r` mode).
 fn qr_impl(a: &Tensor, mode: QrMode) -> (Option<Tensor>, Tensor) {
     let st = Stack::of(a, "qr");
@@ -158,34 +139,42 @@ fn qr_impl(a: &Tensor, mode: QrMode) -> (Option<Tensor>, Tensor) {
         QrMode::Reduced | QrMode::ROnly => (k, k),
         QrMode::Complete => (m, m),
     };
-    charge(Op::LinalgQr, st.billed(qr_count(m, n, mode)), dt, || {
-        let x = a.buf.to_vec::<f64>();
-        let mut q = Vec::with_capacity(st.count * m * q_cols);
-        let mut r = Vec::with_capacity(st.count * r_rows * n);
-        for b in 0..st.count {
-            if k == 0 {
-                // Empty factorisation: Q is the identity's first columns, R is all zeros.
-                if mode != QrMode::ROnly {
-                    push_rows(&mut q, Mat::<f64>::identity(m, q_cols).as_ref());
+    counted(
+        exact(
+            Op::LinalgQr,
+            st.billed(counts::qr(m, n, mode != QrMode::ROnly)),
+            dt,
+        ),
+        |charged| {
+            let x = a.buf.to_vec::<f64>();
+            let mut q = Vec::with_capacity(st.count * m * q_cols);
+            let mut r = Vec::with_capacity(st.count * r_rows * n);
+            for b in 0..st.count {
+                if k == 0 {
+                    // Empty factorisation: Q is the identity's first columns, R is all zeros.
+                    if mode != QrMode::ROnly {
+                        push_rows(&mut q, Mat::<f64>::identity(m, q_cols).as_ref());
+                    }
+                    r.extend(std::iter::repeat_n(0.0, r_rows * n));
+                    continue;
                 }
-                r.extend(std::iter::repeat_n(0.0, r_rows * n));
-                continue;
+                let mat = mat_at(&x, b, m, n);
+                let f = in_kernel_pool(|| Qr::new(mat.as_ref()));
+                let thin_r = f.thin_R();
+                push_rows(&mut r, thin_r);
+                // Complete mode pads R with zero rows up to m × n.
+                r.extend(std::iter::repeat_n(0.0, (r_rows - k) * n));
+                match mode {
+                    QrMode::Reduced => push_rows(&mut q, f.compute_thin_Q().as_ref()),
+                    QrMode::Complete => push_rows(&mut q, f.compute_Q().as_ref()),
+                    QrMode::ROnly => {}
+                }
             }
-            let mat = mat_at(&x, b, m, n);
-            let f = in_kernel_pool(|| Qr::new(mat.as_ref()));
-            let thin_r = f.thin_R();
-            push_rows(&mut r, thin_r);
-            // Complete mode pads R with zero rows up to m × n.
-            r.extend(std::iter::repeat_n(0.0, (r_rows - k) * n));
-            match mode {
-                QrMode::Reduced => push_rows(&mut q, f.compute_thin_Q().as_ref()),
-                QrMode::Complete => push_rows(&mut q, f.compute_Q().as_ref()),
-                QrMode::ROnly => {}
-            }
-        }
-        let q_t = (mode != QrMode::ROnly).then(|| out_tensor(q, st.shape_with(&[m, q_cols]), dt));
-        (q_t, out_tensor(r, st.shape_with(&[r_rows, n]), dt))
-    })
+            let q_t = (mode != QrMode::ROnly)
+                .then(|| out_tensor(charged, q, st.shape_with(&[m, q_cols]), dt));
+            (q_t, out_tensor(charged, r, st.shape_with(&[r_rows, n]), dt))
+        },
+    )
 }
 
 /// Reduced QR decomposition `a = Q·R` (numpy `linalg.qr`, default `mode='reduced'`),
@@ -232,19 +221,6 @@ pub fn qr_r(a: &Tensor) -> Tensor {
     qr_impl(a, QrMode::ROnly).1
 }
 
-/// flopscope's `svd_cost` (full decomposition, no top-k).
-fn svd_count(m: usize, n: usize, with_vectors: bool, full_matrices: bool) -> u64 {
-    let (a, b) = (m.max(n) as u128, m.min(n) as u128);
-    let c = if !with_vectors {
-        2 * a * b * b + 2 * b * b * b
-    } else if full_matrices && m != n {
-        4 * a * a * b + 22 * b * b * b
-    } else {
-        6 * a * b * b + 20 * b * b * b
-    };
-    c.max(1).min(u64::MAX as u128) as u64
-}
-
 /// Singular value decomposition `a = U · diag(S) · Vh` (numpy `linalg.svd`).
 ///
 /// Returns `(U, S, Vh)` with `S` non-negative and descending. With `full_matrices` `U` is
@@ -267,11 +243,13 @@ pub fn svd(a: &Tensor, full_matrices: bool) -> Result<(Tensor, Tensor, Tensor), 
     let (m, n) = (st.m, st.n);
     let k = m.min(n);
     let (u_cols, vh_rows) = if full_matrices { (m, n) } else { (k, k) };
-    charge(
-        Op::LinalgSvd,
-        st.billed(svd_count(m, n, true, full_matrices)),
-        dt,
-        || {
+    counted(
+        exact(
+            Op::LinalgSvd,
+            st.billed(counts::svd(m, n, true, full_matrices)),
+            dt,
+        ),
+        |charged| {
             let x = a.buf.to_vec::<f64>();
             let mut u = Vec::with_capacity(st.count * m * u_cols);
             let mut s = Vec::with_capacity(st.count * k);
@@ -295,9 +273,9 @@ pub fn svd(a: &Tensor, full_matrices: bool) -> Result<(Tensor, Tensor, Tensor), 
                 push_rows_transposed(&mut vh, f.V());
             }
             Ok((
-                out_tensor(u, st.shape_with(&[m, u_cols]), dt),
-                out_tensor(s, st.shape_with(&[k]), dt),
-                out_tensor(vh, st.shape_with(&[vh_rows, n]), dt),
+                out_tensor(charged, u, st.shape_with(&[m, u_cols]), dt),
+                out_tensor(charged, s, st.shape_with(&[k]), dt),
+                out_tensor(charged, vh, st.shape_with(&[vh_rows, n]), dt),
             ))
         },
     )
@@ -319,14 +297,16 @@ pub fn svd_values(a: &Tensor) -> Result<Tensor, LinalgError> {
     let dt = compute_dtype(&[a.dtype()]);
     let (m, n) = (st.m, st.n);
     let k = m.min(n);
-    charge(
-        Op::LinalgSvd,
-        st.billed(svd_count(m, n, false, false)),
-        dt,
-        || {
+    counted(
+        exact(
+            Op::LinalgSvd,
+            st.billed(counts::svd(m, n, false, false)),
+            dt,
+        ),
+        |charged| {
             let x = a.buf.to_vec::<f64>();
             let s = singular_values(&x, &st, "svd")?;
-            Ok(out_tensor(s, st.shape_with(&[k]), dt))
+            Ok(out_tensor(charged, s, st.shape_with(&[k]), dt))
         },
     )
 }
@@ -350,11 +330,6 @@ pub(super) fn singular_values(
         s.extend(vals);
     }
     Ok(s)
-}
-
-/// The values-only SVD count, for the SVD-based matrix norms.
-pub(super) fn svd_values_count(m: usize, n: usize) -> u64 {
-    svd_count(m, n, false, false)
 }
 
 #[cfg(test)]

@@ -32,18 +32,21 @@ use std::fmt;
 
 use faer::{Mat, MatRef};
 
-use crate::budget::{counted_flops, Op};
+use crate::budget::Receipt;
 use crate::dtype::DType;
 use crate::shape::Shape;
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
 
+mod counts;
 mod decomp;
 mod norm;
+mod order;
 mod solve;
 
 pub use decomp::{cholesky, eigh, eigvalsh, qr, qr_complete, qr_r, svd, svd_values};
-pub use norm::{norm, norm_axis, norm_ord, NormOrd};
+pub use norm::{norm, norm_axis, norm_ord};
+pub use order::NormOrd;
 pub use solve::{det, inv, slogdet, solve};
 
 /// A numerical failure of a linear-algebra routine (numpy raises `LinAlgError` for these).
@@ -91,15 +94,6 @@ fn compute_dtype(dtypes: &[DType]) -> DType {
     } else {
         DType::F32
     }
-}
-
-/// Charges `op` the analytic `count` at `dt`'s rate (× weight) and runs `kernel`.
-///
-/// The count is used as is (flopscope's linalg cost functions clamp to 1 per matrix themselves
-/// and bill 0 for empty matrices).
-fn charge<T>(op: Op, count: u64, dt: DType, kernel: impl FnOnce() -> T) -> T {
-    let cost = count.saturating_mul(dt.rate()).saturating_mul(op.weight());
-    counted_flops(op, cost, kernel)
 }
 
 /// A stack of matrices: the leading (batch) axes of a `(…, m, n)` tensor.
@@ -192,22 +186,11 @@ fn push_rows_transposed(out: &mut Vec<f64>, mat: MatRef<'_, f64>) {
 }
 
 /// Wraps `f64` results in the compute dtype (`f32` results are rounded).
-fn out_tensor(v: Vec<f64>, shape: Shape, dt: DType) -> Tensor {
+fn out_tensor(charged: &Receipt, v: Vec<f64>, shape: Shape, dt: DType) -> Tensor {
     match dt {
-        DType::F32 => Tensor::from_elems(v.into_iter().map(|x| x as f32).collect(), shape),
-        _ => Tensor::from_elems(v, shape),
+        DType::F32 => Tensor::from_elems(charged, v.into_iter().map(|x| x as f32).collect(), shape),
+        _ => Tensor::from_elems(charged, v, shape),
     }
-}
-
-/// `⌊num·k³ / 3⌋` (flopscope's `num * k**3 // 3`), saturating instead of overflowing.
-fn cube_div3(num: u64, k: u64) -> u64 {
-    let k3 = (k as u128).pow(3);
-    ((num as u128 * k3) / 3).min(u64::MAX as u128) as u64
-}
-
-/// `k³` saturating.
-fn cube(k: u64) -> u64 {
-    (k as u128).pow(3).min(u64::MAX as u128) as u64
 }
 
 /// numpy `allclose(x, y, rtol=1e-5, atol=1e-6)` for one pair (NaN never close).

@@ -1,71 +1,12 @@
 //! Vector and matrix norms (numpy `linalg.norm`).
 
-use super::decomp::{singular_values, svd_values_count};
-use super::{charge, compute_dtype, out_tensor, Stack};
-use crate::budget::Op;
+use super::counts;
+use super::decomp::singular_values;
+use super::order::NormOrd;
+use super::{compute_dtype, out_tensor, Stack};
+use crate::budget::{counted, exact, unrecorded, Op, Receipt};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-
-/// The `ord` argument of numpy's `linalg.norm`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum NormOrd {
-    /// `ord=None`: the 2-norm of a vector, the Frobenius norm of a matrix.
-    Default,
-    /// `ord='fro'`: Frobenius norm (matrices only).
-    Fro,
-    /// `ord='nuc'`: nuclear norm, the sum of singular values (matrices only).
-    Nuc,
-    /// `ord=inf`: max |x| of a vector; max absolute row sum of a matrix.
-    Inf,
-    /// `ord=-inf`: min |x| of a vector; min absolute row sum of a matrix.
-    NegInf,
-    /// A numeric order `p`: `(Σ|x|ᵖ)^(1/p)` for vectors (`0` counts non-zeros, `1`/`2` as
-    /// usual); for matrices only `1`/`-1` (max/min absolute column sum) and `2`/`-2`
-    /// (largest/smallest singular value) are valid.
-    P(f64),
-}
-
-impl NormOrd {
-    /// `P(±∞)` is the same order as `Inf`/`NegInf`.
-    fn normalized(self) -> NormOrd {
-        match self {
-            NormOrd::P(p) if p == f64::INFINITY => NormOrd::Inf,
-            NormOrd::P(p) if p == f64::NEG_INFINITY => NormOrd::NegInf,
-            o => o,
-        }
-    }
-
-    /// numpy's spelling of the order, for messages.
-    fn describe(self) -> String {
-        match self {
-            NormOrd::Default => "None".into(),
-            NormOrd::Fro => "'fro'".into(),
-            NormOrd::Nuc => "'nuc'".into(),
-            NormOrd::Inf => "inf".into(),
-            NormOrd::NegInf => "-inf".into(),
-            NormOrd::P(p) => format!("{p}"),
-        }
-    }
-}
-
-/// flopscope's `norm_cost` for one vector of length `n` (the orders it prices at `2n`).
-fn vector_cost(n: usize, ord: NormOrd) -> u64 {
-    let n = n.max(1) as u64;
-    match ord {
-        NormOrd::Default | NormOrd::Inf | NormOrd::NegInf => 2 * n,
-        NormOrd::P(p) if p == 0.0 || p == 1.0 || p == 2.0 => 2 * n,
-        _ => n.saturating_mul(18).saturating_add(16),
-    }
-}
-
-/// flopscope's `norm_cost` for one `m × n` matrix.
-fn matrix_cost(m: usize, n: usize, ord: NormOrd) -> u64 {
-    match ord {
-        NormOrd::Nuc => svd_values_count(m, n),
-        NormOrd::P(p) if p == 2.0 || p == -2.0 => svd_values_count(m, n),
-        _ => 2 * (m * n).max(1) as u64,
-    }
-}
 
 /// numpy's pairwise summation (blocks of 8 accumulators up to 128 elements, then halving).
 fn pairwise_sum(x: &[f64]) -> f64 {
@@ -194,19 +135,24 @@ fn check_matrix_ord(ord: NormOrd) {
 /// as in flopscope). Tagged inputs are billed densely.
 pub fn norm(x: &Tensor) -> Tensor {
     let dt = compute_dtype(&[x.dtype()]);
-    let kernel = || {
+    let kernel = |charged: &Receipt| {
         let v = x.buf.to_vec::<f64>();
-        out_tensor(vec![vector_norm(&v, NormOrd::Default)], Shape::SCALAR, dt)
+        out_tensor(
+            charged,
+            vec![vector_norm(&v, NormOrd::Default)],
+            Shape::SCALAR,
+            dt,
+        )
     };
     if x.ndim() == 0 {
-        return kernel();
+        return unrecorded("linalg.norm", kernel);
     }
     let count = if x.numel() == 0 {
         0
     } else {
         2 * x.numel() as u64
     };
-    charge(Op::LinalgNorm, count, dt, kernel)
+    counted(exact(Op::LinalgNorm, count, dt), kernel)
 }
 
 /// numpy `linalg.norm(x, ord)` with `axis=None`: a vector norm for a 1-d input, a matrix
@@ -237,10 +183,14 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
                 "norm: zero-size array for the {} vector norm",
                 ord.describe()
             );
-            let count = if n == 0 { 0 } else { vector_cost(n, ord) };
-            charge(Op::LinalgNorm, count, dt, || {
+            let count = if n == 0 {
+                0
+            } else {
+                counts::vector_norm(n, ord)
+            };
+            counted(exact(Op::LinalgNorm, count, dt), |charged| {
                 let v = x.buf.to_vec::<f64>();
-                out_tensor(vec![vector_norm(&v, ord)], Shape::SCALAR, dt)
+                out_tensor(charged, vec![vector_norm(&v, ord)], Shape::SCALAR, dt)
             })
         }
         2 => {
@@ -249,7 +199,7 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
             let count = if m * n == 0 {
                 0
             } else {
-                matrix_cost(m, n, ord)
+                counts::matrix_norm(m, n, ord)
             };
             let svd_based = ord == NormOrd::Nuc || matches!(ord, NormOrd::P(p) if p.abs() == 2.0);
             if !svd_based && m * n == 0 {
@@ -259,7 +209,7 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
                     ord.describe()
                 );
             }
-            charge(Op::LinalgNorm, count, dt, || {
+            counted(exact(Op::LinalgNorm, count, dt), |charged| {
                 let v = x.buf.to_vec::<f64>();
                 let r = if svd_based {
                     let st = Stack::of(x, "norm");
@@ -271,7 +221,7 @@ pub fn norm_ord(x: &Tensor, ord: NormOrd) -> Tensor {
                 } else {
                     matrix_norm(&v, m, n, ord)
                 };
-                out_tensor(vec![r], Shape::SCALAR, dt)
+                out_tensor(charged, vec![r], Shape::SCALAR, dt)
             })
         }
         nd => panic!(
@@ -302,14 +252,14 @@ pub fn norm_axis(x: &Tensor, ord: NormOrd, axis: isize, keepdims: bool) -> Tenso
         ord.describe()
     );
     let lanes = x.numel().checked_div(len).unwrap_or(0);
-    let count = vector_cost(len, ord).saturating_mul(lanes as u64);
+    let count = counts::vector_norm(len, ord).saturating_mul(lanes as u64);
     let dt = compute_dtype(&[x.dtype()]);
     let out_shape = if keepdims {
         x.shape.keep_axis(ax)
     } else {
         x.shape.remove_axis(ax)
     };
-    charge(Op::LinalgNorm, count, dt, || {
+    counted(exact(Op::LinalgNorm, count, dt), |charged| {
         let v = x.buf.to_vec::<f64>();
         let outer: usize = x.shape[..ax].iter().product();
         let inner: usize = x.shape[ax + 1..].iter().product();
@@ -322,7 +272,7 @@ pub fn norm_axis(x: &Tensor, ord: NormOrd, axis: isize, keepdims: bool) -> Tenso
                 out.push(vector_norm(&lane, ord));
             }
         }
-        out_tensor(out, out_shape, dt)
+        out_tensor(charged, out, out_shape, dt)
     })
 }
 

@@ -5,11 +5,8 @@ use faer::Mat;
 
 use crate::cpu_time::in_kernel_pool;
 
-use super::{
-    charge, compute_dtype, cube, cube_div3, mat_at, out_tensor, push_rows, satisfies, LinalgError,
-    Stack,
-};
-use crate::budget::Op;
+use super::{compute_dtype, counts, mat_at, out_tensor, push_rows, satisfies, LinalgError, Stack};
+use crate::budget::{counted, exact, Op};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -71,14 +68,9 @@ fn slogdet_of(lu: &PartialPivLu<f64>) -> (f64, f64) {
 pub fn inv(a: &Tensor) -> Result<Tensor, LinalgError> {
     let st = Stack::square(a, "inv");
     let dt = compute_dtype(&[a.dtype()]);
-    let n = st.n as u64;
     let tagged = a.sym.is_tagged();
-    let per = if tagged {
-        cube_div3(1, n).saturating_add(cube(n))
-    } else {
-        cube(n).saturating_mul(2)
-    };
-    charge(Op::LinalgInv, st.billed(per), dt, || {
+    let per = counts::inv(st.n, tagged);
+    counted(exact(Op::LinalgInv, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let mut out = Vec::with_capacity(x.len());
         for b in 0..st.count {
@@ -89,7 +81,7 @@ pub fn inv(a: &Tensor) -> Result<Tensor, LinalgError> {
             push_rows(&mut out, in_kernel_pool(|| lu.inverse()).as_ref());
         }
         let keep_tag = tagged && satisfies(&out, &a.shape, &a.sym);
-        let t = out_tensor(out, a.shape, dt);
+        let t = out_tensor(charged, out, a.shape, dt);
         Ok(if keep_tag { t.with_symmetry(a.sym) } else { t })
     })
 }
@@ -161,10 +153,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
         )
     });
     let dt = compute_dtype(&[a.dtype(), b.dtype()]);
-    let n64 = n as u64;
-    let per = cube_div3(2, n64)
-        .saturating_add(2u64.saturating_mul(n64 * n64).saturating_mul(nrhs as u64))
-        .max(1);
+    let per = counts::solve(n, nrhs);
     let count = if n == 0 {
         0
     } else {
@@ -177,7 +166,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
     let mut out_dims: Vec<usize> = batch.to_vec();
     out_dims.extend_from_slice(&tail);
     let out_shape = Shape::new(&out_dims);
-    charge(Op::LinalgSolve, count, dt, || {
+    counted(exact(Op::LinalgSolve, count, dt), |charged| {
         let xa = a.buf.to_vec::<f64>();
         let xb = b.buf.to_vec::<f64>();
         let mut lus = Vec::with_capacity(sa.count);
@@ -198,7 +187,7 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
             }
             push_rows(&mut out, rhs.as_ref());
         }
-        Ok(out_tensor(out, out_shape, dt))
+        Ok(out_tensor(charged, out, out_shape, dt))
     })
 }
 
@@ -217,8 +206,8 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor, LinalgError> {
 pub fn det(a: &Tensor) -> Tensor {
     let st = Stack::square(a, "det");
     let dt = compute_dtype(&[a.dtype()]);
-    let per = cube_div3(2, st.n as u64).saturating_add(st.n as u64);
-    charge(Op::LinalgDet, st.billed(per), dt, || {
+    let per = counts::det(st.n);
+    counted(exact(Op::LinalgDet, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let v: Vec<f64> = (0..st.count)
             .map(|b| {
@@ -226,7 +215,7 @@ pub fn det(a: &Tensor) -> Tensor {
                 sign * logdet.exp()
             })
             .collect();
-        out_tensor(v, st.batch, dt)
+        out_tensor(charged, v, st.batch, dt)
     })
 }
 
@@ -251,14 +240,14 @@ fn slogdet_one(x: &[f64], b: usize, n: usize) -> (f64, f64) {
 pub fn slogdet(a: &Tensor) -> (Tensor, Tensor) {
     let st = Stack::square(a, "slogdet");
     let dt = compute_dtype(&[a.dtype()]);
-    let per = cube_div3(2, st.n as u64).saturating_add(18 * st.n as u64);
-    charge(Op::LinalgSlogdet, st.billed(per), dt, || {
+    let per = counts::slogdet(st.n);
+    counted(exact(Op::LinalgSlogdet, st.billed(per), dt), |charged| {
         let x = a.buf.to_vec::<f64>();
         let (signs, logs): (Vec<f64>, Vec<f64>) =
             (0..st.count).map(|b| slogdet_one(&x, b, st.n)).unzip();
         (
-            out_tensor(signs, st.batch, dt),
-            out_tensor(logs, st.batch, dt),
+            out_tensor(charged, signs, st.batch, dt),
+            out_tensor(charged, logs, st.batch, dt),
         )
     })
 }

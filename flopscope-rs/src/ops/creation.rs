@@ -5,7 +5,7 @@
 //! `zeros`, `ones` and `full` of a square (all axes equal, ≥ 2 axes) shape, and `eye`, carry the
 //! symmetry tag.
 
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -26,8 +26,8 @@ impl Tensor {
     /// A tensor of zeros. FLOPs: 0 (free, recorded as a `zeros` call).
     pub fn zeros(shape: impl Into<Shape>, dtype: DType) -> Tensor {
         let shape = shape.into();
-        counted(Op::Zeros, 0, dtype, || {
-            Tensor::from_buffer(filled(shape, 0.0, dtype), shape)
+        counted(clamped(Op::Zeros, 0, dtype), |charged| {
+            Tensor::from_buffer(charged, filled(shape, 0.0, dtype), shape)
                 .with_symmetry(Symmetry::from_shape(&shape))
         })
     }
@@ -43,8 +43,8 @@ impl Tensor {
     }
 
     fn fill_op(op: Op, shape: Shape, value: f64, dtype: DType) -> Tensor {
-        counted(op, shape.numel() as u64, dtype, || {
-            Tensor::from_buffer(filled(shape, value, dtype), shape)
+        counted(clamped(op, shape.numel() as u64, dtype), |charged| {
+            Tensor::from_buffer(charged, filled(shape, value, dtype), shape)
                 .with_symmetry(Symmetry::from_shape(&shape))
         })
     }
@@ -73,7 +73,7 @@ impl Tensor {
 
     /// The `n × n` identity matrix. FLOPs: n × rate.
     pub fn eye(n: usize, dtype: DType) -> Tensor {
-        counted(Op::Eye, n as u64, dtype, || {
+        counted(clamped(Op::Eye, n as u64, dtype), |charged| {
             let mut b = filled(Shape::new(&[n, n]), 0.0, dtype);
             for i in 0..n {
                 match &mut b {
@@ -83,7 +83,7 @@ impl Tensor {
                     Buffer::Bool(v) => v[i * n + i] = true,
                 }
             }
-            Tensor::from_buffer(b, Shape::new(&[n, n])).with_symmetry(Symmetry::matrix())
+            Tensor::from_buffer(charged, b, Shape::new(&[n, n])).with_symmetry(Symmetry::matrix())
         })
     }
 
@@ -98,16 +98,16 @@ impl Tensor {
             "arange: step must be a finite non-zero number, got {step}"
         );
         let n = ((stop - start) / step).ceil().max(0.0) as usize;
-        counted(Op::Arange, 2 * n as u64, dtype, || {
+        counted(clamped(Op::Arange, 2 * n as u64, dtype), |charged| {
             let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-            Tensor::from_buffer(Buffer::F64(v.into()).cast(dtype), Shape::new(&[n]))
+            Tensor::from_buffer(charged, Buffer::F64(v.into()).cast(dtype), Shape::new(&[n]))
         })
     }
 
     /// `num` evenly spaced values from `start` to `stop` inclusive (numpy `linspace`).
     /// FLOPs: 2·num × rate.
     pub fn linspace(start: f64, stop: f64, num: usize, dtype: DType) -> Tensor {
-        counted(Op::Linspace, 2 * num as u64, dtype, || {
+        counted(clamped(Op::Linspace, 2 * num as u64, dtype), |charged| {
             let step = if num > 1 {
                 (stop - start) / (num - 1) as f64
             } else {
@@ -117,7 +117,11 @@ impl Tensor {
             if num > 1 {
                 v[num - 1] = stop;
             }
-            Tensor::from_buffer(Buffer::F64(v.into()).cast(dtype), Shape::new(&[num]))
+            Tensor::from_buffer(
+                charged,
+                Buffer::F64(v.into()).cast(dtype),
+                Shape::new(&[num]),
+            )
         })
     }
 
@@ -130,15 +134,20 @@ impl Tensor {
         } else {
             self.dtype()
         };
-        counted(Op::Astype, self.numel() as u64, billing, || {
-            Tensor::from_buffer(self.buf.cast(dtype), self.shape)
-        })
+        counted(
+            clamped(Op::Astype, self.numel() as u64, billing),
+            |charged| Tensor::from_buffer(charged, self.buf.cast(dtype), self.shape),
+        )
     }
 
     /// A deep copy (numpy `copy`; keeps the symmetry tag). FLOPs: numel × rate.
     pub fn copy(&self) -> Tensor {
-        counted(Op::Copy, self.numel() as u64, self.dtype(), || {
-            Tensor::from_buffer((*self.buf).clone(), self.shape).with_symmetry(self.sym)
-        })
+        counted(
+            clamped(Op::Copy, self.numel() as u64, self.dtype()),
+            |charged| {
+                Tensor::from_buffer(charged, (*self.buf).clone(), self.shape)
+                    .with_symmetry(self.sym)
+            },
+        )
     }
 }

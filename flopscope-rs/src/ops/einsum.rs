@@ -5,6 +5,7 @@
 //! three or more are contracted pairwise along the path flopscope prices ([`path`]).
 //! Pricing, including symmetry and same-object discounts, lives in [`cost`].
 
+mod contraction;
 mod cost;
 mod exec;
 mod group;
@@ -15,14 +16,15 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::budget::{counted_flops, Op};
+use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::{Shape, MAX_NDIM};
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
 
-use cost::{price, Priced, Term};
+use contraction::Term;
+use cost::{price, Priced};
 use exec::{contract_pair, gather_sum, Scalar, View};
 use group::{young, young_blocks, Perm};
 
@@ -482,18 +484,15 @@ impl Tensor {
             Vec::new()
         };
         let priced = price_of(operands, &p.parts, &p.out, &p.sizes, &steps);
-        let cost = priced
-            .count
-            .saturating_mul(dt.rate())
-            .saturating_mul(Op::Einsum.weight());
+        let price = exact(Op::Einsum, priced.count, dt);
         let out_shape = Shape::new(
             &p.out
                 .iter()
                 .map(|&l| p.sizes[l as usize] as usize)
                 .collect::<Vec<_>>(),
         );
-        let result = counted_flops(Op::Einsum, cost, || {
-            Tensor::from_buffer(compute(operands, dt, &p, &steps), out_shape)
+        let result = counted(price, |charged| {
+            Tensor::from_buffer(charged, compute(operands, dt, &p, &steps), out_shape)
         });
         with_output_tag(result, priced.output_group.as_deref())
     }

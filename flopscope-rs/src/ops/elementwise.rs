@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::broadcast::zip2;
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op};
 use crate::dtype::{DType, WeakScalar};
 use crate::element::{Buffer, Element};
 use crate::shape::Shape;
@@ -235,7 +235,7 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
     let (sa, sb) = (shape_of(&a), shape_of(&b));
     let out = broadcast_shapes(K::OP, &[sa, sb]);
     let sym = pointwise(&out, &[tag(&a), tag(&b)]);
-    counted(K::OP, sym.unique(&out), dt, || {
+    counted(clamped(K::OP, sym.unique(&out), dt), |charged| {
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let buf = match (&*ra.buf, &*rb.buf) {
             (Buffer::F32(x), Buffer::F32(y)) => {
@@ -252,7 +252,7 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
             }
             _ => unreachable!("operands were cast to one dtype"),
         };
-        Tensor::from_buffer(buf, out).with_symmetry(sym)
+        Tensor::from_buffer(charged, buf, out).with_symmetry(sym)
     })
 }
 
@@ -288,7 +288,7 @@ pub(crate) fn compare<K: CompareKernel>(a: Operand<'_>, b: Operand<'_>) -> Tenso
     let (sa, sb) = (shape_of(&a), shape_of(&b));
     let out = broadcast_shapes(K::OP, &[sa, sb]);
     let sym = pointwise(&out, &[tag(&a), tag(&b)]);
-    counted(K::OP, sym.unique(&out), dt, || {
+    counted(clamped(K::OP, sym.unique(&out), dt), |charged| {
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let v = match (&*ra.buf, &*rb.buf) {
             (Buffer::F32(x), Buffer::F32(y)) => zip2(x, &sa, y, &sb, &out, K::cmp),
@@ -297,7 +297,7 @@ pub(crate) fn compare<K: CompareKernel>(a: Operand<'_>, b: Operand<'_>) -> Tenso
             (Buffer::Bool(x), Buffer::Bool(y)) => zip2(x, &sa, y, &sb, &out, K::cmp),
             _ => unreachable!("operands were cast to one dtype"),
         };
-        Tensor::from_elems(v, out).with_symmetry(sym)
+        Tensor::from_elems(charged, v, out).with_symmetry(sym)
     })
 }
 
@@ -352,7 +352,7 @@ pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
         d if K::FLOAT_ONLY => d.float_result(),
         d => d,
     };
-    counted(K::OP, t.billed_elements(), dt, || {
+    counted(clamped(K::OP, t.billed_elements(), dt), |charged| {
         let src = if t.dtype() == dt {
             Cow::Borrowed(&*t.buf)
         } else {
@@ -364,7 +364,7 @@ pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
             Buffer::I64(x) => Buffer::I64(x.iter().map(|&v| K::i64(v)).collect()),
             Buffer::Bool(_) => unreachable!("bool input was cast"),
         };
-        Tensor::from_buffer(buf, t.shape).with_symmetry(t.sym)
+        Tensor::from_buffer(charged, buf, t.shape).with_symmetry(t.sym)
     })
 }
 
@@ -484,14 +484,14 @@ impl Tensor {
         let bounds = lo.is_some() as u64 + hi.is_some() as u64;
         let count = bounds * self.billed_elements();
         let (lo, hi) = (lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY));
-        counted(Op::Clip, count, dt, || {
+        counted(clamped(Op::Clip, count, dt), |charged| {
             let src = self.buf.cast_if(dt);
             let buf = match &*src {
                 Buffer::F32(x) => Buffer::F32(clip_typed(x, lo as f32, hi as f32).into()),
                 Buffer::F64(x) => Buffer::F64(clip_typed(x, lo, hi).into()),
                 _ => unreachable!("clip computes in a float dtype"),
             };
-            Tensor::from_buffer(buf, self.shape).with_symmetry(self.sym)
+            Tensor::from_buffer(charged, buf, self.shape).with_symmetry(self.sym)
         })
     }
 }
@@ -516,7 +516,7 @@ pub fn where_<'a, 'b>(
     let dt = result_dtype(&a, &b);
     let (sa, sb) = (shape_of(&a), shape_of(&b));
     let out = broadcast_shapes(Op::Where, &[cond.shape, sa, sb]);
-    counted(Op::Where, out.numel() as u64, dt, || {
+    counted(clamped(Op::Where, out.numel() as u64, dt), |charged| {
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let c = super::broadcast::expand(cond.as_slice::<bool>().unwrap_or(&[]), &cond.shape, &out);
         let ra = ra.buf.cast(dt);
@@ -538,7 +538,7 @@ pub fn where_<'a, 'b>(
                 _ => unreachable!("operands were cast to one dtype"),
             }
         };
-        Tensor::from_buffer(pick(&ra, &rb), out)
+        Tensor::from_buffer(charged, pick(&ra, &rb), out)
     })
 }
 

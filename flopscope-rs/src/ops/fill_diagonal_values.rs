@@ -1,8 +1,8 @@
 //! `fill_diagonal` with an array of values (numpy `np.fill_diagonal(a, values)`), as the
 //! reference covariance propagation uses to put the post-ReLU variances on the diagonal.
 
-use super::movement::{counted_exact, fill_diagonal_walk};
-use crate::budget::Op;
+use super::movement::fill_diagonal_walk;
+use crate::budget::{counted, exact, Op};
 use crate::element::Buffer;
 use crate::tensor::Tensor;
 
@@ -33,18 +33,21 @@ impl Tensor {
     /// If `self` is less than 2-D, or more than 2-D with unequal axis lengths.
     pub fn fill_diagonal_with(&self, values: &Tensor) -> Tensor {
         let (cells, step) = fill_diagonal_walk(&self.shape);
-        counted_exact(Op::FillDiagonal, cells as u64, self.dtype(), || {
-            let mut buf = (*self.buf).clone();
-            let vals = values.buf.cast_if(self.dtype());
-            match (&mut buf, &*vals) {
-                (Buffer::F32(d), Buffer::F32(v)) => write_cycled(d, v, cells, step),
-                (Buffer::F64(d), Buffer::F64(v)) => write_cycled(d, v, cells, step),
-                (Buffer::I64(d), Buffer::I64(v)) => write_cycled(d, v, cells, step),
-                (Buffer::Bool(d), Buffer::Bool(v)) => write_cycled(d, v, cells, step),
-                _ => unreachable!("values were cast to the tensor's dtype"),
-            }
-            Tensor::from_buffer(buf, self.shape)
-        })
+        counted(
+            exact(Op::FillDiagonal, cells as u64, self.dtype()),
+            |charged| {
+                let mut buf = (*self.buf).clone();
+                let vals = values.buf.cast_if(self.dtype());
+                match (&mut buf, &*vals) {
+                    (Buffer::F32(d), Buffer::F32(v)) => write_cycled(d, v, cells, step),
+                    (Buffer::F64(d), Buffer::F64(v)) => write_cycled(d, v, cells, step),
+                    (Buffer::I64(d), Buffer::I64(v)) => write_cycled(d, v, cells, step),
+                    (Buffer::Bool(d), Buffer::Bool(v)) => write_cycled(d, v, cells, step),
+                    _ => unreachable!("values were cast to the tensor's dtype"),
+                }
+                Tensor::from_buffer(charged, buf, self.shape)
+            },
+        )
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::budget::{counted_flops, Op};
+use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::kernels::{gemm_i64, gemm_into, GemmFloat, MatRef};
@@ -198,8 +198,7 @@ fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
     } else {
         (pair_cost(p.batch_shape.numel(), p.m, p.k, p.n), None)
     };
-    let cost = count.saturating_mul(dt.rate()).saturating_mul(op.weight());
-    let out = counted_flops(op, cost, || {
+    let out = counted(exact(op, count, dt), |charged| {
         let compute = if dt == DType::Bool { DType::I64 } else { dt };
         let ca = a.buf.cast_if(compute);
         let cb = b.buf.cast_if(compute);
@@ -220,7 +219,7 @@ fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
         } else {
             buf
         };
-        Tensor::from_buffer(buf, p.out_shape)
+        Tensor::from_buffer(charged, buf, p.out_shape)
     });
     super::einsum::with_output_tag(out, group.as_deref())
 }
@@ -283,10 +282,7 @@ impl Tensor {
             (m * n) as u64
         };
         let dt = DType::promote(self.dtype(), other.dtype());
-        let cost = count
-            .saturating_mul(dt.rate())
-            .saturating_mul(Op::Outer.weight());
-        counted_flops(Op::Outer, cost, || {
+        counted(exact(Op::Outer, count, dt), |charged| {
             let ca = self.buf.cast_if(dt);
             let cb = other.buf.cast_if(dt);
             let buf = match (&*ca, &*cb) {
@@ -304,7 +300,7 @@ impl Tensor {
                 }
                 _ => unreachable!("operands were cast to one dtype"),
             };
-            Tensor::from_buffer(buf, out_shape).with_symmetry(sym)
+            Tensor::from_buffer(charged, buf, out_shape).with_symmetry(sym)
         })
     }
 }

@@ -3,15 +3,15 @@
 //!
 //! Our tensors are always contiguous, so every op here copies into a fresh buffer (which also
 //! makes the result a new "object" for flopscope's same-object rules), but each bills exactly
-//! what flopscope 0.12.4 bills (`docs/flopscope-0.12.4-cost-probes.md` §1.3 and §2.1):
-//! `.T` records nothing; `transpose`, `swapaxes`, `expand_dims`, `squeeze`, `diagonal` record a
+//! what flopscope 0.12.4 bills: `.T` records nothing (its copy is timed as backend time and
+//! refused on an unaccounted thread like any op, see [`crate::budget::unrecorded`]); `transpose`, `swapaxes`, `expand_dims`, `squeeze`, `diagonal` record a
 //! free call; `reshape`, `ravel`, `flatten`, `stack`, `concatenate` bill numel; `diag` of a
 //! vector bills its length; `trace` and `fill_diagonal` bill the diagonal length.
 //! Symmetry tags travel as flopscope's shape-op transport rules say.
 
 use std::borrow::Cow;
 
-use crate::budget::{counted, counted_flops, Op};
+use crate::budget::{clamped, counted, exact, unrecorded, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
 use crate::shape::{Shape, MAX_NDIM};
@@ -36,20 +36,6 @@ macro_rules! map_buffer {
     };
 }
 pub(crate) use map_buffer;
-
-/// Charges `op` exactly `count × rate × weight` FLOPs — flopscope's price for ops that apply
-/// no minimum-1 clamp (a 0 count bills 0) — then runs `kernel` as one recorded call.
-pub(crate) fn counted_exact<T>(
-    op: Op,
-    count: u64,
-    billing: DType,
-    kernel: impl FnOnce() -> T,
-) -> T {
-    let cost = count
-        .saturating_mul(billing.rate())
-        .saturating_mul(op.weight());
-    counted_flops(op, cost, kernel)
-}
 
 /// The elements of `buf` at the flat positions `idx`, in order (uncounted kernel).
 pub(crate) fn gather(buf: &Buffer, idx: &[usize]) -> Buffer {
@@ -313,29 +299,33 @@ fn set_positions(buf: &mut Buffer, pos: impl Iterator<Item = usize>, value: f64)
 // ---------------------------------------------------------------------------------------------
 
 impl Tensor {
-    /// Copies the tensor with its axes reordered (`out axis i = in axis perm[i]`); uncounted.
-    fn permute_kernel(&self, perm: &[usize]) -> Tensor {
+    /// Copies the tensor with its axes reordered (`out axis i = in axis perm[i]`).
+    fn permute_kernel(&self, charged: &Receipt, perm: &[usize]) -> Tensor {
         let st = self.shape.strides();
         let dims: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
         let strides: Vec<isize> = perm.iter().map(|&p| st[p] as isize).collect();
         let pos = strided_positions(&dims, &strides, 0);
-        Tensor::from_buffer(gather(&self.buf, &pos), Shape::new(&dims))
+        Tensor::from_buffer(charged, gather(&self.buf, &pos), Shape::new(&dims))
             .with_symmetry(self.sym.permuted(perm))
     }
 
-    /// A copy with the buffer and the given shape and tag (internal, uncounted).
-    fn relabelled(&self, shape: Shape, sym: Symmetry) -> Tensor {
-        Tensor::from_buffer((*self.buf).clone(), shape).with_symmetry(sym)
+    /// A copy with the buffer and the given shape and tag.
+    fn relabelled(&self, charged: &Receipt, shape: Shape, sym: Symmetry) -> Tensor {
+        Tensor::from_buffer(charged, (*self.buf).clone(), shape).with_symmetry(sym)
     }
 
     /// The transpose with all axes reversed, like numpy's `a.T`.
     ///
     /// Shape contract: `(d0, …, dk)` → `(dk, …, d0)`; a 0-d or 1-D tensor is returned as is.
-    /// FLOPs: 0, and nothing is recorded (flopscope's `.T` is not an op). The symmetry tag is
-    /// kept on the permuted axes.
+    /// FLOPs: 0, and nothing is recorded (flopscope's `.T` is not an op); the copy's time counts
+    /// as backend time. The symmetry tag is kept on the permuted axes.
+    ///
+    /// # Panics
+    /// With [`crate::BudgetError::UnaccountedThread`] (op `".T"`) on a thread no context accounts
+    /// for while an explicit context is open (see [`crate::thread::scope`]).
     pub fn t(&self) -> Tensor {
         let perm: Vec<usize> = (0..self.ndim()).rev().collect();
-        self.permute_kernel(&perm)
+        unrecorded(".T", |charged| self.permute_kernel(charged, &perm))
     }
 
     /// Permutes the axes (numpy `np.transpose(a, axes)`): output axis `i` is input axis
@@ -367,8 +357,8 @@ impl Tensor {
             assert!(!seen[a], "transpose: repeated axis {a} in {axes:?}");
             seen[a] = true;
         }
-        counted(Op::Transpose, 0, self.dtype(), || {
-            self.permute_kernel(&perm)
+        counted(clamped(Op::Transpose, 0, self.dtype()), |charged| {
+            self.permute_kernel(charged, &perm)
         })
     }
 
@@ -382,7 +372,9 @@ impl Tensor {
         let (a, b) = (self.shape.axis(axis1), self.shape.axis(axis2));
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
-        counted(Op::Swapaxes, 0, self.dtype(), || self.permute_kernel(&perm))
+        counted(clamped(Op::Swapaxes, 0, self.dtype()), |charged| {
+            self.permute_kernel(charged, &perm)
+        })
     }
 
     /// Gives the tensor a new shape with the same elements in row-major order (numpy
@@ -419,9 +411,10 @@ impl Tensor {
 
     fn reshape_impl(&self, out: Shape) -> Tensor {
         let sym = reshape_tag(&self.sym, &self.shape, &out);
-        counted(Op::Reshape, self.numel() as u64, self.dtype(), || {
-            self.relabelled(out, sym)
-        })
+        counted(
+            clamped(Op::Reshape, self.numel() as u64, self.dtype()),
+            |charged| self.relabelled(charged, out, sym),
+        )
     }
 
     /// The elements as a 1-D tensor (numpy `ravel`).
@@ -445,8 +438,8 @@ impl Tensor {
 
     fn flat_copy(&self, op: Op) -> Tensor {
         let out = Shape::new(&[self.numel()]);
-        counted(op, self.numel() as u64, self.dtype(), || {
-            self.relabelled(out, Symmetry::NONE)
+        counted(clamped(op, self.numel() as u64, self.dtype()), |charged| {
+            self.relabelled(charged, out, Symmetry::NONE)
         })
     }
 
@@ -466,8 +459,8 @@ impl Tensor {
         blocks.insert(k, 0);
         let out = Shape::new(&dims);
         let sym = tag_from_blocks(&blocks);
-        counted(Op::ExpandDims, 0, self.dtype(), || {
-            self.relabelled(out, sym)
+        counted(clamped(Op::ExpandDims, 0, self.dtype()), |charged| {
+            self.relabelled(charged, out, sym)
         })
     }
 
@@ -508,7 +501,9 @@ impl Tensor {
             tag_from_blocks(&blocks)
         };
         let out = Shape::new(&dims);
-        counted(Op::Squeeze, 0, self.dtype(), || self.relabelled(out, sym))
+        counted(clamped(Op::Squeeze, 0, self.dtype()), |charged| {
+            self.relabelled(charged, out, sym)
+        })
     }
 
     /// Joins equally shaped tensors along a new axis `axis` of the result (numpy `np.stack`).
@@ -541,12 +536,12 @@ impl Tensor {
         let dt = promoted(tensors);
         let sym = stack_tag(tensors, k, out.ndim());
         let total: usize = tensors.iter().map(|t| t.numel()).sum();
-        counted(Op::Stack, total as u64, dt, || {
+        counted(clamped(Op::Stack, total as u64, dt), |charged| {
             let outer: usize = first[..k].iter().product();
             let inner: usize = first[k..].iter().product();
             let parts: Vec<Cow<'_, Buffer>> = tensors.iter().map(|t| t.buf.cast_if(dt)).collect();
             let buf = interleave(&parts, dt, outer, &vec![inner; tensors.len()]);
-            Tensor::from_buffer(buf, out).with_symmetry(sym)
+            Tensor::from_buffer(charged, buf, out).with_symmetry(sym)
         })
     }
 
@@ -596,12 +591,13 @@ impl Tensor {
         let dt = promoted(tensors);
         let sym = concat_tag(tensors, k, out.ndim());
         let total: usize = tensors.iter().map(|t| t.numel()).sum();
-        counted(Op::Concatenate, total as u64, dt, || {
+        counted(clamped(Op::Concatenate, total as u64, dt), |charged| {
             let outer: usize = first[..k].iter().product();
             let row: usize = first[k + 1..].iter().product();
             let inner: Vec<usize> = tensors.iter().map(|t| t.shape[k] * row).collect();
             let parts: Vec<Cow<'_, Buffer>> = tensors.iter().map(|t| t.buf.cast_if(dt)).collect();
-            Tensor::from_buffer(interleave(&parts, dt, outer, &inner), out).with_symmetry(sym)
+            Tensor::from_buffer(charged, interleave(&parts, dt, outer, &inner), out)
+                .with_symmetry(sym)
         })
     }
 
@@ -618,12 +614,15 @@ impl Tensor {
         match self.ndim() {
             1 => {
                 let n = self.shape[0];
-                counted_exact(Op::Diag, n as u64, self.dtype(), || {
+                counted(exact(Op::Diag, n as u64, self.dtype()), |charged| {
                     let buf = map_buffer!(&*self.buf, |v| diag_matrix(v));
-                    Tensor::from_buffer(buf, Shape::new(&[n, n])).with_symmetry(Symmetry::matrix())
+                    Tensor::from_buffer(charged, buf, Shape::new(&[n, n]))
+                        .with_symmetry(Symmetry::matrix())
                 })
             }
-            2 => counted_exact(Op::Diag, 0, self.dtype(), || self.diagonal_kernel()),
+            2 => counted(exact(Op::Diag, 0, self.dtype()), |charged| {
+                self.diagonal_kernel(charged)
+            }),
             _ => panic!("diag: input must be 1-D or 2-D, got shape {}", self.shape),
         }
     }
@@ -642,14 +641,16 @@ impl Tensor {
             "diagonal requires a tensor of at least two dimensions, got shape {}",
             self.shape
         );
-        counted(Op::Diagonal, 0, self.dtype(), || self.diagonal_kernel())
+        counted(clamped(Op::Diagonal, 0, self.dtype()), |charged| {
+            self.diagonal_kernel(charged)
+        })
     }
 
-    /// Copies the main diagonal over axes 0 and 1 to the last axis (uncounted kernel).
-    fn diagonal_kernel(&self) -> Tensor {
+    /// Copies the main diagonal over axes 0 and 1 to the last axis.
+    fn diagonal_kernel(&self, charged: &Receipt) -> Tensor {
         let (dims, strides) = self.diagonal_walk();
         let pos = strided_positions(&dims, &strides, 0);
-        Tensor::from_buffer(gather(&self.buf, &pos), Shape::new(&dims))
+        Tensor::from_buffer(charged, gather(&self.buf, &pos), Shape::new(&dims))
     }
 
     /// Output dims `(r…, k)` and source strides of the main-diagonal walk.
@@ -688,7 +689,7 @@ impl Tensor {
         } else {
             0
         };
-        counted_exact(Op::Trace, count as u64, acc, || {
+        counted(exact(Op::Trace, count as u64, acc), |charged| {
             let (dims, strides) = self.diagonal_walk();
             let k = dims[dims.len() - 1];
             let pos = strided_positions(&dims, &strides, 0);
@@ -702,7 +703,7 @@ impl Tensor {
                 }
                 Buffer::Bool(_) => unreachable!("bool traces accumulate in int64"),
             };
-            Tensor::from_buffer(buf, out)
+            Tensor::from_buffer(charged, buf, out)
         })
     }
 
@@ -718,11 +719,14 @@ impl Tensor {
     /// If the tensor is less than 2-D, or more than 2-D with unequal axis lengths.
     pub fn fill_diagonal(&self, value: f64) -> Tensor {
         let (cells, step) = fill_diagonal_walk(&self.shape);
-        counted_exact(Op::FillDiagonal, cells as u64, self.dtype(), || {
-            let mut buf = (*self.buf).clone();
-            set_positions(&mut buf, (0..cells).map(|i| i * step), value);
-            Tensor::from_buffer(buf, self.shape)
-        })
+        counted(
+            exact(Op::FillDiagonal, cells as u64, self.dtype()),
+            |charged| {
+                let mut buf = (*self.buf).clone();
+                set_positions(&mut buf, (0..cells).map(|i| i * step), value);
+                Tensor::from_buffer(charged, buf, self.shape)
+            },
+        )
     }
 }
 
@@ -858,7 +862,7 @@ mod tests {
 
     #[test]
     fn probe_rows_dense_movement() {
-        // §2.1: X.reshape / ravel / flatten / .T / transpose / swapaxes / expand_dims / squeeze.
+        // flopscope 0.12.4 measured: X.reshape / ravel / flatten / .T / transpose / swapaxes / expand_dims / squeeze.
         let ctx = ctx();
         for dt in DTYPES {
             let r = dt.rate();
@@ -893,7 +897,7 @@ mod tests {
 
     #[test]
     fn probe_rows_tagged_movement() {
-        // §2.3: A = ones((10,10)) tagged S2.
+        // flopscope 0.12.4 measured: A = ones((10,10)) tagged S2.
         let ctx = ctx();
         for dt in DTYPES {
             let r = dt.rate();
@@ -1002,7 +1006,7 @@ mod tests {
                 let (_, _, rows) = probe(&ctx, || Tensor::concatenate(&[&x, &y], axis));
                 assert_eq!(rows, vec![("concatenate", 10000 * r, 1)]);
             }
-            // §2.3: stack([A, B]) tagged on (1, 2); stack([A, G]) and concatenate untagged.
+            // flopscope 0.12.4 measured: stack([A, B]) tagged on (1, 2); stack([A, G]) and concatenate untagged.
             let a = Tensor::ones([10, 10], dt);
             let b = Tensor::full([10, 10], 2.0, dt);
             let g = x.index(&[(0..10).into(), (0..10).into()]);
@@ -1073,7 +1077,7 @@ mod tests {
                 (&[][..], want, vec![("trace", 50 * r, 1)])
             );
             assert_eq!(probe(&ctx, || sq.trace()).2, vec![("trace", 32 * r, 1)]);
-            // §2.3: np.trace(A), np.diagonal(A), np.diag(A) on A = ones((10,10)).
+            // flopscope 0.12.4 measured: np.trace(A), np.diagonal(A), np.diag(A) on A = ones((10,10)).
             let a = Tensor::ones([10, 10], dt);
             assert_eq!(probe(&ctx, || a.trace()).2, vec![("trace", 10 * r, 1)]);
             assert_eq!(probe(&ctx, || a.diagonal()).2, vec![("diagonal", 0, 1)]);

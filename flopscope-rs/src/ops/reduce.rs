@@ -5,7 +5,7 @@
 //! `4·numel + numel_out`. A full reduction of a symmetric tensor bills its unique elements
 //! instead of `numel`.
 
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -119,10 +119,10 @@ fn lane_var(l: &[f64]) -> f64 {
 }
 
 /// Wraps f64 lane results in the output dtype.
-fn float_out(v: Vec<f64>, dt: DType, shape: Shape) -> Tensor {
+fn float_out(charged: &Receipt, v: Vec<f64>, dt: DType, shape: Shape) -> Tensor {
     match dt {
-        DType::F32 => Tensor::from_elems(v.into_iter().map(|x| x as f32).collect(), shape),
-        _ => Tensor::from_elems(v, shape),
+        DType::F32 => Tensor::from_elems(charged, v.into_iter().map(|x| x as f32).collect(), shape),
+        _ => Tensor::from_elems(charged, v, shape),
     }
 }
 
@@ -176,26 +176,32 @@ impl Tensor {
             DType::Bool | DType::I64 => DType::I64,
             d => d,
         };
-        counted(Op::Sum, fold_count(self, &p, axis.is_none()), dt, || {
-            if dt == DType::I64 {
-                let x = self.to_vec::<i64>();
-                let v = p.lanes(&x, |l| l.iter().fold(0i64, |a, &b| a.wrapping_add(b)));
-                return Tensor::from_elems(v, p.out_shape);
-            }
-            let x = as_f64(self);
-            float_out(p.lanes(&x, lane_sum), dt, p.out_shape)
-        })
+        counted(
+            clamped(Op::Sum, fold_count(self, &p, axis.is_none()), dt),
+            |charged| {
+                if dt == DType::I64 {
+                    let x = self.to_vec::<i64>();
+                    let v = p.lanes(&x, |l| l.iter().fold(0i64, |a, &b| a.wrapping_add(b)));
+                    return Tensor::from_elems(charged, v, p.out_shape);
+                }
+                let x = as_f64(self);
+                float_out(charged, p.lanes(&x, lane_sum), dt, p.out_shape)
+            },
+        )
     }
 
     fn mean_impl(&self, axis: Option<isize>, keepdims: bool) -> Tensor {
         let p = Plan::new(self, axis, keepdims);
         let dt = self.dtype().float_result();
         non_empty(self, &p, Op::Mean);
-        counted(Op::Mean, alpha(self, axis.is_none()), dt, || {
-            let x = as_f64(self);
-            let n = p.n as f64;
-            float_out(p.lanes(&x, |l| lane_sum(l) / n), dt, p.out_shape)
-        })
+        counted(
+            clamped(Op::Mean, alpha(self, axis.is_none()), dt),
+            |charged| {
+                let x = as_f64(self);
+                let n = p.n as f64;
+                float_out(charged, p.lanes(&x, |l| lane_sum(l) / n), dt, p.out_shape)
+            },
+        )
     }
 
     fn var_impl(&self, op: Op, axis: Option<isize>, keepdims: bool) -> Tensor {
@@ -206,7 +212,7 @@ impl Tensor {
         if op == Op::Std {
             count += p.numel_out() as u64;
         }
-        counted(op, count, dt, || {
+        counted(clamped(op, count, dt), |charged| {
             let x = as_f64(self);
             let v = p.lanes(&x, |l| {
                 let var = lane_var(l);
@@ -216,7 +222,7 @@ impl Tensor {
                     var
                 }
             });
-            float_out(v, dt, p.out_shape)
+            float_out(charged, v, dt, p.out_shape)
         })
     }
 
@@ -225,15 +231,18 @@ impl Tensor {
         non_empty(self, &p, op);
         let greater = matches!(op, Op::Max | Op::Argmax);
         let dt = self.dtype();
-        counted(op, fold_count(self, &p, axis.is_none()), dt, || {
-            let x = as_f64(self);
-            if matches!(op, Op::Argmax | Op::Argmin) {
-                let v = p.lanes(&x, |l| arg_extreme(l, greater));
-                return Tensor::from_elems(v, p.out_shape);
-            }
-            let v = p.lanes(&x, |l| extreme(l, greater));
-            Tensor::from_buffer(Buffer::F64(v.into()).cast(dt), p.out_shape)
-        })
+        counted(
+            clamped(op, fold_count(self, &p, axis.is_none()), dt),
+            |charged| {
+                let x = as_f64(self);
+                if matches!(op, Op::Argmax | Op::Argmin) {
+                    let v = p.lanes(&x, |l| arg_extreme(l, greater));
+                    return Tensor::from_elems(charged, v, p.out_shape);
+                }
+                let v = p.lanes(&x, |l| extreme(l, greater));
+                Tensor::from_buffer(charged, Buffer::F64(v.into()).cast(dt), p.out_shape)
+            },
+        )
     }
 }
 

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use super::movement::map_buffer;
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op};
 use crate::element::{Buffer, Element};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -103,12 +103,10 @@ impl Tensor {
         let ax = self.shape.axis(axis);
         let geometry = lanes(&self.shape, ax);
         counted(
-            Op::Sort,
-            axis_sort_count(&self.shape, ax),
-            self.dtype(),
-            || {
+            clamped(Op::Sort, axis_sort_count(&self.shape, ax), self.dtype()),
+            |charged| {
                 let buf = map_buffer!(&*self.buf, |v| sort_lanes(v, geometry));
-                Tensor::from_buffer(buf, self.shape)
+                Tensor::from_buffer(charged, buf, self.shape)
             },
         )
     }
@@ -121,9 +119,9 @@ impl Tensor {
         let n = self.numel();
         let count = if self.ndim() == 0 { 1 } else { sort_cost(n) };
         let shape = Shape::new(&[n]);
-        counted(Op::Sort, count, self.dtype(), || {
+        counted(clamped(Op::Sort, count, self.dtype()), |charged| {
             let buf = map_buffer!(&*self.buf, |v| sort_lanes(v, (1, n, 1)));
-            Tensor::from_buffer(buf, shape)
+            Tensor::from_buffer(charged, buf, shape)
         })
     }
 
@@ -139,12 +137,10 @@ impl Tensor {
         let ax = self.shape.axis(axis);
         let geometry = lanes(&self.shape, ax);
         counted(
-            Op::Argsort,
-            axis_sort_count(&self.shape, ax),
-            self.dtype(),
-            || {
+            clamped(Op::Argsort, axis_sort_count(&self.shape, ax), self.dtype()),
+            |charged| {
                 let idx = argsort_any(&self.buf, geometry);
-                Tensor::from_elems(idx, self.shape)
+                Tensor::from_elems(charged, idx, self.shape)
             },
         )
     }
@@ -155,9 +151,9 @@ impl Tensor {
     pub fn argsort_flat(&self) -> Tensor {
         let n = self.numel();
         let count = if self.ndim() == 0 { 1 } else { sort_cost(n) };
-        counted(Op::Argsort, count, self.dtype(), || {
+        counted(clamped(Op::Argsort, count, self.dtype()), |charged| {
             let idx = argsort_any(&self.buf, (1, n, 1));
-            Tensor::from_elems(idx, Shape::new(&[n]))
+            Tensor::from_elems(charged, idx, Shape::new(&[n]))
         })
     }
 }
@@ -232,7 +228,7 @@ mod tests {
             );
             let c = x.col(0);
             assert_eq!(probe(&ctx, || c.sort(-1)).2, vec![("sort", 2800 * r, 1)]);
-            // §2.3: sort / argsort of A = ones((10,10)) bill dense.
+            // flopscope 0.12.4 measured: sort / argsort of A = ones((10,10)) bill dense.
             let a = Tensor::ones([10, 10], dt);
             let (s, f, _) = probe(&ctx, || a.sort(-1));
             assert_eq!((s.is_symmetric(), f), (false, 1600 * r));
@@ -242,7 +238,7 @@ mod tests {
 
     #[test]
     fn probe_rows_sort_edge_sizes() {
-        // §2.2: sort(X32[:0]) → 4, sort(X32[:1,:1]) → 4, argsort(X32[0,:2]) → 8; oracle:
+        // flopscope 0.12.4 measured: sort(X32[:0]) → 4, sort(X32[:1,:1]) → 4, argsort(X32[0,:2]) → 8; oracle:
         // sort(X[:0], axis=None) f64 → 8; sort(T3, axis=1) f64 → 1024.
         let ctx = ctx();
         let x = x(DType::F32);

@@ -12,6 +12,7 @@
 //!   32-bit draws when `i < 2^32`.
 
 use super::bit_stream::BitStream;
+use super::error::RandomError;
 use super::pcg64::Pcg64;
 
 /// Uniform integer in `[0, max]` by masked rejection (numpy `random_interval`).
@@ -103,34 +104,27 @@ pub fn bounded_u64<B: BitStream + ?Sized>(bits: &mut B, off: u64, rng: u64) -> u
     }
 }
 
-/// numpy's `format_bounds_error`.
-fn bounds_error(closed: bool, low: i64) -> String {
-    match (low == 0, closed) {
-        (true, false) => "high <= 0".to_string(),
-        (true, true) => "high < 0".to_string(),
-        (false, false) => "low >= high".to_string(),
-        (false, true) => "low > high".to_string(),
-    }
-}
-
 /// Fills `out` like `Generator.integers(low, high, size=out.len(),
-/// dtype=np.int64, endpoint=closed)`; `Err` (numpy's `ValueError` text) when
-/// the interval is empty, in which case nothing is drawn.
+/// dtype=np.int64, endpoint=closed)`.
+///
+/// # Errors
+/// [`RandomError::EmptyInterval`] when the interval is empty (numpy's
+/// `ValueError`); nothing is drawn.
 pub fn fill_integers_i64_endpoint<B: BitStream + ?Sized>(
     bits: &mut B,
     low: i64,
     high: i64,
     closed: bool,
     out: &mut [i64],
-) -> Result<(), String> {
+) -> Result<(), RandomError> {
+    let empty = RandomError::EmptyInterval { low, high, closed };
     let top = if closed {
         high
     } else {
-        high.checked_sub(1)
-            .ok_or_else(|| bounds_error(closed, low))?
+        high.checked_sub(1).ok_or(empty)?
     };
     if low > top {
-        return Err(bounds_error(closed, low));
+        return Err(empty);
     }
     let rng = top.wrapping_sub(low) as u64;
     let off = low as u64;
@@ -141,14 +135,17 @@ pub fn fill_integers_i64_endpoint<B: BitStream + ?Sized>(
 }
 
 /// Fills `out` like `Generator.integers(low, high, size=out.len())`
-/// (int64, `endpoint=False`). `Err("low >= high")` (or `"high <= 0"` when
-/// `low == 0`) for an empty interval.
+/// (int64, `endpoint=False`).
+///
+/// # Errors
+/// [`RandomError::EmptyInterval`] (numpy's `low >= high`, or `high <= 0`
+/// when `low == 0`) for an empty interval.
 pub fn fill_integers_i64<B: BitStream + ?Sized>(
     bits: &mut B,
     low: i64,
     high: i64,
     out: &mut [i64],
-) -> Result<(), String> {
+) -> Result<(), RandomError> {
     fill_integers_i64_endpoint(bits, low, high, false, out)
 }
 
@@ -171,13 +168,13 @@ pub fn permutation<B: BitStream + ?Sized>(bits: &mut B, n: usize) -> Vec<i64> {
 
 impl Pcg64 {
     /// `Generator.integers(low, high, size=out.len())` (int64, exclusive
-    /// `high`); `Err` with numpy's message when `low >= high`.
+    /// `high`); [`RandomError::EmptyInterval`] when `low >= high`.
     pub fn fill_integers_i64(
         &mut self,
         low: i64,
         high: i64,
         out: &mut [i64],
-    ) -> Result<(), String> {
+    ) -> Result<(), RandomError> {
         fill_integers_i64(self, low, high, out)
     }
 
@@ -188,12 +185,12 @@ impl Pcg64 {
         high: i64,
         closed: bool,
         out: &mut [i64],
-    ) -> Result<(), String> {
+    ) -> Result<(), RandomError> {
         fill_integers_i64_endpoint(self, low, high, closed, out)
     }
 
     /// One `Generator.integers(low, high)` draw (int64, exclusive `high`).
-    pub fn integers_i64(&mut self, low: i64, high: i64) -> Result<i64, String> {
+    pub fn integers_i64(&mut self, low: i64, high: i64) -> Result<i64, RandomError> {
         let mut one = [0i64];
         fill_integers_i64(self, low, high, &mut one)?;
         Ok(one[0])
@@ -233,24 +230,29 @@ mod tests {
         let fresh = rng.clone();
         let mut out = [0i64; 3];
         assert_eq!(
-            rng.fill_integers_i64(5, 5, &mut out),
-            Err("low >= high".into())
+            rng.fill_integers_i64(5, 5, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("low >= high")
         );
         assert_eq!(
-            rng.fill_integers_i64(0, 0, &mut out),
-            Err("high <= 0".into())
+            rng.fill_integers_i64(0, 0, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("high <= 0")
         );
         assert_eq!(
-            rng.fill_integers_i64(0, i64::MIN, &mut out),
-            Err("high <= 0".into())
+            rng.fill_integers_i64(0, i64::MIN, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("high <= 0")
         );
         assert_eq!(
-            rng.fill_integers_i64(3, i64::MIN, &mut out),
-            Err("low >= high".into())
+            rng.fill_integers_i64(3, i64::MIN, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("low >= high")
         );
         assert_eq!(
-            rng.fill_integers_i64_endpoint(5, 4, true, &mut out),
-            Err("low > high".into())
+            rng.fill_integers_i64_endpoint(5, 4, true, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("low > high")
         );
         assert_eq!(rng, fresh);
         assert_eq!(rng.fill_integers_i64_endpoint(4, 4, true, &mut out), Ok(()));

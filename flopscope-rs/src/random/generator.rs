@@ -4,8 +4,9 @@
 //! the same numbers as in Python, so a ported Monte-Carlo estimator reproduces its original.
 
 use super::{Pcg64, SeedSequence};
-use crate::budget::{counted, Op};
+use crate::budget::{clamped, counted, Op};
 use crate::dtype::DType;
+use crate::element::Buffer;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -58,19 +59,22 @@ impl Generator {
     pub fn standard_normal(&mut self, shape: impl Into<Shape>, dtype: DType) -> Tensor {
         let shape = shape.into();
         let n = shape.numel();
-        counted(Op::RandomStandardNormal, n as u64, dtype, || match dtype {
-            DType::F32 => {
-                let mut v = vec![0f32; n];
-                self.bits.fill_standard_normal_f32(&mut v);
-                Tensor::from_elems(v, shape)
-            }
-            DType::F64 => {
-                let mut v = vec![0f64; n];
-                self.bits.fill_standard_normal_f64(&mut v);
-                Tensor::from_elems(v, shape)
-            }
-            other => panic!("standard_normal: dtype must be float32 or float64, got {other}"),
-        })
+        counted(
+            clamped(Op::RandomStandardNormal, n as u64, dtype),
+            |charged| match dtype {
+                DType::F32 => {
+                    let mut v = vec![0f32; n];
+                    self.bits.fill_standard_normal_f32(&mut v);
+                    Tensor::from_elems(charged, v, shape)
+                }
+                DType::F64 => {
+                    let mut v = vec![0f64; n];
+                    self.bits.fill_standard_normal_f64(&mut v);
+                    Tensor::from_elems(charged, v, shape)
+                }
+                other => panic!("standard_normal: dtype must be float32 or float64, got {other}"),
+            },
+        )
     }
 
     /// Normal draws `loc + scale · z` in f64 (numpy `normal`, which ignores float32).
@@ -79,13 +83,13 @@ impl Generator {
     pub fn normal(&mut self, loc: f64, scale: f64, shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
         let n = shape.numel();
-        counted(Op::RandomNormal, n as u64, DType::F64, || {
+        counted(clamped(Op::RandomNormal, n as u64, DType::F64), |charged| {
             let mut v = vec![0f64; n];
             self.bits.fill_standard_normal_f64(&mut v);
             for x in &mut v {
                 *x = loc + scale * *x;
             }
-            Tensor::from_elems(v, shape)
+            Tensor::from_elems(charged, v, shape)
         })
     }
 
@@ -98,13 +102,16 @@ impl Generator {
     pub fn uniform(&mut self, low: f64, high: f64, shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
         let n = shape.numel();
-        counted(Op::RandomUniform, 3 * n as u64, DType::F64, || {
-            let mut v = vec![0f64; n];
-            if let Err(e) = self.bits.fill_uniform_f64(low, high, &mut v) {
-                panic!("uniform: {e}");
-            }
-            Tensor::from_elems(v, shape)
-        })
+        counted(
+            clamped(Op::RandomUniform, 3 * n as u64, DType::F64),
+            |charged| {
+                let mut v = vec![0f64; n];
+                if let Err(e) = self.bits.fill_uniform_f64(low, high, &mut v) {
+                    panic!("uniform: {e}");
+                }
+                Tensor::from_elems(charged, v, shape)
+            },
+        )
     }
 
     /// Uniform draws in `[0, 1)` (numpy `random`, honouring `dtype`).
@@ -116,19 +123,22 @@ impl Generator {
     pub fn random(&mut self, shape: impl Into<Shape>, dtype: DType) -> Tensor {
         let shape = shape.into();
         let n = shape.numel();
-        counted(Op::RandomRandom, n as u64, dtype, || match dtype {
-            DType::F32 => {
-                let mut v = vec![0f32; n];
-                self.bits.fill_random_f32(&mut v);
-                Tensor::from_elems(v, shape)
-            }
-            DType::F64 => {
-                let mut v = vec![0f64; n];
-                self.bits.fill_random_f64(&mut v);
-                Tensor::from_elems(v, shape)
-            }
-            other => panic!("random: dtype must be float32 or float64, got {other}"),
-        })
+        counted(
+            clamped(Op::RandomRandom, n as u64, dtype),
+            |charged| match dtype {
+                DType::F32 => {
+                    let mut v = vec![0f32; n];
+                    self.bits.fill_random_f32(&mut v);
+                    Tensor::from_elems(charged, v, shape)
+                }
+                DType::F64 => {
+                    let mut v = vec![0f64; n];
+                    self.bits.fill_random_f64(&mut v);
+                    Tensor::from_elems(charged, v, shape)
+                }
+                other => panic!("random: dtype must be float32 or float64, got {other}"),
+            },
+        )
     }
 
     /// Integers in `[low, high)` as int64 (numpy `integers`, Lemire's method).
@@ -140,22 +150,26 @@ impl Generator {
     pub fn integers(&mut self, low: i64, high: i64, shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
         let n = shape.numel();
-        counted(Op::RandomIntegers, n as u64, DType::I64, || {
-            let mut v = vec![0i64; n];
-            if let Err(e) = self.bits.fill_integers_i64(low, high, &mut v) {
-                panic!("integers: {e}");
-            }
-            Tensor::from_elems(v, shape)
-        })
+        counted(
+            clamped(Op::RandomIntegers, n as u64, DType::I64),
+            |charged| {
+                let mut v = vec![0i64; n];
+                if let Err(e) = self.bits.fill_integers_i64(low, high, &mut v) {
+                    panic!("integers: {e}");
+                }
+                Tensor::from_elems(charged, v, shape)
+            },
+        )
     }
 
     /// A random permutation of `0..n` as int64 (numpy `permutation(n)`).
     ///
     /// FLOPs: `4 · n` (weight 4, rate 1).
     pub fn permutation(&mut self, n: usize) -> Tensor {
-        counted(Op::RandomPermutation, n as u64, DType::Bool, || {
-            Tensor::from_elems(self.bits.permutation(n), Shape::new(&[n]))
-        })
+        counted(
+            clamped(Op::RandomPermutation, n as u64, DType::Bool),
+            |charged| Tensor::from_elems(charged, self.bits.permutation(n), Shape::new(&[n])),
+        )
     }
 
     /// The rows (axis 0) of `x` in random order (numpy `permutation(x)`).
@@ -167,29 +181,23 @@ impl Generator {
     pub fn permute_rows(&mut self, x: &Tensor) -> Tensor {
         assert!(x.ndim() >= 1, "permutation: cannot permute a 0-d tensor");
         let rows = x.shape[0];
-        counted(Op::RandomPermutation, rows as u64, DType::Bool, || {
-            let row_len = x.numel() / rows.max(1);
-            let mut order: Vec<usize> = (0..rows).collect();
-            self.bits.shuffle(&mut order);
-            let gather = |src: &[f64]| -> Vec<f64> {
-                order
-                    .iter()
-                    .flat_map(|&r| src[r * row_len..(r + 1) * row_len].iter().copied())
-                    .collect()
-            };
-            let v = gather(&x.to_vec::<f64>());
-            Tensor::from_elems(v, x.shape).astype_uncounted(x.dtype())
-        })
-    }
-}
-
-impl Tensor {
-    /// Converts without charging (internal: results computed in a wider type).
-    pub(crate) fn astype_uncounted(&self, dtype: DType) -> Tensor {
-        if self.dtype() == dtype {
-            return self.clone();
-        }
-        Tensor::from_buffer(self.buf.cast(dtype), self.shape)
+        counted(
+            clamped(Op::RandomPermutation, rows as u64, DType::Bool),
+            |charged| {
+                let row_len = x.numel() / rows.max(1);
+                let mut order: Vec<usize> = (0..rows).collect();
+                self.bits.shuffle(&mut order);
+                let gather = |src: &[f64]| -> Vec<f64> {
+                    order
+                        .iter()
+                        .flat_map(|&r| src[r * row_len..(r + 1) * row_len].iter().copied())
+                        .collect()
+                };
+                let v = gather(&x.to_vec::<f64>());
+                let buf = Buffer::F64(v.into()).cast_if(x.dtype()).into_owned();
+                Tensor::from_buffer(charged, buf, x.shape)
+            },
+        )
     }
 }
 

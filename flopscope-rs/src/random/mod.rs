@@ -25,6 +25,7 @@
 
 mod bit_stream;
 mod bounded;
+mod error;
 mod generator;
 mod pcg64;
 mod seed_sequence;
@@ -37,6 +38,7 @@ pub use bounded::{
     bounded_u64, fill_integers_i64, fill_integers_i64_endpoint, permutation, random_interval,
     shuffle,
 };
+pub use error::RandomError;
 pub use generator::{default_rng, Generator};
 pub use pcg64::Pcg64;
 pub use seed_sequence::SeedSequence;

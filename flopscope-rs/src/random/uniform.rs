@@ -8,6 +8,7 @@
 //!   (`OverflowError`) and a negative one (`ValueError`) before drawing.
 
 use super::bit_stream::BitStream;
+use super::error::RandomError;
 use super::pcg64::Pcg64;
 
 /// Fills `out` with `Generator.random(size=out.len())` values in `[0, 1)`.
@@ -26,26 +27,29 @@ pub fn fill_random_f32<B: BitStream + ?Sized>(bits: &mut B, out: &mut [f32]) {
 }
 
 /// Checks numpy's scalar `uniform` preconditions and returns `high - low`.
-fn uniform_range(low: f64, high: f64) -> Result<f64, String> {
+fn uniform_range(low: f64, high: f64) -> Result<f64, RandomError> {
     let range = high - low;
     if !range.is_finite() {
-        return Err("high - low range exceeds valid bounds".to_string());
+        return Err(RandomError::RangeNotFinite { low, high });
     }
     if range < 0.0 {
-        return Err("high - low < 0".to_string());
+        return Err(RandomError::NegativeRange { low, high });
     }
     Ok(range)
 }
 
 /// Fills `out` with `Generator.uniform(low, high, size=out.len())`:
-/// `low + (high - low) * next_f64()`. `Err` with numpy's message (nothing
-/// drawn) when `high - low` is not finite or is negative.
+/// `low + (high - low) * next_f64()`.
+///
+/// # Errors
+/// [`RandomError::RangeNotFinite`] / [`RandomError::NegativeRange`] (numpy's
+/// messages) when `high - low` is not finite or is negative; nothing is drawn.
 pub fn fill_uniform_f64<B: BitStream + ?Sized>(
     bits: &mut B,
     low: f64,
     high: f64,
     out: &mut [f64],
-) -> Result<(), String> {
+) -> Result<(), RandomError> {
     let range = uniform_range(low, high)?;
     for v in out.iter_mut() {
         *v = low + range * bits.next_f64();
@@ -65,12 +69,17 @@ impl Pcg64 {
     }
 
     /// `Generator.uniform(low, high, size=out.len())` (f64 only, as in numpy).
-    pub fn fill_uniform_f64(&mut self, low: f64, high: f64, out: &mut [f64]) -> Result<(), String> {
+    pub fn fill_uniform_f64(
+        &mut self,
+        low: f64,
+        high: f64,
+        out: &mut [f64],
+    ) -> Result<(), RandomError> {
         fill_uniform_f64(self, low, high, out)
     }
 
     /// One `Generator.uniform(low, high)` draw.
-    pub fn uniform_f64(&mut self, low: f64, high: f64) -> Result<f64, String> {
+    pub fn uniform_f64(&mut self, low: f64, high: f64) -> Result<f64, RandomError> {
         let mut one = [0.0f64];
         fill_uniform_f64(self, low, high, &mut one)?;
         Ok(one[0])
@@ -87,16 +96,19 @@ mod tests {
         let fresh = rng.clone();
         let mut out = [0.0f64; 2];
         assert_eq!(
-            rng.fill_uniform_f64(1.0, 0.0, &mut out),
-            Err("high - low < 0".to_string())
+            rng.fill_uniform_f64(1.0, 0.0, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("high - low < 0")
         );
         assert_eq!(
-            rng.fill_uniform_f64(0.0, f64::NAN, &mut out),
-            Err("high - low range exceeds valid bounds".to_string())
+            rng.fill_uniform_f64(0.0, f64::NAN, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("high - low range exceeds valid bounds")
         );
         assert_eq!(
-            rng.fill_uniform_f64(0.0, f64::INFINITY, &mut out),
-            Err("high - low range exceeds valid bounds".to_string())
+            rng.fill_uniform_f64(0.0, f64::INFINITY, &mut out)
+                .map_err(|e| e.numpy_message()),
+            Err("high - low range exceeds valid bounds")
         );
         assert_eq!(rng, fresh);
         assert_eq!(rng.fill_uniform_f64(2.0, 2.0, &mut out), Ok(()));

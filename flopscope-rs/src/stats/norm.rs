@@ -19,39 +19,28 @@
 
 #![allow(clippy::excessive_precision)] // published coefficients are kept verbatim
 
-use crate::budget::{counted_flops, Op};
+use crate::budget::pricing::{NORM_CDF_PER_ELEMENT, NORM_PDF_PER_ELEMENT, NORM_PPF_PER_ELEMENT};
+use crate::budget::{counted, per_element, Op};
 use crate::dtype::DType;
 use crate::tensor::Tensor;
-
-/// FLOPs per element of `pdf` (before the `float64` rate).
-const PDF_PER_ELEM: u64 = 27;
-/// FLOPs per element of `cdf` (before the `float64` rate).
-const CDF_PER_ELEM: u64 = 48;
-/// FLOPs per element of `ppf` (before the `float64` rate).
-const PPF_PER_ELEM: u64 = 83;
 
 /// `√(2π)` as numpy computes it (scipy's `_norm_pdf_C`); the density divides by it.
 const SQRT_2PI: f64 = 2.5066282746310002;
 
-/// flopscope's charge: `per × max(numel, 1) × rate(f64) × weight`.
-fn cost(op: Op, per_elem: u64, numel: usize) -> u64 {
-    per_elem
-        .saturating_mul(numel.max(1) as u64)
-        .saturating_mul(DType::F64.rate())
-        .saturating_mul(op.weight())
-}
-
 /// Charges `op` for `x`'s elements, then maps `f` over them into a new `float64` tensor.
 fn map(op: Op, per_elem: u64, x: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
-    counted_flops(op, cost(op, per_elem, x.numel()), || {
-        let v: Vec<f64> = x.buf.to_vec::<f64>().into_iter().map(f).collect();
-        Tensor::from_elems(v, x.shape)
-    })
+    counted(
+        per_element(op, per_elem, x.numel(), DType::F64),
+        |charged| {
+            let v: Vec<f64> = x.buf.to_vec::<f64>().into_iter().map(f).collect();
+            Tensor::from_elems(charged, v, x.shape)
+        },
+    )
 }
 
 /// Charges `op` for one element (a Rust scalar argument) and evaluates `f`.
 fn scalar(op: Op, per_elem: u64, f: impl FnOnce() -> f64) -> f64 {
-    counted_flops(op, cost(op, per_elem, 1), f)
+    counted(per_element(op, per_elem, 1, DType::F64), |_| f())
 }
 
 /// Probability density of the standard normal, elementwise: `exp(−x²/2)/√(2π)`.
@@ -61,7 +50,7 @@ fn scalar(op: Op, per_elem: u64, f: impl FnOnce() -> f64) -> f64 {
 /// FLOPs: `stats.norm.pdf`, `27 × max(numel, 1) × 2` (the `float64` rate, for every input
 /// dtype; tagged inputs are billed densely and the result is untagged).
 pub fn pdf(x: &Tensor) -> Tensor {
-    map(Op::NormPdf, PDF_PER_ELEM, x, std_pdf)
+    map(Op::NormPdf, NORM_PDF_PER_ELEMENT, x, std_pdf)
 }
 
 /// Cumulative distribution function of the standard normal, elementwise (scipy's `ndtr`).
@@ -69,7 +58,7 @@ pub fn pdf(x: &Tensor) -> Tensor {
 /// Shape contract: any shape; the result has `x`'s shape and dtype `float64`.
 /// FLOPs: `stats.norm.cdf`, `48 × max(numel, 1) × 2` (`float64` rate for every input dtype).
 pub fn cdf(x: &Tensor) -> Tensor {
-    map(Op::NormCdf, CDF_PER_ELEM, x, ndtr)
+    map(Op::NormCdf, NORM_CDF_PER_ELEMENT, x, ndtr)
 }
 
 /// Percent-point function (inverse CDF) of the standard normal, elementwise (scipy's
@@ -78,7 +67,7 @@ pub fn cdf(x: &Tensor) -> Tensor {
 /// Shape contract: any shape; the result has `q`'s shape and dtype `float64`.
 /// FLOPs: `stats.norm.ppf`, `83 × max(numel, 1) × 2` (`float64` rate for every input dtype).
 pub fn ppf(q: &Tensor) -> Tensor {
-    map(Op::NormPpf, PPF_PER_ELEM, q, ndtri)
+    map(Op::NormPpf, NORM_PPF_PER_ELEMENT, q, ndtri)
 }
 
 /// Density of `N(loc, scale²)`: `pdf((x − loc)/scale)/scale` (scipy `norm.pdf(x, loc, scale)`).
@@ -86,7 +75,9 @@ pub fn ppf(q: &Tensor) -> Tensor {
 /// Shape contract: as [`pdf`]. A `scale` that is not `> 0` gives NaN everywhere (scipy).
 /// FLOPs: as [`pdf`] (`27 × max(numel, 1) × 2`).
 pub fn pdf_loc_scale(x: &Tensor, loc: f64, scale: f64) -> Tensor {
-    map(Op::NormPdf, PDF_PER_ELEM, x, |v| pdf_ls(v, loc, scale))
+    map(Op::NormPdf, NORM_PDF_PER_ELEMENT, x, |v| {
+        pdf_ls(v, loc, scale)
+    })
 }
 
 /// CDF of `N(loc, scale²)`: `ndtr((x − loc)/scale)` (scipy `norm.cdf(x, loc, scale)`).
@@ -94,7 +85,9 @@ pub fn pdf_loc_scale(x: &Tensor, loc: f64, scale: f64) -> Tensor {
 /// Shape contract: as [`cdf`]. A `scale` that is not `> 0` gives NaN everywhere (scipy).
 /// FLOPs: as [`cdf`] (`48 × max(numel, 1) × 2`).
 pub fn cdf_loc_scale(x: &Tensor, loc: f64, scale: f64) -> Tensor {
-    map(Op::NormCdf, CDF_PER_ELEM, x, |v| cdf_ls(v, loc, scale))
+    map(Op::NormCdf, NORM_CDF_PER_ELEMENT, x, |v| {
+        cdf_ls(v, loc, scale)
+    })
 }
 
 /// Quantiles of `N(loc, scale²)`: `ndtri(q)·scale + loc` (scipy `norm.ppf(q, loc, scale)`).
@@ -102,24 +95,26 @@ pub fn cdf_loc_scale(x: &Tensor, loc: f64, scale: f64) -> Tensor {
 /// Shape contract: as [`ppf`]. A `scale` that is not `> 0` gives NaN everywhere (scipy).
 /// FLOPs: as [`ppf`] (`83 × max(numel, 1) × 2`).
 pub fn ppf_loc_scale(q: &Tensor, loc: f64, scale: f64) -> Tensor {
-    map(Op::NormPpf, PPF_PER_ELEM, q, |v| ppf_ls(v, loc, scale))
+    map(Op::NormPpf, NORM_PPF_PER_ELEMENT, q, |v| {
+        ppf_ls(v, loc, scale)
+    })
 }
 
 /// [`pdf`] of one Rust scalar (flopscope `stats.norm.pdf(1.5)`), returned as `f64`.
 ///
 /// FLOPs: `27 × 2 = 54`.
 pub fn pdf_scalar(x: f64) -> f64 {
-    scalar(Op::NormPdf, PDF_PER_ELEM, || std_pdf(x))
+    scalar(Op::NormPdf, NORM_PDF_PER_ELEMENT, || std_pdf(x))
 }
 
 /// [`cdf`] of one Rust scalar, returned as `f64`. FLOPs: `48 × 2 = 96`.
 pub fn cdf_scalar(x: f64) -> f64 {
-    scalar(Op::NormCdf, CDF_PER_ELEM, || ndtr(x))
+    scalar(Op::NormCdf, NORM_CDF_PER_ELEMENT, || ndtr(x))
 }
 
 /// [`ppf`] of one Rust scalar, returned as `f64`. FLOPs: `83 × 2 = 166`.
 pub fn ppf_scalar(q: f64) -> f64 {
-    scalar(Op::NormPpf, PPF_PER_ELEM, || ndtri(q))
+    scalar(Op::NormPpf, NORM_PPF_PER_ELEMENT, || ndtri(q))
 }
 
 /// scipy's argument check: the scale must be `> 0` (NaN fails too).

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use super::cost::{contraction, induced, is_plain, labels_of, pre_reduce, Term};
+use super::contraction::{contraction, induced, is_plain, labels_of, pre_reduce, Term};
 use super::group::{
     burnside, closure, generators_of, identity, is_identity, restrict, sadd, smul, stabilizer_on,
     Perm, CLOSURE_BUDGET,

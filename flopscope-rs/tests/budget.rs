@@ -1,5 +1,5 @@
 //! BudgetContext semantics: exhaustion before execution, exact spending, nesting, namespaces,
-//! the time decomposition, wall-time limits, and threads (spec §5.3, probe doc §2.0).
+//! the time decomposition, wall-time limits, threads, and the copies flopscope records as no op.
 
 use std::time::Duration;
 
@@ -223,4 +223,55 @@ fn scoped_workers_share_the_budget_and_cannot_overspend() {
     });
     assert_eq!(results.iter().filter(|ok| **ok).count(), 1);
     assert_eq!(ctx.flops_used(), 17_000);
+}
+
+#[test]
+fn transposes_and_basic_slices_charge_nothing_but_count_as_backend_time() {
+    let ctx = BudgetContext::new(u64::MAX / 4).unwrap();
+    let x = Tensor::ones([512, 512], DType::F64);
+    let before = ctx.flops_used();
+    let t = x.t();
+    let row = x.row(3);
+    let block = x.slice(1, 10, 20);
+    assert_eq!(
+        (t.shape(), row.shape(), block.shape()),
+        (&[512, 512][..], &[512][..], &[512, 10][..])
+    );
+    assert_eq!(
+        ctx.flops_used(),
+        before,
+        "flopscope bills .T and slicing nothing"
+    );
+    let s = ctx.finish();
+    let recorded: Vec<&str> = s.operations.iter().map(|o| o.op).collect();
+    assert_eq!(recorded, ["ones"], "and records no op for them");
+    let op_backend: f64 = s
+        .operations
+        .iter()
+        .map(|o| o.flopscope_backend_time_s)
+        .sum();
+    assert!(
+        s.flopscope_backend_time_s > op_backend,
+        "the copies' time is backend time, not residual: {s:?}"
+    );
+    let parts = s.flopscope_backend_time_s + s.flopscope_overhead_time_s + s.residual_wall_time_s;
+    assert!((s.wall_time_s - parts).abs() < 1e-9, "{s:?}");
+}
+
+#[test]
+fn a_plain_thread_cannot_transpose_or_slice_while_a_context_is_open() {
+    let _ctx = BudgetContext::new(1_000).unwrap();
+    let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], [2, 2]);
+    let (t, row) = std::thread::scope(|s| {
+        s.spawn(|| {
+            (
+                catch_budget(|| x.t()).err(),
+                catch_budget(|| x.row(0)).err(),
+            )
+        })
+        .join()
+        .expect("the worker returns the errors, it does not die")
+    });
+    assert_eq!(t, Some(BudgetError::UnaccountedThread { op: ".T" }));
+    assert_eq!(row, Some(BudgetError::UnaccountedThread { op: "getitem" }));
 }

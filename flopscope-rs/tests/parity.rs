@@ -1,7 +1,7 @@
 //! FLOP parity with flopscope 0.12.4 for the elementwise, reduction, creation and cast families.
 //!
-//! Every expected number is a row of `docs/flopscope-0.12.4-cost-probes.md` (§2.1 dense inputs,
-//! §2.3 tagged inputs), probed from the Python package; the op key is checked too.
+//! Every expected number was probed from the Python package (dense inputs and symmetric-tagged
+//! inputs, as listed in `docs/flopscope-0.12.4-cost-probes.md`); the op key is checked too.
 
 use flopscope::random::default_rng;
 use flopscope::{where_, BudgetContext, DType, Tensor};
