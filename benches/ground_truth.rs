@@ -13,8 +13,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use flopscope::gemm::Parallelism;
 use flopscope::random::Pcg64;
-use gemm::Parallelism;
 use whest_benches::{fmt_secs, paired};
 use whest_contest::ground_truth::{chunk_size, ground_truth, matmul_f32};
 use whest_contest::mlp_gen::generate_from_input_seed;

@@ -18,8 +18,8 @@ use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use crate::numeric::pairwise_sum_f64;
+use flopscope::gemm::{self, MatRef, Parallelism};
 use flopscope::random::Pcg64;
-use gemm::Parallelism;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
@@ -141,36 +141,15 @@ pub fn matmul_f32(
     assert_eq!(x.len(), rows * width, "matmul: lhs length");
     assert_eq!(w.len(), width * width, "matmul: rhs length");
     assert_eq!(out.len(), rows * width, "matmul: out length");
-    if rows == 0 || width == 0 {
-        return;
-    }
-    // SAFETY: the asserts above bound every access: lhs element (i, p) is read at
-    // i·width + p < rows·width = x.len(); rhs element (p, j) at p·width + j < width² = w.len();
-    // dst element (i, j) is written at i·width + j < out.len(). `read_dst = false`, so `out`'s
-    // old contents are never read. `out` does not alias `x` or `w` (distinct borrows).
-    unsafe {
-        gemm::gemm(
-            rows,
-            width,
-            width,
-            out.as_mut_ptr(),
-            1,
-            width as isize,
-            false,
-            x.as_ptr(),
-            1,
-            width as isize,
-            w.as_ptr(),
-            1,
-            width as isize,
-            0.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
+    // The shared checked wrapper makes the same `gemm::gemm` call (row-major strides, dst
+    // overwritten, never read), so results are bit-identical to a direct call.
+    gemm::matmul(
+        MatRef::row_major(x, rows, width),
+        MatRef::row_major(w, width, width),
+        out,
+        par,
+    )
+    .unwrap_or_else(|e| panic!("matmul: {e}"));
 }
 
 /// The Monte-Carlo ground truth of the Python reference for one MLP, with all rayon threads.
