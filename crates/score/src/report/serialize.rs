@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::json::PyF64;
 use crate::scoring::{Breakdown, FailureBreakdown, MlpEntry, NamespaceBucket, OpTiming, Results};
+use crate::timing::Timing;
 
 /// An ordered association list written as a JSON object.
 struct OrderedMap<'a, T>(&'a [(String, T)]);
@@ -14,6 +15,20 @@ impl<T: Serialize> Serialize for OrderedMap<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
+}
+
+/// The four timing entries, in whestbench's order: wall, backend, overhead, residual.
+fn serialize_timing<M: SerializeMap>(t: &Timing, m: &mut M) -> Result<(), M::Error> {
+    m.serialize_entry("wall_time_s", &PyF64(t.wall_time_s))?;
+    m.serialize_entry(
+        "flopscope_backend_time_s",
+        &PyF64(t.flopscope_backend_time_s),
+    )?;
+    m.serialize_entry(
+        "flopscope_overhead_time_s",
+        &PyF64(t.flopscope_overhead_time_s),
+    )?;
+    m.serialize_entry("residual_wall_time_s", &PyF64(t.residual_wall_time_s))
 }
 
 /// A list of f64 written through [`PyF64`].
@@ -66,19 +81,7 @@ impl Serialize for Breakdown {
         m.serialize_entry("flop_budget", &self.flop_budget)?;
         m.serialize_entry("flops_used", &self.flops_used)?;
         m.serialize_entry("flops_remaining", &self.flops_remaining)?;
-        m.serialize_entry("wall_time_s", &PyF64(self.timing.wall_time_s))?;
-        m.serialize_entry(
-            "flopscope_backend_time_s",
-            &PyF64(self.timing.flopscope_backend_time_s),
-        )?;
-        m.serialize_entry(
-            "flopscope_overhead_time_s",
-            &PyF64(self.timing.flopscope_overhead_time_s),
-        )?;
-        m.serialize_entry(
-            "residual_wall_time_s",
-            &PyF64(self.timing.residual_wall_time_s),
-        )?;
+        serialize_timing(&self.timing, &mut m)?;
         m.serialize_entry("by_namespace", &OrderedMap(&self.by_namespace))?;
         if let Some(ts) = &self.time_source {
             m.serialize_entry("time_source", ts)?;
@@ -116,19 +119,7 @@ impl MlpEntry {
             &self.residual_wall_time_exhausted,
         )?;
         m.serialize_entry("combined_budget_exhausted", &self.combined_budget_exhausted)?;
-        m.serialize_entry("wall_time_s", &PyF64(self.timing.wall_time_s))?;
-        m.serialize_entry(
-            "flopscope_backend_time_s",
-            &PyF64(self.timing.flopscope_backend_time_s),
-        )?;
-        m.serialize_entry(
-            "flopscope_overhead_time_s",
-            &PyF64(self.timing.flopscope_overhead_time_s),
-        )?;
-        m.serialize_entry(
-            "residual_wall_time_s",
-            &PyF64(self.timing.residual_wall_time_s),
-        )?;
+        serialize_timing(&self.timing, m)?;
         m.serialize_entry(
             "breakdowns",
             &EntryBreakdowns(self.estimator_breakdown.as_ref()),
