@@ -4,9 +4,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-use crate::support::scratch as scratch_in;
+use crate::support::{lib, scratch as scratch_in};
 use serde_json::Value;
 use whest_dataset::load::load_split;
 use whest_dataset::DatasetRow;
@@ -33,23 +32,9 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// The zeros estimator, built once.
-fn zeros_estimator() -> &'static Path {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let ws = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(ws)
-            .args(["build", "--quiet", "-p", "zeros-estimator"])
-            .env("CARGO_TARGET_DIR", ws.join("target"))
-            .status()
-            .expect("cargo");
-        assert!(status.success());
-        ws.join("target/debug/libzeros_estimator.so")
-    })
+/// The zeros estimator, built once with the other test estimators.
+fn zeros_estimator() -> PathBuf {
+    lib("zeros-estimator")
 }
 
 /// Rows with the wall-time fields of their sampling breakdown zeroed: everything a bake
@@ -301,7 +286,7 @@ fn combine_splits_then_run_picks_the_split() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         s(&multi),
         "--json",
@@ -314,7 +299,7 @@ fn combine_splits_then_run_picks_the_split() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         s(&multi),
         "--split",
@@ -345,7 +330,7 @@ fn combine_splits_then_run_picks_the_split() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         s(&with_default),
         "--json",
@@ -377,7 +362,7 @@ fn run_scores_a_python_dataset_like_python() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         s(&ds),
         "--n-samples",
@@ -419,7 +404,7 @@ fn run_scores_a_python_dataset_like_python() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         s(&ds),
         "--n-mlps",
@@ -433,7 +418,7 @@ fn run_scores_a_python_dataset_like_python() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         "hf://aicrowd/x@v1",
     ]);
@@ -442,7 +427,7 @@ fn run_scores_a_python_dataset_like_python() {
     let o = run(&[
         "run",
         "--estimator",
-        s(lib),
+        s(&lib),
         "--dataset",
         s(&fixture("python_partial_1of2")),
     ]);

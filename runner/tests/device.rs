@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::e2e_run::lib;
+use crate::support::lib;
 use crate::support::{runner, scratch};
 use serde_json::Value;
 

@@ -2,50 +2,10 @@
 //! estimators. Every fault must be a scored failure with the right flag, the run must finish,
 //! and the report must be valid JSON.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
-use crate::support::{runner, workspace};
+use crate::support::{lib, runner, workspace};
 use serde_json::Value;
-
-/// Builds the example and fault estimators once (debug), returning their target directory.
-fn estimators() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let target = workspace().join("target");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(workspace()).args(["build", "--quiet"]);
-        for p in [
-            "zeros-estimator",
-            "fault-panicking",
-            "fault-aborting",
-            "fault-segfaulting",
-            "fault-looping",
-            "fault-oom",
-            "fault-nan",
-            "fault-wrong-shape",
-            "fault-overspending",
-            "fault-slow",
-            "fault-threaded",
-            "fault-overlapping",
-        ] {
-            cmd.args(["-p", p]);
-        }
-        let status = cmd
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the test estimators failed");
-        target.join("debug")
-    })
-}
-
-/// The debug build of the estimator crate `name` (all are built once, see [`estimators`]).
-pub(crate) fn lib(name: &str) -> PathBuf {
-    estimators().join(format!("lib{}.so", name.replace('-', "_")))
-}
 
 /// Runs a small contest on `estimator` and returns (exit code, report JSON).
 fn score(estimator: &Path, extra: &[&str]) -> (i32, Value) {
@@ -94,6 +54,25 @@ fn assert_all_failed(report: &Value) {
             "multiplier must be 1.0"
         );
     }
+}
+
+#[test]
+fn a_bad_cargo_profile_name_is_one_line_naming_the_variable() {
+    let dir = workspace().join("examples").join("zeros");
+    let out = crate::support::runner_command()
+        .args(["run", "--estimator"])
+        .arg(&dir)
+        .args(["--n-mlps", "1", "--width", "8", "--depth", "2"])
+        .env("WHEST_CARGO_PROFILE", "no/such")
+        .output()
+        .expect("run whest-runner");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("WHEST_CARGO_PROFILE=\"no/such\" is not a cargo profile name"),
+        "{stderr}"
+    );
 }
 
 #[test]

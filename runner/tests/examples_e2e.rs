@@ -4,8 +4,8 @@
 //! covariance propagation < mean propagation < random < zeros in final-layer MSE.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::support::runner_command;
 use serde_json::Value;
 
 /// The suite: 3 MLPs of width 16 and depth 4 from run seed 7, 20,000 ground-truth samples, and
@@ -40,7 +40,7 @@ fn example_dir(name: &str) -> PathBuf {
 /// valid: exit code 0, no failed MLP, no traceback, no exhaustion flag.
 fn score(name: &str) -> Value {
     let dir = example_dir(name);
-    let out = Command::new(env!("CARGO_BIN_EXE_whest-runner"))
+    let out = runner_command()
         .args(["run", "--estimator"])
         .arg(&dir)
         .args(SUITE)

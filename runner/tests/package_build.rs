@@ -1,12 +1,14 @@
 //! `whest-runner build --locked`: the grader's build of a packaged crate gives a library that
 //! `whest-runner validate` accepts; a tampered archive is refused before anything is unpacked.
 //!
-//! Built with `--profile dev` into the workspace's target folder (`CARGO_TARGET_DIR`), so the
-//! already-compiled third-party crates are reused; grading uses the default `release`.
+//! Built with the tests' cargo profile (`test`) into the workspace's target folder, so the
+//! already-compiled flopscope and third-party crates are reused; grading uses the default
+//! `release`.
 
 use std::process::Command;
 
 use crate::package_support::*;
+use crate::support::{target_dir, BUILD_PROFILE};
 use serde_json::Value;
 
 #[test]
@@ -32,10 +34,10 @@ fn the_packaged_zeros_builds_locked_into_a_library_that_validates() {
             "--locked",
             "zeros.tar.gz",
             "--profile",
-            "dev",
+            BUILD_PROFILE,
             "--json",
         ])
-        .env("CARGO_TARGET_DIR", workspace().join("target"))
+        .env("CARGO_TARGET_DIR", target_dir())
         .output()
         .expect("run whest-runner build");
     let (stdout, stderr) = text(&out);

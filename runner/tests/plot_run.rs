@@ -2,33 +2,14 @@
 //! with `--json`), pure JSON on stdout, and `--plot FILE.svg`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-use crate::support::{scratch as scratch_in, workspace};
+use crate::support::{lib, scratch as scratch_in};
 use serde_json::Value;
-
-/// Builds the zeros example once (debug) and returns its library.
-fn zeros() -> &'static Path {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let target = workspace().join("target");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(workspace())
-            .args(["build", "--quiet", "-p", "zeros-estimator"])
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the zeros example failed");
-        target.join("debug").join("libzeros_estimator.so")
-    })
-}
 
 /// Runs a 2-MLP, 8×3 contest on the zeros example with `extra` flags.
 fn run(extra: &[&str]) -> Output {
-    let lib = zeros().to_string_lossy().into_owned();
+    let lib = lib("zeros-estimator").to_string_lossy().into_owned();
     let mut args = vec![
         "run",
         "--estimator",

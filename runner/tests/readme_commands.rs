@@ -8,9 +8,7 @@
 //! `cargo test` / `cargo bench` lines are not run here: CI runs the tests, and the benches are
 //! compiled by `cargo clippy --all-targets`.
 
-use crate::support::workspace;
-use std::path::PathBuf;
-use std::process::Command;
+use crate::support::{runner_command, workspace};
 
 /// The `whest-runner` argument lists of README.md's `bash` blocks, in order.
 fn readme_commands(readme: &str) -> Vec<Vec<String>> {
@@ -80,9 +78,6 @@ fn every_readme_command_succeeds() {
     let scratch = std::env::temp_dir().join(format!("whest-readme-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).expect("create scratch dir");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
     for args in &commands {
         let resolved: Vec<String> = args
             .iter()
@@ -94,10 +89,9 @@ fn every_readme_command_succeeds() {
                 }
             })
             .collect();
-        let out = Command::new(env!("CARGO_BIN_EXE_whest-runner"))
+        let out = runner_command()
             .args(&resolved)
             .current_dir(&scratch)
-            .env("CARGO_TARGET_DIR", &target)
             .output()
             .expect("run whest-runner");
         assert!(

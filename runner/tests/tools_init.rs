@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{runner_sharing_target as runner, scratch as scratch_in};
+use crate::support::{runner, scratch as scratch_in};
 use serde_json::Value;
 
 fn init_json(dir: &Path) -> (i32, Value) {

@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use crate::support::{runner_sharing_target as runner, workspace};
+use crate::support::{runner, workspace};
 use serde_json::Value;
 
 const SMALL: [&str; 8] = [

@@ -19,15 +19,15 @@
 //!
 //! Each module uses only those above it in this table.
 
-pub mod cpu_sampler;
-pub mod device;
+mod cpu_sampler;
+mod device;
 pub mod ground_truth;
 pub mod mlp_gen;
 pub mod names;
 pub mod numeric;
 pub mod rounds;
-pub mod sampler;
-pub mod truth;
+mod sampler;
+mod truth;
 
 pub use cpu_sampler::CpuSampler;
 pub use device::{open_sampler, DeviceChoice, OpenedSampler, SamplerError, UnknownDevice};

@@ -17,26 +17,26 @@
 //! | [`merge`], [`combine`], [`info`] | `dataset merge`, `combine-splits`, `info` |
 
 pub mod bake;
-pub mod card;
+mod card;
 pub mod combine;
 pub mod contest;
 pub mod error;
 pub mod info;
-pub mod kdf_v4;
-pub mod layout;
+mod kdf_v4;
+mod layout;
 pub mod load;
 pub mod merge;
 pub mod metadata;
 pub mod parquet_read;
-pub mod parquet_write;
-pub mod row;
-pub mod schema;
+mod parquet_write;
+mod row;
+mod schema;
 pub mod seed_protocol;
 pub mod seeds;
 pub mod slice;
 pub mod source;
-pub mod split_name;
-pub mod staging;
+mod split_name;
+mod staging;
 
 pub use error::DatasetError;
 pub use row::{DatasetRow, RowShape};

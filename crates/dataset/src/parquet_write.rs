@@ -123,22 +123,6 @@ impl ParquetSink {
     }
 }
 
-/// Writes `rows` of `shape` to a new parquet file at `path`.
-///
-/// # Errors
-/// As [`ParquetSink::create`], [`ParquetSink::write`] and [`ParquetSink::finish`].
-pub fn write_parquet(
-    path: &Path,
-    rows: &[DatasetRow],
-    shape: RowShape,
-) -> Result<(), DatasetError> {
-    let mut sink = ParquetSink::create(path, shape)?;
-    for group in rows.chunks(rows_per_group(shape)) {
-        sink.write(group)?;
-    }
-    sink.finish()
-}
-
 /// `values` wrapped in `levels` list levels whose lengths are `dims` (outermost first), one
 /// outer list per row.
 fn uniform_lists(values: Vec<f32>, rows: usize, dims: &[usize]) -> ArrayRef {

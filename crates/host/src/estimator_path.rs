@@ -1,10 +1,15 @@
-//! Resolves `--estimator PATH`: a built `.so`, or an estimator crate directory that is built in
-//! release mode first (cargo's output is shown).
+//! Resolves `--estimator PATH`: a built `.so`, or an estimator crate directory that is built
+//! first (cargo's output is shown), with the `release` profile unless [`PROFILE_ENV`] names
+//! another.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// Environment variable naming the cargo profile an estimator crate directory is built with
+/// (default `release`; e.g. `dev` for quicker rebuilds while iterating).
+pub const PROFILE_ENV: &str = "WHEST_CARGO_PROFILE";
 
 /// Why `--estimator PATH` gave no loadable library; `Display` is one line naming the problem
 /// and the fix.
@@ -26,6 +31,11 @@ pub enum EstimatorPathError {
     NoCargoToml {
         /// The path as given.
         path: PathBuf,
+    },
+    /// [`PROFILE_ENV`] is set to something that cannot be a cargo profile name.
+    BadProfile {
+        /// The variable's value.
+        value: String,
     },
     /// `cargo` could not be started.
     CargoDidNotStart(io::Error),
@@ -60,6 +70,11 @@ impl fmt::Display for EstimatorPathError {
                 "{} has no Cargo.toml: pass an estimator crate directory (create one with \
                  `whest-runner init DIR`) or a built .so",
                 path.display()
+            ),
+            EstimatorPathError::BadProfile { value } => write!(
+                f,
+                "{PROFILE_ENV}={value:?} is not a cargo profile name: use letters, digits, `-` \
+                 and `_` (e.g. `release` or `dev`), or unset it"
             ),
             EstimatorPathError::CargoDidNotStart(e) => {
                 write!(f, "cannot run cargo to build the estimator: {e}")
@@ -99,11 +114,12 @@ pub struct ResolvedEstimator {
     pub submission_dir: PathBuf,
 }
 
-/// Resolves `path` into a library, building a crate directory with `cargo build --release`.
+/// Resolves `path` into a library, building a crate directory with `cargo build --profile P`
+/// (P from [`PROFILE_ENV`], default `release`).
 ///
 /// # Errors
-/// An [`EstimatorPathError`] naming the problem and the fix (missing path, not a crate, build
-/// failure, no `cdylib` target).
+/// An [`EstimatorPathError`] naming the problem and the fix (missing path, not a crate, bad
+/// profile name, build failure, no `cdylib` target).
 pub fn resolve(path: &Path) -> Result<ResolvedEstimator, EstimatorPathError> {
     let abs = path
         .canonicalize()
@@ -132,16 +148,28 @@ pub fn resolve(path: &Path) -> Result<ResolvedEstimator, EstimatorPathError> {
             path: path.to_path_buf(),
         });
     }
-    let library = build_release(&manifest)?;
+    let library = build_cdylib(&manifest, &["--profile", &build_profile()?])?;
     Ok(ResolvedEstimator {
         library,
         submission_dir: abs,
     })
 }
 
-/// Runs `cargo build --release` on `manifest` and returns the crate's `cdylib` artifact.
-fn build_release(manifest: &Path) -> Result<PathBuf, EstimatorPathError> {
-    build_cdylib(manifest, &["--release"])
+/// The cargo profile for building an estimator crate: [`PROFILE_ENV`] when set, else `release`.
+fn build_profile() -> Result<String, EstimatorPathError> {
+    let Some(value) = std::env::var_os(PROFILE_ENV) else {
+        return Ok("release".to_string());
+    };
+    let value = value.to_string_lossy().into_owned();
+    let valid = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(value)
+    } else {
+        Err(EstimatorPathError::BadProfile { value })
+    }
 }
 
 /// Runs `cargo build <cargo_args>` on `manifest` (cargo's output shown on stderr) and returns

@@ -18,16 +18,16 @@
 //! The three commands' output lives in the `whest-runner` binary.
 
 pub mod archive;
-pub mod cargo_toml;
-pub mod collect;
+mod cargo_toml;
+mod collect;
 pub mod create;
-pub mod error;
+mod error;
 pub mod grader_build;
-pub mod ignore;
-pub mod lockfile;
-pub mod manifest;
-pub mod pinned;
-pub mod policy;
+mod ignore;
+mod lockfile;
+mod manifest;
+mod pinned;
+mod policy;
 pub mod validate;
 
 use serde::Serialize;

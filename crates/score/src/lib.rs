@@ -12,11 +12,11 @@
 //!
 //! `scoring` uses `error_code` and `timing`; `report` uses those three; `plot` uses `report`.
 
-pub mod error_code;
+mod error_code;
 pub mod plot;
 pub mod report;
 pub mod scoring;
-pub mod timing;
+mod timing;
 
 pub use error_code::ErrorCode;
 pub use timing::Timing;

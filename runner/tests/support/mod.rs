@@ -1,8 +1,78 @@
-//! Helpers shared by the `runner/tests/*.rs` test binaries: the checkout, scratch folders and
-//! running the `whest-runner` binary.
+//! Helpers shared by the `runner/tests/*.rs` modules: the checkout, scratch folders, the test
+//! estimators and running the `whest-runner` binary.
+//!
+//! Every cargo build a test starts uses the `test` profile in this workspace's target folder,
+//! the same profile and folder `cargo test` already compiled flopscope and its dependencies
+//! with, so no test pays for a second (`dev` or `release`) build of them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The cargo profile of every estimator build the tests start (`cargo test`'s own).
+pub const BUILD_PROFILE: &str = "test";
+
+/// The example and fault-injection estimator packages the tests load as built libraries.
+const TEST_ESTIMATORS: [&str; 12] = [
+    "zeros-estimator",
+    "fault-panicking",
+    "fault-aborting",
+    "fault-segfaulting",
+    "fault-looping",
+    "fault-oom",
+    "fault-nan",
+    "fault-wrong-shape",
+    "fault-overspending",
+    "fault-slow",
+    "fault-threaded",
+    "fault-overlapping",
+];
+
+/// This workspace's target folder: `CARGO_TARGET_DIR` if set, else `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
+/// Builds [`TEST_ESTIMATORS`] once, in one cargo call, and returns their output folder.
+fn test_estimators() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(workspace())
+            .args(["build", "--quiet", "--profile", BUILD_PROFILE]);
+        for p in TEST_ESTIMATORS {
+            cmd.args(["-p", p]);
+        }
+        let status = cmd
+            .env("CARGO_TARGET_DIR", target_dir())
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building the test estimators failed");
+        // The `test` profile builds into `debug/`, as `dev` does.
+        target_dir().join("debug")
+    })
+}
+
+/// The built library of the test estimator package `name` (all are built once).
+pub fn lib(name: &str) -> PathBuf {
+    assert!(
+        TEST_ESTIMATORS.contains(&name),
+        "{name} is not in TEST_ESTIMATORS"
+    );
+    test_estimators().join(format!("lib{}.so", name.replace('-', "_")))
+}
+
+/// A `whest-runner` command whose estimator-crate builds share this workspace's target folder
+/// and the tests' cargo profile (`WHEST_CARGO_PROFILE`).
+pub fn runner_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_whest-runner"));
+    cmd.env("CARGO_TARGET_DIR", target_dir())
+        .env("WHEST_CARGO_PROFILE", BUILD_PROFILE);
+    cmd
+}
 
 /// The whest-rs checkout (the workspace root).
 pub fn workspace() -> PathBuf {
@@ -20,24 +90,10 @@ pub fn scratch(tag: &str, name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `whest-runner args` and waits for it.
+/// Runs `whest-runner args` (through [`runner_command`]) and waits for it.
 pub fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
+    runner_command()
         .args(args)
-        .output()
-        .expect("run whest-runner")
-}
-
-/// Runs `whest-runner args` with cargo builds sharing this workspace's target folder
-/// (`CARGO_TARGET_DIR` if set, else `target/`), so estimator crates it builds reuse the
-/// already compiled flopscope and dependencies instead of a cold build.
-pub fn runner_sharing_target(args: &[&str]) -> Output {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    Command::new(env!("CARGO_BIN_EXE_whest-runner"))
-        .args(args)
-        .env("CARGO_TARGET_DIR", target)
         .output()
         .expect("run whest-runner")
 }

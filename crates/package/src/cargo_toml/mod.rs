@@ -12,7 +12,7 @@ mod check;
 mod normalize;
 
 pub use check::{check, CrateFacts};
-pub use normalize::{find_workspace_root, normalize, WorkspaceRoot};
+pub use normalize::{find_workspace_root, normalize};
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::normalize::WorkspaceRoot;
 use super::*;
 
 const WORKSPACE: &str = r#"
