@@ -25,8 +25,8 @@ const M1: u32 = 0xCD9E_8D57;
 const W0: u32 = 0x9E37_79B9;
 const W1: u32 = 0xBB67_AE85;
 
-/// `2π` as the nearest f64 (the kernel uses the same literal).
-pub const TWO_PI: f64 = 6.283_185_307_179_586;
+/// `2π` as the nearest f64, `6.283185307179586` (the kernel writes the same literal).
+pub const TWO_PI: f64 = std::f64::consts::TAU;
 /// `2^-32` (exact in f64).
 const INV_2_32: f64 = 1.0 / 4_294_967_296.0;
 

@@ -233,7 +233,10 @@ fn a_rust_bake_reproduces_the_python_bake() {
         mlps_per_batch: Some(3),
     };
     let mut ticks = Vec::new();
-    let summary = bake(&spec, &CpuSampler, &mut |t| ticks.push(t.mlps_done)).expect("bake");
+    let summary = bake(&spec, &CpuSampler::default(), &mut |t| {
+        ticks.push(t.mlps_done)
+    })
+    .expect("bake");
     assert_eq!((summary.rows, summary.partial), (4, false));
     assert_eq!(ticks, [0, 3, 4]);
     let ours = load_split(&out, None).expect("loads");
@@ -246,7 +249,7 @@ fn a_rust_bake_reproduces_the_python_bake() {
         serde_json::from_str(&ours.rows[0].sampling_budget_breakdown).expect("JSON");
     assert_eq!(breakdown["provenance"]["chunk_size"], 16384);
     assert!(out.join("README.md").is_file());
-    let err = bake(&spec, &CpuSampler, &mut |_| {}).unwrap_err();
+    let err = bake(&spec, &CpuSampler::default(), &mut |_| {}).unwrap_err();
     assert!(matches!(err, DatasetError::OutputExists(_)), "{err}");
 }
 

@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use crate::numeric::pairwise_sum_f64;
 use flopscope::gemm::{self, MatRef, Parallelism};
-use flopscope::random::Pcg64;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
@@ -164,7 +163,7 @@ pub fn matmul_f32(
 ///
 /// `weights` is the flat layer-major, row-major buffer of [`GeneratedMlp::weights`]
 /// (`depth · width²` values, `W_l[i][j]` at `l·w² + i·w + j`). The inputs are samples
-/// `0 .. n_samples` of `rng` (for a [`Pcg64`], its next `n_samples · width` f32 normals, numpy's
+/// `0 .. n_samples` of `rng` (for a [`flopscope::random::Pcg64`], its next `n_samples · width` f32 normals, numpy's
 /// f32 ziggurat, and `rng` is left just past them), drawn in chunks of [`chunk_size`]`(width)`
 /// rows.
 ///
@@ -556,6 +555,7 @@ pub fn sampling_breakdown_timed(
 mod tests {
     use super::*;
     use crate::mlp_gen::generate_from_input_seed;
+    use flopscope::random::Pcg64;
 
     #[test]
     fn chunk_sizes_follow_the_rule() {
