@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 
 use crate::parsers::{strict_u64, strict_usize};
 use crate::sampler_args::SamplerArgs;
-use whest_contest::DeviceChoice;
+use whest_contest::{DeviceChoice, InputStream};
 
 /// `whest-runner dataset <verb>`.
 #[derive(Debug, Clone, Args)]
@@ -48,9 +48,13 @@ pub struct VerifyArgs {
     /// Samples per row (default: the dataset's n_samples; fewer gives a statistical check).
     #[arg(long, value_parser = strict_usize)]
     pub n_samples: Option<usize>,
-    /// Where to re-sample: `cpu` (default), `cuda` or `auto` (the stream is the dataset's).
+    /// Where to re-sample: `cpu` (default), `cuda` or `auto`.
     #[arg(long, value_name = "cpu|cuda|auto", default_value = "cpu")]
     pub device: DeviceChoice,
+    /// Re-sample with this stream instead of the recorded one (`numpy` or `philox`); a
+    /// different stream makes the check statistical (independent estimates).
+    #[arg(long, value_name = "numpy|philox")]
+    pub stream: Option<InputStream>,
     /// CUDA device ordinal for `--device cuda|auto`.
     #[arg(long, value_name = "N", default_value = "0", value_parser = strict_usize)]
     pub gpu_index: usize,

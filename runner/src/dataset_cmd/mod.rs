@@ -260,7 +260,7 @@ fn verify_dataset(a: &VerifyArgs) -> Result<VerifyReport, DatasetError> {
     let stream = recorded_stream(&split)?;
     let sampler_args = SamplerArgs {
         device: a.device,
-        stream: Some(stream.unwrap_or_default()),
+        stream: Some(a.stream.or(stream).unwrap_or_default()),
         gpu_index: a.gpu_index,
     };
     let opened = sampler_args
