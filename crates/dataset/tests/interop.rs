@@ -324,12 +324,26 @@ fn scratch(name: &str) -> std::path::PathBuf {
 /// row's ground truth on the CPU from its seed, and a fresh bake writes the same rows.
 #[test]
 fn the_philox_fixture_rederives_and_rebakes() {
+    let sampler = CpuSampler::new(InputStream::Philox);
+    let out = scratch("rust-philox-bake").join("ds");
+    let spec = BakeSpec {
+        n_mlps: 3,
+        n_samples: 100,
+        width: 4,
+        depth: 2,
+        seeds: vec![1001, 2002, 3003],
+        range: MlpRange { start: 0, end: 3 },
+        split: "public".into(),
+        config: "default".into(),
+        output: out.clone(),
+        mlps_per_batch: None,
+    };
+    bake(&spec, &sampler, &mut |_| {}).expect("bake");
     let fx = load_split(&fixture("rust_philox_fixture"), None).expect("loads");
     assert_eq!(fx.metadata["backend"], "whest-rs-philox");
     assert_eq!(fx.metadata["whest_rs_stream"], InputStream::Philox.id());
     assert_eq!(fx.metadata["device"], "cpu");
     assert_eq!(fx.protocol, SeedProtocol::V3);
-    let sampler = CpuSampler::new(InputStream::Philox);
     for row in &fx.rows {
         let mlp = generate_from_input_seed(row.mlp_seed, 4, 2);
         assert_eq!(mlp.weights[..], row.weights[..]);
@@ -349,20 +363,6 @@ fn the_philox_fixture_rederives_and_rebakes() {
             row.all_layer_means
         );
     }
-    let out = scratch("rust-philox-bake").join("ds");
-    let spec = BakeSpec {
-        n_mlps: 3,
-        n_samples: 100,
-        width: 4,
-        depth: 2,
-        seeds: vec![1001, 2002, 3003],
-        range: MlpRange { start: 0, end: 3 },
-        split: "public".into(),
-        config: "default".into(),
-        output: out.clone(),
-        mlps_per_batch: None,
-    };
-    bake(&spec, &sampler, &mut |_| {}).expect("bake");
     let ours = load_split(&out, None).expect("loads");
     assert_eq!(without_breakdown(&ours.rows), without_breakdown(&fx.rows));
     assert_eq!(
