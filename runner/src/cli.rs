@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::sampler_args::SamplerArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use whest_contest::DeviceChoice;
 
 use crate::parsers::{positive_f64, strict_u64, strict_usize};
 
@@ -156,10 +156,10 @@ pub struct RunArgs {
     /// thread variables for the run and its workers).
     #[arg(long, value_parser = strict_usize)]
     pub max_threads: Option<usize>,
-    /// Where the live contest's ground truth is sampled: `cpu`, `cuda`, or `auto` (cuda when
-    /// available, else cpu, saying which). Ignored with `--dataset`.
-    #[arg(long, value_name = "cpu|cuda|auto", default_value = "cpu")]
-    pub device: DeviceChoice,
+    /// Where and with which stream the live contest's ground truth is sampled (`--device`,
+    /// `--stream`, `--gpu-index`). Ignored with `--dataset`.
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
     /// After the run, write an SVG chart of the per-layer MSE (mean over MLPs, log scale).
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,

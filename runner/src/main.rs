@@ -5,11 +5,12 @@
 //! | module | job |
 //! |---|---|
 //! | [`cli`], [`parsers`] | argument definitions and strict value parsers |
+//! | [`sampler_args`] | `--device/--stream/--gpu-index` → a ground-truth sampler (CUDA with the `cuda` feature) |
 //! | [`output`], [`progress`], [`threads`] | error output, progress bars, `--max-threads` |
 //! | [`run`] | `run` (and the default command): contest → runner → scores → report |
 //! | [`smoke`] | `smoke-test` (the built-in estimator through `run`'s pipeline) |
 //! | [`validate`] | `validate` |
-//! | [`dataset_cmd`] | `dataset bake / info / merge / combine-splits / generate-seeds` |
+//! | [`dataset_cmd`] | `dataset bake / info / merge / combine-splits / generate-seeds / verify` |
 //! | [`package_cmd`] | `package`, `validate-package`, `build` |
 //! | [`report_cmd`] | `report` |
 //! | [`init`], [`doctor`], [`profile`], [`version_cmd`] | `init`, `doctor`, `profile-simulation`, `version` |
@@ -25,6 +26,7 @@ mod profile;
 mod progress;
 mod report_cmd;
 mod run;
+mod sampler_args;
 mod smoke;
 mod threads;
 mod validate;

@@ -18,7 +18,7 @@ use crate::progress::{Progress, ProgressMode};
 use whest_contest::mlp_gen::{generate_live, GeneratedMlp};
 use whest_contest::names::assign_unique_names;
 use whest_contest::rounds::{self as contest, ContestSpec};
-use whest_contest::{open_sampler, GroundTruthError, SampleJob, Sampled, Sampler};
+use whest_contest::{GroundTruthError, SampleJob, Sampled, Sampler};
 use whest_dataset::contest::{contest_from_dataset, ContestMlp};
 use whest_host::estimator_path;
 use whest_host::runners::local::LocalRunner;
@@ -231,7 +231,7 @@ pub fn run(args: &RunArgs) -> i32 {
     };
     let prepared = match args.dataset.as_deref() {
         Some(source) => prepare_dataset(args, &s, source, plain_progress),
-        None => match open_sampler(args.device) {
+        None => match args.sampler.open() {
             Ok(opened) => {
                 if let Some(notice) = &opened.notice {
                     eprintln!("{notice}");

@@ -89,7 +89,8 @@ pub fn smoke_test(args: &SmokeTestArgs) -> i32 {
             return fail(format, p).max(EXIT_USAGE);
         }
     };
-    let prepared = match prepare_live(&s, &CpuSampler, format != Format::Json, progress) {
+    let prepared = match prepare_live(&s, &CpuSampler::default(), format != Format::Json, progress)
+    {
         Ok(p) => p,
         Err(payload) => return fail(format, *payload),
     };

@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+use crate::stream::InputStream;
 use crate::truth::{GroundTruth, GroundTruthError, SampleJob};
 
 /// The device a sampler computes on.
@@ -48,6 +49,10 @@ pub struct Sampled {
 pub trait Sampler: Send + Sync {
     /// The device this sampler runs on.
     fn device(&self) -> Device;
+
+    /// The Monte-Carlo input stream this sampler draws (what a dataset records as
+    /// `whest_rs_stream`).
+    fn stream(&self) -> InputStream;
 
     /// One line for the user: the device and the input stream (e.g. `cpu: 2 threads, numpy
     /// PCG64 stream`).

@@ -33,6 +33,11 @@ pub enum GroundTruthError {
         /// The depth given.
         depth: usize,
     },
+    /// The sampler's device failed (a CUDA error, an unsupported width); holds its message.
+    Device {
+        /// What went wrong, in one line.
+        message: String,
+    },
     /// The weight buffer does not hold `depth · width²` values.
     WeightLength {
         /// `depth · width²`.
@@ -55,6 +60,7 @@ impl fmt::Display for GroundTruthError {
                 f,
                 "ground truth needs width > 0 and depth > 0 (got width {width}, depth {depth})"
             ),
+            GroundTruthError::Device { message } => write!(f, "the GPU sampler failed: {message}"),
             GroundTruthError::WeightLength { expected, got } => write!(
                 f,
                 "weight buffer holds {got} values but depth·width² = {expected}"

@@ -24,13 +24,26 @@ use super::split_name::{check_config_name, check_split_name, single_shard_file_n
 use super::staging::Staging;
 use whest_contest::mlp_gen::{estimator_seed_v3, generate_from_input_seed, GeneratedMlp};
 use whest_contest::names::assign_unique_names;
-use whest_contest::{GroundTruth, SampleJob, Sampler};
+use whest_contest::{GroundTruth, InputStream, SampleJob, Sampler};
 use whest_score::report::meta::{utc_isoformat, HostFingerprint};
 use whest_score::report::to_python_json_line;
 use whest_score::report::{to_python_json, WHEST_RS_VERSION};
 
-/// The backend every whest-rs bake records.
+/// The backend a whest-rs bake with the numpy stream records: its rows are what the Python
+/// reference's flopscope bake computes.
 pub const BACKEND: &str = "flopscope";
+/// The backend a whest-rs bake with the Philox stream records (any device): a name of ours,
+/// since no Python backend draws that stream.
+pub const PHILOX_BACKEND: &str = "whest-rs-philox";
+/// Metadata key naming the input stream ([`whest_contest::InputStream::id`]); absent from
+/// Python bakes.
+pub const STREAM_KEY: &str = "whest_rs_stream";
+/// Metadata key with one sentence on how the stream draws `x[s][j]`.
+pub const STREAM_DESCRIPTION_KEY: &str = "whest_rs_stream_description";
+/// Metadata key naming the device (`cpu`, `cuda`), as torch bakes record `device`.
+pub const DEVICE_KEY: &str = "device";
+/// Metadata key with the sampler's one-line description (device, GPU name, threads).
+pub const SAMPLER_KEY: &str = "whest_rs_sampler";
 /// Upper bound on the weights a batch holds in memory when the batch size is automatic.
 pub const BATCH_WEIGHT_BYTES: usize = 1 << 30;
 
@@ -138,17 +151,27 @@ fn check_spec(spec: &BakeSpec) -> Result<MlpRange, DatasetError> {
 }
 
 /// The metadata of a 3.0 bake (key order as whestbench writes it).
+///
+/// Besides whestbench's keys it records the ground truth's stream and device
+/// ([`STREAM_KEY`], [`STREAM_DESCRIPTION_KEY`], [`DEVICE_KEY`], [`SAMPLER_KEY`]); whestbench
+/// ignores keys it does not know, and the seed protocol is unchanged.
 fn bake_metadata(
     spec: &BakeSpec,
     created: SystemTime,
     rows: usize,
+    sampler: &dyn Sampler,
 ) -> Result<Metadata, DatasetError> {
     let hardware = serde_json::to_value(HostFingerprint::collect())
         .map_err(|e| DatasetError::Io(format!("host fingerprint: {e}")))?;
     let mut md = Map::new();
     md.insert("schema_version".into(), json!(SCHEMA_VERSION));
     md.insert("format".into(), json!(SCHEMA_FORMAT));
-    md.insert("backend".into(), json!(BACKEND));
+    let stream = sampler.stream();
+    let backend = match stream {
+        InputStream::NumpyPcg64 => BACKEND,
+        InputStream::Philox => PHILOX_BACKEND,
+    };
+    md.insert("backend".into(), json!(backend));
     md.insert("seed_protocol".into(), v3_metadata());
     md.insert("created_at_utc".into(), json!(utc_isoformat(created)));
     md.insert("split".into(), json!(spec.split));
@@ -160,6 +183,10 @@ fn bake_metadata(
     md.insert("hardware".into(), hardware);
     md.insert("whestbench_version".into(), json!(WHEST_RS_VERSION));
     md.insert("flopscope_version".into(), json!(flopscope::VERSION));
+    md.insert(STREAM_KEY.into(), json!(stream.id()));
+    md.insert(STREAM_DESCRIPTION_KEY.into(), json!(stream.description()));
+    md.insert(DEVICE_KEY.into(), json!(sampler.device().name()));
+    md.insert(SAMPLER_KEY.into(), json!(sampler.describe()));
     if (spec.range.start, spec.range.end) != (0, spec.n_mlps) {
         md.insert("is_partial".into(), json!(true));
         md.insert(
@@ -280,7 +307,7 @@ pub fn bake(
         progress(&tick);
     }
     sink.finish()?;
-    let md = bake_metadata(spec, created, indices.len())?;
+    let md = bake_metadata(spec, created, indices.len(), sampler)?;
     write_sidecars(staging.path(), &md, &spec.split)?;
     let output = staging.commit()?;
     Ok(BakeSummary {

@@ -15,6 +15,7 @@
 //! | [`load`], [`source`], [`contest`] | `run --dataset` |
 //! | [`seeds`], [`slice`], [`bake`] | `dataset bake` and `generate-seeds` |
 //! | [`merge`], [`combine`], [`info`] | `dataset merge`, `combine-splits`, `info` |
+//! | [`verify`] | `dataset verify`: re-sample rows here, differences in standard errors |
 
 pub mod bake;
 mod card;
@@ -37,6 +38,7 @@ pub mod slice;
 pub mod source;
 mod split_name;
 mod staging;
+pub mod verify;
 
 pub use error::DatasetError;
 pub use row::{DatasetRow, RowShape};

@@ -25,13 +25,15 @@ use super::staging::{refuse_existing, Staging};
 use whest_score::report::meta::utc_isoformat;
 
 /// Fields every partial must agree on (besides schema version and `total_n_mlps`).
-const COMMON_FIELDS: [&str; 6] = [
+const COMMON_FIELDS: [&str; 7] = [
     "seed",
     "n_samples",
     "width",
     "depth",
     "backend",
     "seed_protocol",
+    // The input stream (absent from Python bakes): partials of one stream only.
+    "whest_rs_stream",
 ];
 
 /// One partial after validation.

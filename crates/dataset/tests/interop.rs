@@ -9,7 +9,7 @@ use crate::support::scratch as scratch_in;
 use whest_contest::ground_truth::ground_truth;
 use whest_contest::mlp_gen::generate_from_input_seed;
 use whest_contest::names::name_for_seed;
-use whest_contest::CpuSampler;
+use whest_contest::{CpuSampler, InputStream, SampleJob, Sampler};
 use whest_dataset::bake::{bake, BakeSpec};
 use whest_dataset::contest::contest_from_dataset;
 use whest_dataset::load::load_split;
@@ -233,7 +233,10 @@ fn a_rust_bake_reproduces_the_python_bake() {
         mlps_per_batch: Some(3),
     };
     let mut ticks = Vec::new();
-    let summary = bake(&spec, &CpuSampler, &mut |t| ticks.push(t.mlps_done)).expect("bake");
+    let summary = bake(&spec, &CpuSampler::default(), &mut |t| {
+        ticks.push(t.mlps_done)
+    })
+    .expect("bake");
     assert_eq!((summary.rows, summary.partial), (4, false));
     assert_eq!(ticks, [0, 3, 4]);
     let ours = load_split(&out, None).expect("loads");
@@ -246,7 +249,7 @@ fn a_rust_bake_reproduces_the_python_bake() {
         serde_json::from_str(&ours.rows[0].sampling_budget_breakdown).expect("JSON");
     assert_eq!(breakdown["provenance"]["chunk_size"], 16384);
     assert!(out.join("README.md").is_file());
-    let err = bake(&spec, &CpuSampler, &mut |_| {}).unwrap_err();
+    let err = bake(&spec, &CpuSampler::default(), &mut |_| {}).unwrap_err();
     assert!(matches!(err, DatasetError::OutputExists(_)), "{err}");
 }
 
@@ -314,4 +317,56 @@ fn protocol_2_uses_the_column_as_the_seed() {
 /// A fresh scratch folder for this file's test `name`.
 fn scratch(name: &str) -> std::path::PathBuf {
     scratch_in("ds-interop", name)
+}
+
+/// `rust_philox_fixture`: a Philox-stream bake (see the fixtures README), which Python
+/// whestbench 0.16.2 loads and scores (numbers in the fixtures README). Rust re-derives every
+/// row's ground truth on the CPU from its seed, and a fresh bake writes the same rows.
+#[test]
+fn the_philox_fixture_rederives_and_rebakes() {
+    let sampler = CpuSampler::new(InputStream::Philox);
+    let out = scratch("rust-philox-bake").join("ds");
+    let spec = BakeSpec {
+        n_mlps: 3,
+        n_samples: 100,
+        width: 4,
+        depth: 2,
+        seeds: vec![1001, 2002, 3003],
+        range: MlpRange { start: 0, end: 3 },
+        split: "public".into(),
+        config: "default".into(),
+        output: out.clone(),
+        mlps_per_batch: None,
+    };
+    bake(&spec, &sampler, &mut |_| {}).expect("bake");
+    let fx = load_split(&fixture("rust_philox_fixture"), None).expect("loads");
+    assert_eq!(fx.metadata["backend"], "whest-rs-philox");
+    assert_eq!(fx.metadata["whest_rs_stream"], InputStream::Philox.id());
+    assert_eq!(fx.metadata["device"], "cpu");
+    assert_eq!(fx.protocol, SeedProtocol::V3);
+    for row in &fx.rows {
+        let mlp = generate_from_input_seed(row.mlp_seed, 4, 2);
+        assert_eq!(mlp.weights[..], row.weights[..]);
+        let got = sampler
+            .sample(&[SampleJob::of(&mlp)], 100)
+            .remove(0)
+            .expect("ok");
+        assert_eq!(
+            got.truth.all_layer_means, row.all_layer_means,
+            "{}",
+            row.mlp_name
+        );
+        assert_eq!(got.truth.avg_variance, row.avg_variance, "{}", row.mlp_name);
+        // Not the numpy stream's ground truth.
+        assert_ne!(
+            ground_truth(&mlp, 100).expect("ok").all_layer_means,
+            row.all_layer_means
+        );
+    }
+    let ours = load_split(&out, None).expect("loads");
+    assert_eq!(without_breakdown(&ours.rows), without_breakdown(&fx.rows));
+    assert_eq!(
+        ours.metadata["whest_rs_stream_description"],
+        InputStream::Philox.description()
+    );
 }

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use whest_contest::DeviceChoice;
 
 use crate::parsers::{strict_u64, strict_usize};
+use crate::sampler_args::SamplerArgs;
+use whest_contest::{DeviceChoice, InputStream};
 
 /// `whest-runner dataset <verb>`.
 #[derive(Debug, Clone, Args)]
@@ -28,6 +29,35 @@ pub enum DatasetCommand {
     CombineSplits(CombineArgs),
     /// Print a JSON array of N distinct random per-MLP seeds (for --mlp-seeds).
     GenerateSeeds(GenerateSeedsArgs),
+    /// Re-sample a dataset's first rows here with its recorded stream and report the largest
+    /// difference in Monte-Carlo standard errors (exit 1 beyond the threshold).
+    Verify(VerifyArgs),
+}
+
+/// Flags of `dataset verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Dataset folder.
+    pub source: PathBuf,
+    /// Split of a multi-split dataset (default: its default_split).
+    #[arg(long, value_name = "NAME")]
+    pub split: Option<String>,
+    /// Rows to re-sample (the first K).
+    #[arg(long, value_name = "K", default_value = "1", value_parser = strict_usize)]
+    pub n_mlps: usize,
+    /// Samples per row (default: the dataset's n_samples; fewer gives a statistical check).
+    #[arg(long, value_parser = strict_usize)]
+    pub n_samples: Option<usize>,
+    /// Where to re-sample: `cpu` (default), `cuda` or `auto`.
+    #[arg(long, value_name = "cpu|cuda|auto", default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Re-sample with this stream instead of the recorded one (`numpy` or `philox`); a
+    /// different stream makes the check statistical (independent estimates).
+    #[arg(long, value_name = "numpy|philox")]
+    pub stream: Option<InputStream>,
+    /// CUDA device ordinal for `--device cuda|auto`.
+    #[arg(long, value_name = "N", default_value = "0", value_parser = strict_usize)]
+    pub gpu_index: usize,
 }
 
 /// Flags of `dataset bake`.
@@ -74,10 +104,9 @@ pub struct BakeArgs {
     /// Threads for generation and ground truth (default: all cores).
     #[arg(long, value_parser = strict_usize)]
     pub threads: Option<usize>,
-    /// Where the ground truth is sampled: `cpu`, `cuda`, or `auto` (cuda when available, else
-    /// cpu, saying which).
-    #[arg(long, value_name = "cpu|cuda|auto", default_value = "cpu")]
-    pub device: DeviceChoice,
+    /// `--device`, `--stream`, `--gpu-index`.
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,

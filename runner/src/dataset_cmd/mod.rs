@@ -8,13 +8,14 @@ use std::time::Instant;
 pub mod args;
 
 use crate::progress::{format_duration, Progress, ProgressMode};
+use crate::sampler_args::SamplerArgs;
 use crate::threads::apply_max_threads;
-use args::{BakeArgs, CombineArgs, DatasetArgs, DatasetCommand, GenerateSeedsArgs};
-use whest_contest::open_sampler;
+use args::{BakeArgs, CombineArgs, DatasetArgs, DatasetCommand, GenerateSeedsArgs, VerifyArgs};
 use whest_dataset::bake::{bake, BakeSpec};
 use whest_dataset::combine::combine_splits;
 use whest_dataset::error::DatasetError;
 use whest_dataset::info::render_info;
+use whest_dataset::load::load_split;
 use whest_dataset::merge::merge;
 use whest_dataset::metadata::{read_metadata, split_names};
 use whest_dataset::seeds::{generate_seeds, read_seeds_file, seeds_json};
@@ -22,6 +23,7 @@ use whest_dataset::slice::{
     auto_slice, check_range, parse_mlp_range, parse_slice, slice_range, MlpRange,
 };
 use whest_dataset::source::resolve_local;
+use whest_dataset::verify::{recorded_stream, verify, VerifyReport};
 use whest_score::report::{EXIT_FAILURE, EXIT_OK};
 
 /// Runs `whest-runner dataset …` and returns the process exit code.
@@ -32,6 +34,7 @@ pub fn run_dataset_command(args: &DatasetArgs) -> i32 {
         DatasetCommand::Merge(a) => run_merge(&a.inputs, &a.output),
         DatasetCommand::CombineSplits(a) => run_combine(a),
         DatasetCommand::GenerateSeeds(a) => run_generate_seeds(a),
+        DatasetCommand::Verify(a) => return run_verify(a),
     };
     match result {
         Ok(()) => EXIT_OK,
@@ -120,7 +123,10 @@ fn run_bake(a: &BakeArgs) -> Result<(), DatasetError> {
     if let Some(n) = a.threads {
         apply_max_threads(n);
     }
-    let opened = open_sampler(a.device).map_err(|e| DatasetError::BadArgument(e.to_string()))?;
+    let opened = a
+        .sampler
+        .open()
+        .map_err(|e| DatasetError::BadArgument(e.to_string()))?;
     if let Some(notice) = &opened.notice {
         eprintln!("{notice}");
     }
@@ -228,4 +234,72 @@ fn run_generate_seeds(a: &GenerateSeedsArgs) -> Result<(), DatasetError> {
     }
     println!("{}", seeds_json(&generate_seeds(a.n_mlps)?));
     Ok(())
+}
+
+/// `dataset verify`: exit 0 when every difference is within the threshold, 1 beyond it or on
+/// an error.
+fn run_verify(a: &VerifyArgs) -> i32 {
+    match verify_dataset(a) {
+        Ok(report) => {
+            print!("{}", render_verify(&report));
+            if report.passed() {
+                EXIT_OK
+            } else {
+                EXIT_FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn verify_dataset(a: &VerifyArgs) -> Result<VerifyReport, DatasetError> {
+    let split = load_split(&a.source, a.split.as_deref())?;
+    let stream = recorded_stream(&split)?;
+    let sampler_args = SamplerArgs {
+        device: a.device,
+        stream: Some(a.stream.or(stream).unwrap_or_default()),
+        gpu_index: a.gpu_index,
+    };
+    let opened = sampler_args
+        .open()
+        .map_err(|e| DatasetError::BadArgument(e.to_string()))?;
+    if let Some(notice) = &opened.notice {
+        eprintln!("{notice}");
+    }
+    eprintln!(
+        "verify: {} split {:?}: re-sampling {} row(s) with {} ({})",
+        a.source.display(),
+        split.split,
+        a.n_mlps,
+        opened.sampler.stream().id(),
+        opened.sampler.describe()
+    );
+    verify(&split, opened.sampler.as_ref(), a.n_mlps, a.n_samples)
+}
+
+/// The verify report: one line per row, then the verdict.
+fn render_verify(r: &VerifyReport) -> String {
+    let mut out = format!(
+        "comparison: {} (recorded N = {}, re-sampled N = {})\n",
+        r.comparison.describe(),
+        r.recorded_samples,
+        r.resampled_samples
+    );
+    for row in &r.rows {
+        out.push_str(&format!(
+            "row {} ({}): largest difference {:.3e} standard errors at layer {} neuron {}; \
+             largest relative difference {:.3e}\n",
+            row.row, row.name, row.max_z, row.at.0, row.at.1, row.max_relative
+        ));
+    }
+    let verdict = if r.passed() { "OK" } else { "FAILED" };
+    out.push_str(&format!(
+        "largest difference: {:.3e} standard errors (threshold {}): {verdict}\n",
+        r.max_z(),
+        r.comparison.threshold()
+    ));
+    out
 }

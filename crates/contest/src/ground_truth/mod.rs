@@ -1,7 +1,8 @@
 //! Monte-Carlo ground truth and the closed-form FLOP breakdown of sampling.
 //!
 //! [`sample_layer_statistics`] is the CPU algorithm of the Python reference: `N` f32 standard
-//! normal inputs, drawn in chunks from one numpy-exact stream, go through the MLP with f32
+//! normal inputs, drawn in chunks from one stream (numpy-exact PCG64, or the counter-based
+//! Philox stream of [`crate::philox`]), go through the MLP with f32
 //! matmuls and f32 ReLU; per-neuron sums (every layer) and sums of squares (last layer)
 //! accumulate in f64. Chunks are independent once their inputs are drawn: one thread draws
 //! chunk after chunk (the stream is serial) while rayon tasks push the drawn chunks through the
@@ -19,11 +20,11 @@ use std::time::Duration;
 
 use crate::numeric::pairwise_sum_f64;
 use flopscope::gemm::{self, MatRef, Parallelism};
-use flopscope::random::Pcg64;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::mlp_gen::GeneratedMlp;
+use crate::stream::{inputs_for, DrawInputs, InputStream};
 
 mod relu_sums;
 
@@ -90,10 +91,16 @@ impl ChunkSlot {
         }
     }
 
-    /// Draws this chunk's `rows × w` inputs: the next `rows·w` f32 normals of the stream.
-    fn draw(&mut self, rng: &mut Pcg64, rows: usize, width: usize) {
+    /// Draws this chunk's `rows × w` inputs: samples `first_row ..` of the stream.
+    fn draw<R: DrawInputs + ?Sized>(
+        &mut self,
+        inputs: &mut R,
+        first_row: usize,
+        rows: usize,
+        width: usize,
+    ) {
         self.rows = rows;
-        rng.fill_standard_normal_f32(&mut self.x[..rows * width]);
+        inputs.draw(first_row as u64, width, &mut self.x[..rows * width]);
     }
 
     /// Runs the chunk through the MLP, filling `sums` and `sumsq`: per
@@ -155,9 +162,10 @@ pub fn matmul_f32(
 /// The Monte-Carlo ground truth of the Python reference for one MLP, with all rayon threads.
 ///
 /// `weights` is the flat layer-major, row-major buffer of [`GeneratedMlp::weights`]
-/// (`depth · width²` values, `W_l[i][j]` at `l·w² + i·w + j`). The inputs are the first
-/// `n_samples · width` f32 standard normals of `rng` (numpy's f32 ziggurat), consumed in chunks
-/// of [`chunk_size`]`(width)` rows; `rng` is left just past them.
+/// (`depth · width²` values, `W_l[i][j]` at `l·w² + i·w + j`). The inputs are samples
+/// `0 .. n_samples` of `rng` (for a [`flopscope::random::Pcg64`], its next `n_samples · width` f32 normals, numpy's
+/// f32 ziggurat, and `rng` is left just past them), drawn in chunks of [`chunk_size`]`(width)`
+/// rows.
 ///
 /// The means are bit-identical to numpy's whenever the f32 matmul sums in the same order as
 /// numpy's BLAS (true at the widths tested up to 64); at w=1024 they differ from numpy by the
@@ -168,12 +176,12 @@ pub fn matmul_f32(
 /// # Errors
 /// [`GroundTruthError::NoSamples`] for `n_samples == 0`, [`GroundTruthError::EmptyShape`] for a
 /// zero width or depth, [`GroundTruthError::WeightLength`] if `weights` has the wrong length.
-pub fn sample_layer_statistics(
+pub fn sample_layer_statistics<R: DrawInputs + ?Sized>(
     weights: &[f32],
     width: usize,
     depth: usize,
     n_samples: usize,
-    rng: &mut Pcg64,
+    rng: &mut R,
 ) -> Result<GroundTruth, GroundTruthError> {
     let in_flight = default_chunks_in_flight();
     sample_layer_statistics_with(weights, width, depth, n_samples, rng, in_flight)
@@ -197,12 +205,12 @@ pub fn default_chunks_in_flight() -> usize {
 ///
 /// # Errors
 /// As [`sample_layer_statistics`].
-pub fn sample_layer_statistics_with(
+pub fn sample_layer_statistics_with<R: DrawInputs + ?Sized>(
     weights: &[f32],
     width: usize,
     depth: usize,
     n_samples: usize,
-    rng: &mut Pcg64,
+    rng: &mut R,
     chunks_in_flight: usize,
 ) -> Result<GroundTruth, GroundTruthError> {
     if width == 0 || depth == 0 {
@@ -243,7 +251,7 @@ pub fn sample_layer_statistics_with(
                 }
                 wait_for_a_chunk(&done_rx, &mut totals);
             };
-            slot.draw(rng, chunk.min(n_samples - c * chunk), width);
+            slot.draw(rng, c * chunk, chunk.min(n_samples - c * chunk), width);
             // The last chunks split their GEMMs, so threads that run out of chunks help.
             let par = if threads > 1 && n_chunks - c <= threads {
                 Parallelism::Rayon(threads)
@@ -387,24 +395,25 @@ pub fn ground_truth(mlp: &GeneratedMlp, n_samples: usize) -> Result<GroundTruth,
 /// When an MLP has at least as many chunks as there are threads, MLPs run one after another
 /// with their chunks in parallel; otherwise MLPs also run side by side, each with a share of
 /// the chunk buffers. Memory stays at [`default_chunks_in_flight`] chunks either way. Each
-/// result is identical to [`ground_truth`] of that MLP (each job's inputs come from a fresh
-/// generator seeded with its `sample_seed`).
+/// result is identical to sampling that MLP alone (each job's inputs come from a fresh source of
+/// `stream` seeded with its `sample_seed`; for the numpy stream, [`ground_truth`]).
 ///
 /// # Errors
 /// Each entry carries its MLP's error (see [`sample_layer_statistics`]).
 pub fn ground_truth_many(
     jobs: &[SampleJob<'_>],
     n_samples: usize,
+    stream: InputStream,
 ) -> Vec<Result<GroundTruth, GroundTruthError>> {
     let threads = rayon::current_num_threads().max(1);
     let one = |job: &SampleJob<'_>, in_flight: usize| {
-        let mut rng = Pcg64::from_seed_sequence(job.sample_seed);
+        let mut inputs = inputs_for(stream, job.sample_seed);
         sample_layer_statistics_with(
             job.weights,
             job.width,
             job.depth,
             n_samples,
-            &mut rng,
+            inputs.as_mut(),
             in_flight,
         )
     };
@@ -546,6 +555,7 @@ pub fn sampling_breakdown_timed(
 mod tests {
     use super::*;
     use crate::mlp_gen::generate_from_input_seed;
+    use flopscope::random::Pcg64;
 
     #[test]
     fn chunk_sizes_follow_the_rule() {
@@ -754,7 +764,7 @@ mod tests {
     fn many_equals_one_by_one() {
         let mlps: Vec<GeneratedMlp> = (0..3).map(|s| generate_from_input_seed(s, 16, 3)).collect();
         let jobs: Vec<SampleJob<'_>> = mlps.iter().map(SampleJob::of).collect();
-        let many = ground_truth_many(&jobs, 3000);
+        let many = ground_truth_many(&jobs, 3000, InputStream::NumpyPcg64);
         for (m, r) in mlps.iter().zip(&many) {
             assert_eq!(r, &ground_truth(m, 3000));
         }
