@@ -10,3 +10,4 @@
 mod budget;
 mod numerics;
 mod parity;
+mod reduce_order;
