@@ -53,3 +53,40 @@ pub(crate) fn gemm_i64(a: MatRef<'_, i64>, b: MatRef<'_, i64>, out: &mut [i64]) 
         }
     }
 }
+
+/// Side of the square tiles [`transpose_2d`] copies: a tile of 8-byte elements (8 KiB) and
+/// the tile it writes stay in L1.
+const TRANSPOSE_TILE: usize = 32;
+
+/// The transpose of the row-major `rows × cols` matrix `src`, row-major (`cols × rows`),
+/// copied tile by tile so reads and writes both stay in cache (uncounted kernel).
+///
+/// # Panics
+/// If `src.len() != rows · cols` (a bug in the caller).
+pub(crate) fn transpose_2d<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+    assert_eq!(
+        src.len(),
+        rows * cols,
+        "transpose_2d: length is not rows·cols"
+    );
+    let Some(&first) = src.first() else {
+        return Vec::new();
+    };
+    let mut out = vec![first; src.len()];
+    for i0 in (0..rows).step_by(TRANSPOSE_TILE) {
+        let i1 = (i0 + TRANSPOSE_TILE).min(rows);
+        for j0 in (0..cols).step_by(TRANSPOSE_TILE) {
+            let j1 = (j0 + TRANSPOSE_TILE).min(cols);
+            for j in j0..j1 {
+                let dst = &mut out[j * rows + i0..j * rows + i1];
+                for (d, s) in dst
+                    .iter_mut()
+                    .zip(src[i0 * cols + j..].iter().step_by(cols))
+                {
+                    *d = *s;
+                }
+            }
+        }
+    }
+    out
+}

@@ -23,6 +23,7 @@ pub mod budget;
 mod cpu_time;
 mod dtype;
 mod element;
+mod elements;
 pub mod gemm;
 mod kernels;
 pub mod linalg;

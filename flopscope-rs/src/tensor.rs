@@ -1,11 +1,11 @@
 //! The `Tensor` type: an immutable, cheaply cloned, row-major n-d array with a runtime dtype.
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::budget::{clamped, counted, without_kernel, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
+use crate::elements::Elements;
 use crate::shape::Shape;
 use crate::storage::{SharedElements, Storage};
 use crate::symmetry::Symmetry;
@@ -20,7 +20,7 @@ use crate::symmetry::Symmetry;
 /// `outer(x, x)`): elementwise ops on symmetric operands bill only the unique elements.
 #[derive(Clone)]
 pub struct Tensor {
-    pub(crate) buf: Arc<Buffer>,
+    pub(crate) buf: Elements,
     pub(crate) shape: Shape,
     /// flopscope's symmetry tag (blocks of interchangeable axes).
     pub(crate) sym: Symmetry,
@@ -31,8 +31,13 @@ impl Tensor {
     /// step ([`crate::budget::counted`] and friends), so no op can forget to charge.
     pub(crate) fn from_buffer(_charged: &Receipt, buf: Buffer, shape: Shape) -> Tensor {
         debug_assert_eq!(buf.len(), shape.numel(), "buffer/shape mismatch");
+        Tensor::from_elements(_charged, Elements::new(buf), shape)
+    }
+
+    /// Same as [`Tensor::from_buffer`] for an element handle (e.g. a deferred transpose).
+    pub(crate) fn from_elements(_charged: &Receipt, buf: Elements, shape: Shape) -> Tensor {
         Tensor {
-            buf: Arc::new(buf),
+            buf,
             shape,
             sym: Symmetry::NONE,
         }

@@ -8,5 +8,7 @@
 //! `thread_cpu.rs` (charges the CPU time of every thread of the process).
 
 mod budget;
+mod kernel_paths;
 mod numerics;
 mod parity;
+mod reduce_order;

@@ -12,9 +12,9 @@ mod group;
 mod oracle;
 mod path;
 
+use crate::elements::Elements;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
@@ -278,8 +278,8 @@ pub(crate) fn with_output_tag(t: Tensor, group: Option<&[Perm]>) -> Tensor {
 fn identity_classes(operands: &[&Tensor]) -> Vec<usize> {
     let mut classes: Vec<usize> = Vec::with_capacity(operands.len());
     for (i, t) in operands.iter().enumerate() {
-        let same =
-            (0..i).find(|&j| Arc::ptr_eq(&operands[j].buf, &t.buf) && operands[j].shape == t.shape);
+        let same = (0..i)
+            .find(|&j| Elements::ptr_eq(&operands[j].buf, &t.buf) && operands[j].shape == t.shape);
         classes.push(same.map_or(i, |j| classes[j]));
     }
     classes

@@ -7,11 +7,12 @@
 //! comes back tagged. `outer(x, x)` of the *same* tensor bills only the `n(n+1)/2` unique
 //! products and returns a symmetric tensor.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
+use crate::elements::Elements;
 use crate::kernels::{gemm_i64, gemm_into, GemmFloat, MatRef};
 use crate::shape::Shape;
 use crate::symmetry::Symmetry;
@@ -104,15 +105,54 @@ fn batch_offsets(own: &Shape, target: &Shape, mat_len: usize) -> Vec<usize> {
     out
 }
 
-fn run_float<T: GemmFloat>(a: &[T], sa: &Shape, b: &[T], sb: &Shape, p: &MatmulPlan) -> Vec<T> {
+/// One operand's elements in the compute dtype, and whether they are its transpose's
+/// row-major elements (a deferred `.t()` of a matrix, read in place by a single product).
+struct Elems<'a> {
+    buf: Cow<'a, Buffer>,
+    transposed: bool,
+}
+
+impl<'a> Elems<'a> {
+    fn of(t: &'a Tensor, compute: DType, single: bool) -> Elems<'a> {
+        if let Some((source, _, _)) = t.buf.pending_transpose() {
+            if single && t.ndim() == 2 && source.dtype() == compute {
+                return Elems {
+                    buf: Cow::Borrowed(source),
+                    transposed: true,
+                };
+            }
+        }
+        Elems {
+            buf: t.buf.cast_if(compute),
+            transposed: false,
+        }
+    }
+}
+
+/// A `rows × cols` operand view: row-major, or the transpose of row-major `cols × rows` data.
+fn view<T>(data: &[T], rows: usize, cols: usize, transposed: bool) -> MatRef<'_, T> {
+    if transposed {
+        MatRef::row_major(data, cols, rows).t()
+    } else {
+        MatRef::row_major(data, rows, cols)
+    }
+}
+
+/// `(ta, tb)`: whether each operand's data is its transpose (see [`Elems`]).
+type Layouts = (bool, bool);
+
+fn run_float<T: GemmFloat>(
+    a: &[T],
+    sa: &Shape,
+    b: &[T],
+    sb: &Shape,
+    p: &MatmulPlan,
+    (ta, tb): Layouts,
+) -> Vec<T> {
     let (m, k, n) = (p.m, p.k, p.n);
     let mut out = vec![T::default(); p.batch_shape.numel() * m * n];
     if p.batch_shape.numel() == 1 {
-        gemm_into(
-            MatRef::row_major(a, m, k),
-            MatRef::row_major(b, k, n),
-            &mut out,
-        );
+        gemm_into(view(a, m, k, ta), view(b, k, n, tb), &mut out);
         return out;
     }
     let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
@@ -129,7 +169,14 @@ fn run_float<T: GemmFloat>(a: &[T], sa: &Shape, b: &[T], sb: &Shape, p: &MatmulP
     out
 }
 
-fn run_i64(a: &[i64], sa: &Shape, b: &[i64], sb: &Shape, p: &MatmulPlan) -> Vec<i64> {
+fn run_i64(
+    a: &[i64],
+    sa: &Shape,
+    b: &[i64],
+    sb: &Shape,
+    p: &MatmulPlan,
+    (ta, tb): Layouts,
+) -> Vec<i64> {
     let (m, k, n) = (p.m, p.k, p.n);
     let mut out = vec![0; p.batch_shape.numel() * m * n];
     let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
@@ -138,8 +185,8 @@ fn run_i64(a: &[i64], sa: &Shape, b: &[i64], sb: &Shape, p: &MatmulPlan) -> Vec<
     let ob = batch_offsets(&bsb, &p.batch_shape, k * n);
     for (bi, chunk) in out.chunks_mut((m * n).max(1)).enumerate() {
         gemm_i64(
-            MatRef::row_major(&a[oa[bi]..oa[bi] + m * k], m, k),
-            MatRef::row_major(&b[ob[bi]..ob[bi] + k * n], k, n),
+            view(&a[oa[bi]..oa[bi] + m * k], m, k, ta),
+            view(&b[ob[bi]..ob[bi] + k * n], k, n, tb),
             chunk,
         );
     }
@@ -148,7 +195,7 @@ fn run_i64(a: &[i64], sa: &Shape, b: &[i64], sb: &Shape, p: &MatmulPlan) -> Vec<
 
 /// Whether two tensors are the same handle (flopscope's "same object": clones share it).
 pub(crate) fn same_handle(a: &Tensor, b: &Tensor) -> bool {
-    Arc::ptr_eq(&a.buf, &b.buf) && a.shape == b.shape
+    Elements::ptr_eq(&a.buf, &b.buf) && a.shape == b.shape
 }
 
 /// Einsum labels of a `matmul`/`dot` call (flopscope prices `i,i->`, `k,...kn->...n`,
@@ -200,17 +247,18 @@ fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
     };
     let out = counted(exact(op, count, dt), |charged| {
         let compute = if dt == DType::Bool { DType::I64 } else { dt };
-        let ca = a.buf.cast_if(compute);
-        let cb = b.buf.cast_if(compute);
-        let buf = match (&*ca, &*cb) {
+        let single = p.batch_shape.numel() == 1;
+        let (ea, eb) = (Elems::of(a, compute, single), Elems::of(b, compute, single));
+        let t = (ea.transposed, eb.transposed);
+        let buf = match (&*ea.buf, &*eb.buf) {
             (Buffer::F32(x), Buffer::F32(y)) => {
-                Buffer::F32(run_float(x, &a.shape, y, &b.shape, &p).into())
+                Buffer::F32(run_float(x, &a.shape, y, &b.shape, &p, t).into())
             }
             (Buffer::F64(x), Buffer::F64(y)) => {
-                Buffer::F64(run_float(x, &a.shape, y, &b.shape, &p).into())
+                Buffer::F64(run_float(x, &a.shape, y, &b.shape, &p, t).into())
             }
             (Buffer::I64(x), Buffer::I64(y)) => {
-                Buffer::I64(run_i64(x, &a.shape, y, &b.shape, &p).into())
+                Buffer::I64(run_i64(x, &a.shape, y, &b.shape, &p, t).into())
             }
             _ => unreachable!("operands were cast to one dtype"),
         };

@@ -11,7 +11,7 @@ pub(crate) mod elementwise;
 mod fill_diagonal_values;
 pub mod index;
 mod matmul;
-mod movement;
+pub(crate) mod movement;
 mod operators;
 mod reduce;
 mod sort;

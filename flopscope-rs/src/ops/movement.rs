@@ -14,6 +14,8 @@ use std::borrow::Cow;
 use crate::budget::{clamped, counted, exact, unrecorded, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
+use crate::elements::Elements;
+use crate::kernels::transpose_2d;
 use crate::shape::{Shape, MAX_NDIM};
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
@@ -301,6 +303,11 @@ fn set_positions(buf: &mut Buffer, pos: impl Iterator<Item = usize>, value: f64)
 impl Tensor {
     /// Copies the tensor with its axes reordered (`out axis i = in axis perm[i]`).
     fn permute_kernel(&self, charged: &Receipt, perm: &[usize]) -> Tensor {
+        if let ([rows, cols], [1, 0]) = (&*self.shape, perm) {
+            let buf = map_buffer!(&*self.buf, |v| transpose_2d(v, *rows, *cols));
+            return Tensor::from_buffer(charged, buf, Shape::new(&[*cols, *rows]))
+                .with_symmetry(self.sym.permuted(perm));
+        }
         let st = self.shape.strides();
         let dims: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
         let strides: Vec<isize> = perm.iter().map(|&p| st[p] as isize).collect();
@@ -317,14 +324,23 @@ impl Tensor {
     /// The transpose with all axes reversed, like numpy's `a.T`.
     ///
     /// Shape contract: `(d0, …, dk)` → `(dk, …, d0)`; a 0-d or 1-D tensor is returned as is.
-    /// FLOPs: 0, and nothing is recorded (flopscope's `.T` is not an op); the copy's time counts
-    /// as backend time. The symmetry tag is kept on the permuted axes.
+    /// FLOPs: 0, and nothing is recorded (flopscope's `.T` is not an op). The symmetry tag is
+    /// kept on the permuted axes. A matrix's transpose is not copied here: a matrix product
+    /// reads it in place (strided), and any other op that reads it copies it once, inside that
+    /// op's timing; other tensors are copied now, timed as backend time.
     ///
     /// # Panics
     /// With [`crate::BudgetError::UnaccountedThread`] (op `".T"`) on a thread no context accounts
     /// for while an explicit context is open (see [`crate::thread::scope`]).
     pub fn t(&self) -> Tensor {
         let perm: Vec<usize> = (0..self.ndim()).rev().collect();
+        if let [rows, cols] = *self.shape {
+            return unrecorded(".T", |charged| {
+                let buf = Elements::transpose_of(&self.buf, rows, cols);
+                Tensor::from_elements(charged, buf, Shape::new(&[cols, rows]))
+                    .with_symmetry(self.sym.permuted(&perm))
+            });
+        }
         unrecorded(".T", |charged| self.permute_kernel(charged, &perm))
     }
 

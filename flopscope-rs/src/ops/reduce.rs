@@ -7,19 +7,18 @@
 
 use crate::budget::{clamped, counted, Op, Receipt};
 use crate::dtype::DType;
-use crate::element::Buffer;
+use crate::element::{Buffer, Element};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
-/// Which elements a reduction runs over.
+mod order;
+
+use order::{Layout, Ordered, Real};
+
+/// Which elements a reduction runs over, and the result's shape.
 #[derive(Clone, Copy, Debug)]
 struct Plan {
-    /// Product of the axes before the reduced one (all-reduce: 1).
-    outer: usize,
-    /// Length of the reduced axis (all-reduce: numel).
-    n: usize,
-    /// Product of the axes after it (all-reduce: 1).
-    inner: usize,
+    layout: Layout,
     out_shape: Shape,
 }
 
@@ -27,9 +26,11 @@ impl Plan {
     fn new(t: &Tensor, axis: Option<isize>, keepdims: bool) -> Plan {
         match axis {
             None => Plan {
-                outer: 1,
-                n: t.numel(),
-                inner: 1,
+                layout: Layout {
+                    outer: 1,
+                    n: t.numel(),
+                    inner: 1,
+                },
                 out_shape: if keepdims {
                     Shape::new(&vec![1; t.ndim()])
                 } else {
@@ -39,9 +40,11 @@ impl Plan {
             Some(a) => {
                 let ax = t.shape.axis(a);
                 Plan {
-                    outer: t.shape[..ax].iter().product(),
-                    n: t.shape[ax],
-                    inner: t.shape[ax + 1..].iter().product(),
+                    layout: Layout {
+                        outer: t.shape[..ax].iter().product(),
+                        n: t.shape[ax],
+                        inner: t.shape[ax + 1..].iter().product(),
+                    },
                     out_shape: if keepdims {
                         t.shape.keep_axis(ax)
                     } else {
@@ -53,76 +56,7 @@ impl Plan {
     }
 
     fn numel_out(&self) -> usize {
-        self.outer * self.inner
-    }
-
-    /// Applies `f` to each reduced lane (gathered contiguously) and collects the results.
-    fn lanes<T: Copy, U>(&self, x: &[T], mut f: impl FnMut(&[T]) -> U) -> Vec<U> {
-        let mut out = Vec::with_capacity(self.numel_out());
-        if self.inner == 1 {
-            for o in 0..self.outer {
-                out.push(f(&x[o * self.n..(o + 1) * self.n]));
-            }
-            return out;
-        }
-        let mut lane = Vec::with_capacity(self.n);
-        for o in 0..self.outer {
-            for i in 0..self.inner {
-                lane.clear();
-                lane.extend((0..self.n).map(|k| x[(o * self.n + k) * self.inner + i]));
-                out.push(f(&lane));
-            }
-        }
-        out
-    }
-}
-
-/// Pairwise (cascade) sum in f64, as accurate as numpy's pairwise summation.
-fn pairwise_sum(x: &[f64]) -> f64 {
-    if x.len() <= 128 {
-        let mut acc = [0.0f64; 8];
-        let chunks = x.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for k in 0..8 {
-                acc[k] += c[k];
-            }
-        }
-        let mut s =
-            ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        for v in rest {
-            s += v;
-        }
-        return s;
-    }
-    let mid = (x.len() / 2) & !7;
-    pairwise_sum(&x[..mid]) + pairwise_sum(&x[mid..])
-}
-
-/// The elements as f64 (a free internal widening for accurate accumulation).
-fn as_f64(t: &Tensor) -> std::borrow::Cow<'_, [f64]> {
-    match &*t.buf {
-        Buffer::F64(v) => std::borrow::Cow::Borrowed(v.as_slice()),
-        b => std::borrow::Cow::Owned(b.to_vec::<f64>()),
-    }
-}
-
-fn lane_sum(l: &[f64]) -> f64 {
-    pairwise_sum(l)
-}
-
-fn lane_var(l: &[f64]) -> f64 {
-    let n = l.len() as f64;
-    let m = pairwise_sum(l) / n;
-    let dev: Vec<f64> = l.iter().map(|v| (v - m) * (v - m)).collect();
-    pairwise_sum(&dev) / n
-}
-
-/// Wraps f64 lane results in the output dtype.
-fn float_out(charged: &Receipt, v: Vec<f64>, dt: DType, shape: Shape) -> Tensor {
-    match dt {
-        DType::F32 => Tensor::from_elems(charged, v.into_iter().map(|x| x as f32).collect(), shape),
-        _ => Tensor::from_elems(charged, v, shape),
+        self.layout.numel_out()
     }
 }
 
@@ -143,30 +77,31 @@ fn fold_count(t: &Tensor, p: &Plan, full: bool) -> u64 {
 
 fn non_empty(t: &Tensor, p: &Plan, op: Op) {
     assert!(
-        p.n > 0,
+        p.layout.n > 0,
         "{}: zero-size reduction over shape {} has no identity",
         op.name(),
         t.shape
     );
 }
 
-/// Index of the max (`greater = true`) or min element of a lane; NaN wins (first NaN).
-fn arg_extreme(l: &[f64], greater: bool) -> i64 {
-    let mut best = 0usize;
-    for (i, &v) in l.iter().enumerate() {
-        if v.is_nan() {
-            return i as i64;
-        }
-        let b = l[best];
-        if (greater && v > b) || (!greater && v < b) {
-            best = i;
-        }
+/// `mean`, `var` or `std` (by `op`) of float elements in numpy's order.
+fn moment<T: Real>(x: &[T], l: Layout, op: Op) -> Vec<T> {
+    match op {
+        Op::Mean => order::mean(x, l),
+        Op::Var => order::var(x, l),
+        _ => order::std(x, l),
     }
-    best as i64
 }
 
-fn extreme(l: &[f64], greater: bool) -> f64 {
-    l[arg_extreme(l, greater) as usize]
+/// `max`/`min`/`argmax`/`argmin` (by `op`) of one element type, as a tensor.
+fn extreme_tensor<T: Ordered + Element>(charged: &Receipt, x: &[T], op: Op, p: Plan) -> Tensor {
+    let l = p.layout;
+    match op {
+        Op::Max => Tensor::from_elems(charged, order::extreme(x, l, true), p.out_shape),
+        Op::Min => Tensor::from_elems(charged, order::extreme(x, l, false), p.out_shape),
+        Op::Argmax => Tensor::from_elems(charged, order::arg_extreme(x, l, true), p.out_shape),
+        _ => Tensor::from_elems(charged, order::arg_extreme(x, l, false), p.out_shape),
+    }
 }
 
 impl Tensor {
@@ -179,68 +114,58 @@ impl Tensor {
         counted(
             clamped(Op::Sum, fold_count(self, &p, axis.is_none()), dt),
             |charged| {
-                if dt == DType::I64 {
-                    let x = self.to_vec::<i64>();
-                    let v = p.lanes(&x, |l| l.iter().fold(0i64, |a, &b| a.wrapping_add(b)));
-                    return Tensor::from_elems(charged, v, p.out_shape);
+                let (l, shape) = (p.layout, p.out_shape);
+                match &*self.buf {
+                    Buffer::F32(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
+                    Buffer::F64(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
+                    Buffer::I64(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
+                    Buffer::Bool(_) => {
+                        let x = self.to_vec::<i64>();
+                        Tensor::from_elems(charged, order::sum(&x, l), shape)
+                    }
                 }
-                let x = as_f64(self);
-                float_out(charged, p.lanes(&x, lane_sum), dt, p.out_shape)
             },
         )
+    }
+
+    /// `mean`, `var` or `std`; integer and bool inputs are computed (and returned) in f64.
+    fn moment_impl(&self, op: Op, count: u64, p: Plan) -> Tensor {
+        let dt = self.dtype().float_result();
+        non_empty(self, &p, op);
+        counted(clamped(op, count, dt), |charged| {
+            let (l, shape) = (p.layout, p.out_shape);
+            match &*self.buf {
+                Buffer::F32(x) => Tensor::from_elems(charged, moment(x, l, op), shape),
+                Buffer::F64(x) => Tensor::from_elems(charged, moment(x, l, op), shape),
+                b => Tensor::from_elems(charged, moment(&b.to_vec::<f64>(), l, op), shape),
+            }
+        })
     }
 
     fn mean_impl(&self, axis: Option<isize>, keepdims: bool) -> Tensor {
         let p = Plan::new(self, axis, keepdims);
-        let dt = self.dtype().float_result();
-        non_empty(self, &p, Op::Mean);
-        counted(
-            clamped(Op::Mean, alpha(self, axis.is_none()), dt),
-            |charged| {
-                let x = as_f64(self);
-                let n = p.n as f64;
-                float_out(charged, p.lanes(&x, |l| lane_sum(l) / n), dt, p.out_shape)
-            },
-        )
+        self.moment_impl(Op::Mean, alpha(self, axis.is_none()), p)
     }
 
     fn var_impl(&self, op: Op, axis: Option<isize>, keepdims: bool) -> Tensor {
         let p = Plan::new(self, axis, keepdims);
-        let dt = self.dtype().float_result();
-        non_empty(self, &p, op);
         let mut count = 2 * self.billed_elements() + 2 * alpha(self, axis.is_none());
         if op == Op::Std {
             count += p.numel_out() as u64;
         }
-        counted(clamped(op, count, dt), |charged| {
-            let x = as_f64(self);
-            let v = p.lanes(&x, |l| {
-                let var = lane_var(l);
-                if op == Op::Std {
-                    var.sqrt()
-                } else {
-                    var
-                }
-            });
-            float_out(charged, v, dt, p.out_shape)
-        })
+        self.moment_impl(op, count, p)
     }
 
     fn extreme_impl(&self, op: Op, axis: Option<isize>, keepdims: bool) -> Tensor {
         let p = Plan::new(self, axis, keepdims);
         non_empty(self, &p, op);
-        let greater = matches!(op, Op::Max | Op::Argmax);
-        let dt = self.dtype();
         counted(
-            clamped(op, fold_count(self, &p, axis.is_none()), dt),
-            |charged| {
-                let x = as_f64(self);
-                if matches!(op, Op::Argmax | Op::Argmin) {
-                    let v = p.lanes(&x, |l| arg_extreme(l, greater));
-                    return Tensor::from_elems(charged, v, p.out_shape);
-                }
-                let v = p.lanes(&x, |l| extreme(l, greater));
-                Tensor::from_buffer(charged, Buffer::F64(v.into()).cast(dt), p.out_shape)
+            clamped(op, fold_count(self, &p, axis.is_none()), self.dtype()),
+            |charged| match &*self.buf {
+                Buffer::F32(x) => extreme_tensor(charged, x, op, p),
+                Buffer::F64(x) => extreme_tensor(charged, x, op, p),
+                Buffer::I64(x) => extreme_tensor(charged, x, op, p),
+                Buffer::Bool(x) => extreme_tensor(charged, x, op, p),
             },
         )
     }

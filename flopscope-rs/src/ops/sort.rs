@@ -4,13 +4,14 @@
 //! `⌈log2 n⌉ ≥ 1`, and a lane of length 0 costing 1), times the number of lanes, at least 1;
 //! × rate of the input dtype × weight 4. Results are untagged.
 
-use std::cmp::Ordering;
+mod lane;
 
 use super::movement::map_buffer;
 use crate::budget::{clamped, counted, Op};
-use crate::element::{Buffer, Element};
+use crate::element::Buffer;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
+use lane::LaneSort;
 
 /// flopscope's `_ceil_log2`: `⌈log2 n⌉` computed in floating point, at least 1.
 fn ceil_log2(n: usize) -> u64 {
@@ -35,18 +36,6 @@ fn axis_sort_count(shape: &Shape, axis: usize) -> u64 {
     (lanes as u64).saturating_mul(sort_cost(n)).max(1)
 }
 
-/// numpy's sort order: NaN after everything else, NaNs equal to each other.
-fn nan_last<T: PartialOrd>(a: &T, b: &T) -> Ordering {
-    match a.partial_cmp(b) {
-        Some(o) => o,
-        None => {
-            let a_nan = a.partial_cmp(a).is_none();
-            let b_nan = b.partial_cmp(b).is_none();
-            a_nan.cmp(&b_nan)
-        }
-    }
-}
-
 /// Lane geometry of `shape` along `axis`: (outer, length, inner).
 fn lanes(shape: &Shape, axis: usize) -> (usize, usize, usize) {
     let outer = shape[..axis].iter().product();
@@ -54,8 +43,8 @@ fn lanes(shape: &Shape, axis: usize) -> (usize, usize, usize) {
     (outer, shape[axis], inner)
 }
 
-/// Sorts every lane of `v` (stable, NaN last).
-fn sort_lanes<T: Element>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<T> {
+/// Sorts every lane of `v` (NaN last).
+fn sort_lanes<T: LaneSort>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<T> {
     let mut out = v.to_vec();
     let mut lane = Vec::with_capacity(n);
     for o in 0..outer {
@@ -63,7 +52,7 @@ fn sort_lanes<T: Element>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> 
             let at = |j: usize| (o * n + j) * inner + r;
             lane.clear();
             lane.extend((0..n).map(|j| v[at(j)]));
-            lane.sort_by(nan_last);
+            T::sort_lane(&mut lane);
             for (j, &x) in lane.iter().enumerate() {
                 out[at(j)] = x;
             }
@@ -73,15 +62,16 @@ fn sort_lanes<T: Element>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> 
 }
 
 /// Stable argsort of every lane of `v` (NaN last), as int64 positions within the lane.
-fn argsort_lanes<T: Element>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<i64> {
+fn argsort_lanes<T: LaneSort>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<i64> {
     let mut out = vec![0i64; v.len()];
     let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut lane = Vec::with_capacity(n);
     for o in 0..outer {
         for r in 0..inner {
             let at = |j: usize| (o * n + j) * inner + r;
-            order.clear();
-            order.extend(0..n);
-            order.sort_by(|&a, &b| nan_last(&v[at(a)], &v[at(b)]));
+            lane.clear();
+            lane.extend((0..n).map(|j| v[at(j)]));
+            T::argsort_lane(&lane, &mut order);
             for (j, &src) in order.iter().enumerate() {
                 out[at(j)] = src as i64;
             }
@@ -92,7 +82,8 @@ fn argsort_lanes<T: Element>(v: &[T], (outer, n, inner): (usize, usize, usize)) 
 
 impl Tensor {
     /// A sorted copy along `axis` (numpy `np.sort(a, axis)`; negative counts from the end).
-    /// NaN sorts last; equal elements keep their order.
+    /// NaN sorts last; `-0.0` sorts just before `0.0` (numpy treats them as equal). Float lanes
+    /// sort by radix in linear time.
     ///
     /// FLOPs: `lanes · n·⌈log2 n⌉` (min 1) × rate × 4, under `sort` (`n` the axis length,
     /// `lanes = numel / n`). The result is untagged.
@@ -127,7 +118,8 @@ impl Tensor {
 
     /// Indices (int64) that sort each lane along `axis` (numpy `np.argsort(a, axis)`;
     /// negative counts from the end). NaN sorts last; ties keep index order (a stable sort,
-    /// numpy's `kind="stable"`; numpy's default quicksort may order ties differently).
+    /// numpy's `kind="stable"`; numpy's default quicksort may order ties differently), except
+    /// that `-0.0` sorts before `0.0`.
     ///
     /// FLOPs: as [`Tensor::sort`], under `argsort`, at the rate of the input dtype.
     ///
