@@ -3,5 +3,8 @@
 
 pub mod arena;
 pub mod ipc;
+pub mod launch;
+pub mod output_tail;
 pub mod protocol;
+pub mod sandbox;
 pub mod worker;
