@@ -30,6 +30,9 @@ fn estimators() -> &'static Path {
             "fault-slow",
             "fault-threaded",
             "fault-overlapping",
+            "fault-escaping",
+            "fault-forging",
+            "fault-exiting",
         ] {
             cmd.args(["-p", p]);
         }

@@ -139,8 +139,8 @@ fn read(clock: libc::clockid_t) -> Option<f64> {
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid out-pointer; an invalid clock only makes the call fail.
-    (unsafe { libc::clock_gettime(clock, &mut ts) } == 0)
-        .then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    let ok = unsafe { libc::clock_gettime(clock, &mut ts) } == 0;
+    ok.then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
 }
 
 #[cfg(test)]

@@ -7,6 +7,12 @@
 //! maps once: per MLP the runner copies the weights into it and sends only a header. When the
 //! arena is unavailable, or the plugin still holds tensors over the previous MLP's weights, the
 //! weights travel in the request frame instead.
+//!
+//! Workers are started by [`crate::isolation::launch`] (own pipes, cleared environment, own
+//! process group, death with the runner) and sandbox themselves before loading the plugin
+//! ([`crate::isolation::sandbox`], `--sandbox`). Replies are read within
+//! [`FrameLimits::worker_replies`]; a malformed one fails the MLP and kills the worker. Every
+//! reply's timings are checked against the runner's own clock ([`host_clock::check`]).
 
 use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::process::ExitStatusExt;
