@@ -70,6 +70,18 @@ pub enum RunnerKind {
     Subprocess,
 }
 
+/// How workers are sandboxed (`--runner subprocess`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SandboxKind {
+    /// Landlock and seccomp must both apply, or the run is refused (for graders).
+    Require,
+    /// What the kernel offers; one line on stderr names what could not be applied.
+    #[default]
+    Auto,
+    /// No Landlock or seccomp (descriptors, environment and limits still apply).
+    Off,
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -133,6 +145,9 @@ pub struct RunArgs {
     /// Where the estimator runs.
     #[arg(long, value_enum, default_value_t = RunnerKind::Local)]
     pub runner: RunnerKind,
+    /// Worker sandbox of `--runner subprocess` (README "Security model").
+    #[arg(long, value_enum, default_value_t = SandboxKind::Auto)]
+    pub sandbox: SandboxKind,
     /// Output format (default: rich on a terminal, else plain).
     #[arg(long, value_enum)]
     pub format: Option<Format>,

@@ -13,7 +13,7 @@ use estimator_api::{SetupContext, API_VERSION};
 use crate::output::fail;
 use crate::threads::apply_max_threads;
 
-use crate::cli::{Format, RunArgs, RunnerKind};
+use crate::cli::{Format, RunArgs, RunnerKind, SandboxKind};
 use crate::progress::{Progress, ProgressMode};
 use whest_contest::mlp_gen::{generate_live, GeneratedMlp};
 use whest_contest::names::assign_unique_names;
@@ -21,6 +21,7 @@ use whest_contest::rounds::{self as contest, ContestSpec};
 use whest_contest::{GroundTruthError, SampleJob, Sampled, Sampler};
 use whest_dataset::contest::{contest_from_dataset, ContestMlp};
 use whest_host::estimator_path;
+use whest_host::isolation::sandbox::{SandboxMode, SandboxStatus};
 use whest_host::runners::local::LocalRunner;
 use whest_host::runners::subprocess::SubprocessRunner;
 use whest_host::runners::{to_outcome, EstimatorRunner, MlpRequest};
@@ -220,6 +221,11 @@ pub fn run(args: &RunArgs) -> i32 {
         let msg = "missing --estimator PATH (a built .so or an estimator crate directory)";
         return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, msg)).max(EXIT_USAGE);
     };
+    if args.sandbox == SandboxKind::Require && args.runner == RunnerKind::Local {
+        let msg = "--sandbox require needs --runner subprocess (the local runner runs the \
+                   estimator inside whest-runner itself)";
+        return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, msg)).max(EXIT_USAGE);
+    }
     let est = match estimator_path::resolve(path) {
         Ok(e) => e,
         Err(e) => {
@@ -256,13 +262,20 @@ pub fn run(args: &RunArgs) -> i32 {
             spec.wall_time_limit_s,
             spec.setup_timeout_s,
         )),
-        RunnerKind::Subprocess => Box::new(SubprocessRunner::new(
-            est.library.clone(),
-            s.memory_limit_mb,
-            spec.setup_timeout_s,
-            spec.wall_time_limit_s,
-            s.predict_timeout_s,
-        )),
+        RunnerKind::Subprocess => Box::new(
+            SubprocessRunner::new(
+                est.library.clone(),
+                s.memory_limit_mb,
+                spec.setup_timeout_s,
+                spec.wall_time_limit_s,
+                s.predict_timeout_s,
+            )
+            .with_sandbox(match args.sandbox {
+                SandboxKind::Require => SandboxMode::Require,
+                SandboxKind::Auto => SandboxMode::Auto,
+                SandboxKind::Off => SandboxMode::Off,
+            }),
+        ),
     };
     let options = ScoringOptions {
         seed: s.seed,
@@ -348,6 +361,13 @@ pub fn score_contest(
         }
         return Err(p);
     }
+    let sandbox = runner.sandbox();
+    if let Some(missing) = sandbox.as_ref().filter(|s| !s.not_applied.is_empty()) {
+        eprintln!(
+            "whest-runner: worker sandbox without {} (pass --sandbox require to refuse such runs)",
+            missing.not_applied.join(", ")
+        );
+    }
     let mut entries = Vec::with_capacity(n_mlps);
     let scoring = Progress::tagged(
         "run",
@@ -393,12 +413,13 @@ pub fn score_contest(
     let duration = t_run.elapsed().as_secs_f64();
     let mut results = aggregate(entries, &spec);
     results.sampling_breakdown = sampling;
-    let meta = RunMeta::new(
+    let mut meta = RunMeta::new(
         started,
         SystemTime::now(),
         duration,
         HostFingerprint::collect(),
     );
+    meta.sandbox = sandbox.as_ref().map(SandboxStatus::to_meta);
     let mut run_config = RunConfig::new(&spec, n_mlps, options.seed);
     run_config.dataset = dataset;
     Ok(Report::new(results, meta, run_config))

@@ -17,6 +17,7 @@ mod package_validate;
 mod plot_report;
 mod plot_run;
 mod readme_commands;
+mod sandbox_faults;
 mod tools_doctor;
 mod tools_init;
 mod tools_profile;

@@ -8,8 +8,8 @@
 //! |---|---|
 //! | [`estimator_path`] | `--estimator PATH` → a built `.so` (runs `cargo build --release` for a crate folder) |
 //! | [`plugin_host`] | loading a plugin, ABI checks, `setup` / `predict` across the C boundary |
-//! | [`isolation`] | the worker process, its framed protocol, the shared-memory weight arena |
-//! | [`runners`] | the local and subprocess runners behind one [`runners::EstimatorRunner`] trait |
+//! | [`isolation`] | the worker process, its launch and sandbox, its framed protocol, the shared-memory weight arena |
+//! | [`runners`] | the local and subprocess runners behind one [`runners::EstimatorRunner`] trait, the runner's own timing checks |
 //! | [`system`] | machine facts that need a system call (free disk space) |
 //!
 //! `isolation` uses `plugin_host`; `runners` uses both; `estimator_path` and `system` use

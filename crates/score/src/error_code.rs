@@ -59,6 +59,10 @@ error_codes! {
     WorkerProtocolError => "WORKER_PROTOCOL_ERROR",
     /// Restarting a dead worker failed.
     WorkerRestartFailed => "WORKER_RESTART_FAILED",
+    /// The worker sandbox `--sandbox require` asks for could not be applied.
+    SandboxUnavailable => "SANDBOX_UNAVAILABLE",
+    /// The wall time the estimator reported disagrees with the runner's own measurement.
+    HostTimingMismatch => "HOST_TIMING_MISMATCH",
     /// The estimator library could not be found or built.
     EstimatorMissingModule => "ESTIMATOR_MISSING_MODULE",
     /// The estimator library was found but could not be loaded (symbols, ABI version).

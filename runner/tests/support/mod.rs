@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 pub const BUILD_PROFILE: &str = "test";
 
 /// The example and fault-injection estimator packages the tests load as built libraries.
-const TEST_ESTIMATORS: [&str; 12] = [
+const TEST_ESTIMATORS: [&str; 15] = [
     "zeros-estimator",
     "fault-panicking",
     "fault-aborting",
@@ -26,6 +26,9 @@ const TEST_ESTIMATORS: [&str; 12] = [
     "fault-slow",
     "fault-threaded",
     "fault-overlapping",
+    "fault-escaping",
+    "fault-forging",
+    "fault-exiting",
 ];
 
 /// This workspace's target folder: `CARGO_TARGET_DIR` if set, else `target/`.

@@ -2,7 +2,7 @@
 //!
 //! The runner creates one anonymous memory file (`memfd`) sized for one MLP's weights, maps it
 //! read-write ([`WeightArena`]) and passes the descriptor to every worker it spawns (see
-//! [`WeightArena::inherit_into`]). A worker maps it once, read-only and pre-faulted
+//! [`WeightArena::env_value`]). A worker maps it once, read-only and pre-faulted
 //! ([`ArenaView`]), and lends it to the plugin for each predict, so no weights cross the pipe
 //! and the worker's page tables are built once. The runner writes the next MLP's weights only
 //! while the worker's plugin holds no tensor over the arena (the worker reports that in every
@@ -10,8 +10,6 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
 
 use rayon::prelude::*;
 
@@ -88,23 +86,15 @@ impl WeightArena {
         parallel_copy(dst, weights);
     }
 
-    /// Makes `cmd`'s child inherit the arena's descriptor and tells it (through
-    /// [`WEIGHTS_ARENA_ENV`]) where to find it.
-    pub fn inherit_into(&self, cmd: &mut Command) {
-        let fd: RawFd = self.fd.as_raw_fd();
-        cmd.env(WEIGHTS_ARENA_ENV, format!("{fd},{}", self.len));
-        // SAFETY: the closure runs in the forked child just before `exec` and only calls
-        // `fcntl` (async-signal-safe) on a descriptor number; it allocates nothing and touches
-        // no state shared with the parent's other threads.
-        unsafe {
-            cmd.pre_exec(move || {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+    /// The arena's descriptor in this process (a worker inherits it, see
+    /// [`crate::isolation::launch`]).
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// The [`WEIGHTS_ARENA_ENV`] value telling a worker the arena is its descriptor `child_fd`.
+    pub fn env_value(&self, child_fd: RawFd) -> String {
+        format!("{child_fd},{}", self.len)
     }
 }
 

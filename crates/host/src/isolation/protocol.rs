@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sandbox::{SandboxMode, SandboxStatus};
 use crate::plugin_host::PluginPrediction;
 
 /// A request from the runner to the worker.
@@ -26,6 +27,9 @@ pub enum Request {
         submission_dir: Option<String>,
         /// Run seed.
         seed: u64,
+        /// The sandbox to apply before the plugin is loaded.
+        #[serde(default)]
+        sandbox: SandboxMode,
     },
     /// Run one predict on the `d·w·w` weights in the shared arena or in the frame's payload.
     Predict {
@@ -51,7 +55,7 @@ pub enum Request {
 /// The worker's reply to `Start` or `Close`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StatusReply {
-    /// `"ok"`, `"load_error"` or `"runtime_error"`.
+    /// `"ok"`, `"load_error"`, `"sandbox_error"` or `"runtime_error"`.
     pub status: String,
     /// Error message.
     pub error_message: Option<String>,
@@ -60,6 +64,9 @@ pub struct StatusReply {
     /// Whether the worker mapped the runner's weights arena (predicts may then use it).
     #[serde(default)]
     pub weights_arena: bool,
+    /// What the worker's sandbox enforced (in the reply to `Start`).
+    #[serde(default)]
+    pub sandbox: Option<SandboxStatus>,
 }
 
 impl StatusReply {
@@ -70,6 +77,16 @@ impl StatusReply {
             error_message: None,
             traceback: None,
             weights_arena: false,
+            sandbox: None,
+        }
+    }
+
+    /// A failure reply with `status` and `message`.
+    pub fn failed(status: &str, message: String) -> StatusReply {
+        StatusReply {
+            status: status.into(),
+            error_message: Some(message),
+            ..StatusReply::ok()
         }
     }
 }

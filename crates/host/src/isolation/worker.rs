@@ -1,27 +1,43 @@
-//! The worker process: `whest-runner __worker` loads one estimator and serves requests on
-//! stdin/stdout until `Close` or end of input. Memory is capped with `RLIMIT_AS` before the
-//! estimator is loaded, and core dumps are disabled. The runner's weights arena, when it passed
-//! one, is mapped once (after the memory cap) and lent to the plugin for every predict.
+//! The worker process: `whest-runner __worker` loads one estimator and serves requests until
+//! `Close` or end of input. Requests arrive on descriptor [`REQUEST_FD`] and replies leave on
+//! [`REPLY_FD`], never on stdio: the runner points the worker's stdout and stderr at the same
+//! captured pipe, so a `print!` in the plugin cannot touch the protocol. Before anything else
+//! the worker closes every other descriptor and sets its limits (`RLIMIT_AS`, `RLIMIT_NOFILE`,
+//! `RLIMIT_CORE = 0`); on `Start` it applies the sandbox ([`super::sandbox`]) and only then
+//! loads the plugin. The runner's weights arena, when it passed one (descriptor
+//! [`ARENA_FD`]), is mapped once and lent to the plugin for every predict.
 
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter};
+use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use estimator_api::SetupContext;
 
-use super::arena::ArenaView;
-use super::ipc::{read_frame, write_frame};
+use super::arena::{ArenaView, WEIGHTS_ARENA_ENV};
+use super::ipc::{read_frame, write_frame, FrameLimits};
 use super::protocol::{PredictReply, Request, StatusReply};
+use super::sandbox::{self, SandboxPaths};
 use crate::plugin_host::{LoadedEstimator, PredictRequest, SharedWeights};
 
 /// Environment variable carrying the worker's memory limit in MiB (0 or unset: none).
 pub const MEMORY_LIMIT_ENV: &str = "WHEST_WORKER_MEMORY_LIMIT_MB";
+/// The worker's descriptor for requests from the runner (read end of a pipe).
+pub const REQUEST_FD: i32 = 3;
+/// The worker's descriptor for replies to the runner (write end of a pipe).
+pub const REPLY_FD: i32 = 4;
+/// The worker's descriptor for the weights arena, when the runner passes one.
+pub const ARENA_FD: i32 = 5;
+/// Open descriptors a worker may hold (`RLIMIT_NOFILE`).
+const MAX_OPEN_FILES: u64 = 256;
 
-/// Applies `RLIMIT_AS = mb MiB` (soft and hard) and `RLIMIT_CORE = 0` to this process.
+/// Applies `RLIMIT_AS = mb MiB` (soft and hard; 0 = none), `RLIMIT_NOFILE` and
+/// `RLIMIT_CORE = 0` to this process.
 ///
 /// # Errors
 /// The OS error if a limit cannot be set.
-pub fn apply_memory_limit(mb: u64) -> io::Result<()> {
+pub fn apply_limits(mb: u64) -> io::Result<()> {
     let set = |res, v: u64| -> io::Result<()> {
         let lim = libc::rlimit {
             rlim_cur: v as libc::rlim_t,
@@ -34,21 +50,49 @@ pub fn apply_memory_limit(mb: u64) -> io::Result<()> {
         Ok(())
     };
     set(libc::RLIMIT_CORE, 0)?;
+    set(libc::RLIMIT_NOFILE, MAX_OPEN_FILES)?;
     if mb > 0 {
         set(libc::RLIMIT_AS, mb.saturating_mul(1 << 20))?;
     }
     Ok(())
 }
 
-/// Runs the worker loop on stdin/stdout. Returns the process exit code.
+/// Closes every descriptor from `first` up (`close_range`, or one by one where the kernel
+/// lacks it).
+fn close_descriptors_from(first: i32) {
+    // SAFETY: `close_range` only closes this process's descriptors; nothing in the worker
+    // holds any of them yet (it runs before any are opened).
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0u32) };
+    if rc != 0 {
+        let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+            return;
+        };
+        let fds: Vec<i32> = entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|&fd| fd >= first)
+            .collect();
+        for fd in fds {
+            // SAFETY: as above; closing an already closed descriptor (the directory's own)
+            // only fails.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// Runs the worker loop on [`REQUEST_FD`] / [`REPLY_FD`]. Returns the process exit code.
 pub fn serve() -> i32 {
-    if let Some(mb) = std::env::var(MEMORY_LIMIT_ENV)
+    let keep = if std::env::var_os(WEIGHTS_ARENA_ENV).is_some() {
+        ARENA_FD + 1
+    } else {
+        ARENA_FD
+    };
+    close_descriptors_from(keep);
+    let mb = std::env::var(MEMORY_LIMIT_ENV)
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-    {
-        if let Err(e) = apply_memory_limit(mb) {
-            eprintln!("whest-runner worker: cannot set the memory limit: {e}");
-        }
+        .unwrap_or(0);
+    if let Err(e) = apply_limits(mb) {
+        eprintln!("whest-runner worker: cannot set the resource limits: {e}");
     }
     let arena = match ArenaView::from_env() {
         Ok(a) => a.map(Arc::new),
@@ -57,11 +101,13 @@ pub fn serve() -> i32 {
             None
         }
     };
-    let mut input = BufReader::new(io::stdin().lock());
-    let mut output = BufWriter::new(io::stdout().lock());
+    // SAFETY: the runner made these this process's pipe ends, owned by nothing else here.
+    let (input, output) = unsafe { (File::from_raw_fd(REQUEST_FD), File::from_raw_fd(REPLY_FD)) };
+    let mut input = BufReader::new(input);
+    let mut output = BufWriter::new(output);
     let mut estimator: Option<LoadedEstimator> = None;
     loop {
-        let frame = match read_frame::<_, Request>(&mut input) {
+        let frame = match read_frame::<_, Request>(&mut input, FrameLimits::FROM_RUNNER) {
             Ok(Some(f)) => f,
             Ok(None) => return 0,
             Err(e) => {
@@ -80,9 +126,23 @@ pub fn serve() -> i32 {
                     scratch_dir,
                     submission_dir,
                     seed,
+                    sandbox: mode,
                 },
                 _,
             ) => {
+                let paths = SandboxPaths {
+                    plugin: PathBuf::from(&library),
+                    submission_dir: submission_dir.as_ref().map(PathBuf::from),
+                    scratch_dir: scratch_dir.as_ref().map(PathBuf::from),
+                };
+                let applied = match sandbox::apply(mode, &paths) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let reply = StatusReply::failed("sandbox_error", e.to_string());
+                        let _ = write_frame(&mut output, &reply, &[]);
+                        return 2;
+                    }
+                };
                 let ctx = SetupContext {
                     width,
                     depth,
@@ -94,6 +154,7 @@ pub fn serve() -> i32 {
                 };
                 let mut reply = start(&library, &ctx, &mut estimator);
                 reply.weights_arena = arena.is_some();
+                reply.sandbox = Some(applied);
                 write_frame(&mut output, &reply, &[])
             }
             (
@@ -139,10 +200,8 @@ pub fn serve() -> i32 {
             (Request::Close, _) => {
                 let reply = match estimator.as_mut().map(LoadedEstimator::teardown) {
                     Some(Err(e)) => StatusReply {
-                        status: "runtime_error".into(),
-                        error_message: Some(e.message),
                         traceback: e.traceback,
-                        weights_arena: false,
+                        ..StatusReply::failed("runtime_error", e.message)
                     },
                     _ => StatusReply::ok(),
                 };
@@ -167,14 +226,7 @@ fn lend_arena(view: &Arc<ArenaView>) -> SharedWeights {
 fn start(library: &str, ctx: &SetupContext, slot: &mut Option<LoadedEstimator>) -> StatusReply {
     let mut est = match LoadedEstimator::load(std::path::Path::new(library)) {
         Ok(e) => e,
-        Err(e) => {
-            return StatusReply {
-                status: "load_error".into(),
-                error_message: Some(e.to_string()),
-                traceback: None,
-                weights_arena: false,
-            }
-        }
+        Err(e) => return StatusReply::failed("load_error", e.to_string()),
     };
     match est.setup(ctx) {
         Ok(()) => {
@@ -182,10 +234,8 @@ fn start(library: &str, ctx: &SetupContext, slot: &mut Option<LoadedEstimator>) 
             StatusReply::ok()
         }
         Err(e) => StatusReply {
-            status: "runtime_error".into(),
-            error_message: Some(e.message),
             traceback: e.traceback,
-            weights_arena: false,
+            ..StatusReply::failed("runtime_error", e.message)
         },
     }
 }

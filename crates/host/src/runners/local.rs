@@ -1,6 +1,10 @@
 //! The in-process runner (`--runner local`): fastest, and the default for debugging. Panics are
-//! caught by the plugin; the wall-time limit is cooperative (checked at every tensor op). The
-//! weights are lent to the plugin without a copy (it holds a reference to the shared buffer).
+//! caught by the plugin; the wall-time limit is cooperative (checked at every tensor op) and
+//! checked again on the runner's clock ([`super::host_clock`]). The weights are lent to the
+//! plugin without a copy (it holds a reference to the shared buffer). Every plugin call runs
+//! under [`super::plugin_call::guarded`]: stdout points at stderr meanwhile, and a plugin that
+//! ends the process is reported. Native crashes cannot be contained here: use the subprocess
+//! runner for untrusted code.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,6 +13,8 @@ use whest_score::ErrorCode;
 
 use estimator_api::{EntryFn, SetupContext};
 
+use super::host_clock::{self, HostClock};
+use super::plugin_call::guarded;
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
 use crate::plugin_host::{LoadedEstimator, PluginPrediction, PredictRequest, SharedWeights};
 
@@ -67,7 +73,7 @@ impl EstimatorRunner for LocalRunner {
             traceback: None,
         })?;
         let t0 = Instant::now();
-        est.setup(ctx).map_err(|e| RunnerFailure {
+        guarded("setup", || est.setup(ctx)).map_err(|e| RunnerFailure {
             stage: "setup",
             code: ErrorCode::SetupError,
             message: e.message,
@@ -96,20 +102,30 @@ impl EstimatorRunner for LocalRunner {
             message: "predict called before start".into(),
             traceback: None,
         })?;
-        Ok(est.predict(PredictRequest {
-            weights: SharedWeights::from_arc(Arc::clone(req.weights)),
-            width: req.width,
-            depth: req.depth,
-            seed: req.seed,
-            name: req.name,
-            budget: req.budget,
-            wall_time_limit_s: self.wall_time_limit_s,
-        }))
+        let what = format!("predict on MLP '{}'", req.name);
+        let clock = HostClock::start(None);
+        let p = guarded(&what, || {
+            est.predict(PredictRequest {
+                weights: SharedWeights::from_arc(Arc::clone(req.weights)),
+                width: req.width,
+                depth: req.depth,
+                seed: req.seed,
+                name: req.name,
+                budget: req.budget,
+                wall_time_limit_s: self.wall_time_limit_s,
+            })
+        });
+        host_clock::check(
+            p,
+            clock.stop(),
+            self.wall_time_limit_s,
+            host_clock::kernel_threads(),
+        )
     }
 
     fn close(&mut self) {
         if let Some(mut est) = self.estimator.take() {
-            let _ = est.teardown();
+            let _ = guarded("teardown", || est.teardown());
         }
     }
 

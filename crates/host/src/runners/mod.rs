@@ -1,7 +1,9 @@
 //! Runners: where an estimator executes. `local` calls the plugin in this process; `subprocess`
 //! runs it in a worker process with a memory limit and a hard wall-time kill.
 
+pub mod host_clock;
 pub mod local;
+pub mod plugin_call;
 pub mod subprocess;
 
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use whest_score::{ErrorCode, Timing};
 
 use estimator_api::SetupContext;
 
+use crate::isolation::sandbox::SandboxStatus;
 use crate::plugin_host::PluginPrediction;
 
 /// A runner-level failure for one MLP or for start-up.
@@ -67,6 +70,12 @@ pub trait EstimatorRunner {
 
     /// Whether the host's budget context timing is authoritative (true in process).
     fn in_process(&self) -> bool;
+
+    /// What the worker sandbox enforced (`None` for runners without workers, or before
+    /// `start`).
+    fn sandbox(&self) -> Option<SandboxStatus> {
+        None
+    }
 }
 
 /// Converts what a runner returned into the scorer's [`whest_score::scoring::PredictOutcome`].

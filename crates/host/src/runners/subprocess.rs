@@ -7,41 +7,47 @@
 //! maps once: per MLP the runner copies the weights into it and sends only a header. When the
 //! arena is unavailable, or the plugin still holds tensors over the previous MLP's weights, the
 //! weights travel in the request frame instead.
+//!
+//! Workers are started by [`crate::isolation::launch`] (own pipes, cleared environment, own
+//! process group, death with the runner) and sandbox themselves before loading the plugin
+//! ([`crate::isolation::sandbox`], `--sandbox`). Replies are read within
+//! [`FrameLimits::worker_replies`]; a malformed one fails the MLP and kills the worker. Every
+//! reply's timings are checked against the runner's own clock ([`host_clock::check`]).
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use whest_score::ErrorCode;
 
 use estimator_api::SetupContext;
 
+use super::host_clock::{self, HostClock};
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
 use crate::isolation::arena::WeightArena;
-use crate::isolation::ipc::{read_frame, write_frame};
+use crate::isolation::ipc::{read_frame, write_frame, FrameLimits};
+use crate::isolation::launch::{self, LaunchedWorker};
+use crate::isolation::output_tail::OutputTail;
 use crate::isolation::protocol::{PredictReply, Request, StatusReply};
-use crate::isolation::worker::MEMORY_LIMIT_ENV;
+use crate::isolation::sandbox::{SandboxMode, SandboxStatus};
 use crate::plugin_host::PluginPrediction;
 
-/// Lines of worker stderr kept for error reports.
-const STDERR_TAIL_LINES: usize = 200;
-/// Longest wait for a dead worker's stderr to reach end of file.
-const STDERR_DRAIN_DEADLINE: Duration = Duration::from_secs(2);
+/// Longest wait for a dead worker's output to reach end of file.
+const OUTPUT_DRAIN_DEADLINE: Duration = Duration::from_secs(2);
+/// How long a worker whose pipe closed gets to exit on its own before its group is killed
+/// (long enough to learn the signal that killed it).
+const DEATH_GRACE: Duration = Duration::from_millis(500);
 
 type Frame = std::io::Result<Option<(serde_json::Value, Vec<f32>)>>;
 
-/// A live worker process.
+/// A live worker process. Dropping it kills its process group.
 struct Worker {
     child: Child,
-    stdin: BufWriter<ChildStdin>,
+    requests: BufWriter<std::fs::File>,
     replies: Receiver<Frame>,
-    stderr_tail: Arc<Mutex<VecDeque<String>>>,
-    /// Disconnects when the stderr reader has read the worker's last line (end of file).
-    stderr_done: Receiver<()>,
+    output: OutputTail,
     /// The worker mapped the weights arena.
     maps_arena: bool,
     /// The worker's plugin still holds tensors over the arena (per its last reply).
@@ -50,15 +56,13 @@ struct Worker {
 
 impl Worker {
     fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        launch::kill_group(&mut self.child);
     }
+}
 
-    fn stderr_text(&self) -> String {
-        self.stderr_tail
-            .lock()
-            .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -69,14 +73,18 @@ pub struct SubprocessRunner {
     setup_timeout_s: f64,
     wall_time_limit_s: Option<f64>,
     predict_timeout_floor_s: f64,
+    sandbox: SandboxMode,
+    /// What the first worker's sandbox enforced.
+    sandbox_status: Option<SandboxStatus>,
     ctx: Option<SetupContext>,
     worker: Option<Worker>,
     arena: Option<WeightArena>,
 }
 
 impl SubprocessRunner {
-    /// A runner for the plugin at `library`. The host waits `max(predict_timeout_floor_s,
-    /// wall cap + 5 s)` for each prediction before killing the worker.
+    /// A runner for the plugin at `library` with the default sandbox (`auto`). The host waits
+    /// `max(predict_timeout_floor_s, wall cap + 5 s)` for each prediction before killing the
+    /// worker.
     pub fn new(
         library: PathBuf,
         memory_limit_mb: u64,
@@ -90,13 +98,21 @@ impl SubprocessRunner {
             setup_timeout_s,
             wall_time_limit_s,
             predict_timeout_floor_s,
+            sandbox: SandboxMode::default(),
+            sandbox_status: None,
             ctx: None,
             worker: None,
             arena: None,
         }
     }
 
-    fn spawn(&self) -> Result<Worker, RunnerFailure> {
+    /// Sets the workers' sandbox mode (`--sandbox`).
+    pub fn with_sandbox(mut self, mode: SandboxMode) -> Self {
+        self.sandbox = mode;
+        self
+    }
+
+    fn spawn(&self, limits: FrameLimits) -> Result<Worker, RunnerFailure> {
         let exe = std::env::current_exe().map_err(|e| {
             failure(
                 "setup",
@@ -104,66 +120,34 @@ impl SubprocessRunner {
                 format!("cannot find the whest-runner executable: {e}"),
             )
         })?;
-        let mut cmd = Command::new(exe);
-        if let Some(arena) = &self.arena {
-            arena.inherit_into(&mut cmd);
-        }
-        let mut child = cmd
-            .arg("__worker")
-            .env(MEMORY_LIMIT_ENV, self.memory_limit_mb.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                failure(
-                    "setup",
-                    ErrorCode::RunnerNotStarted,
-                    format!("cannot start a worker process: {e}"),
-                )
-            })?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            let _ = child.kill();
-            return Err(failure(
+        let LaunchedWorker {
+            child,
+            requests,
+            replies,
+            output,
+        } = launch::launch(&exe, self.memory_limit_mb, self.arena.as_ref()).map_err(|e| {
+            failure(
                 "setup",
                 ErrorCode::RunnerNotStarted,
-                "worker pipes unavailable".into(),
-            ));
-        };
-        let (tx, replies) = mpsc::channel();
+                format!("cannot start a worker process: {e}"),
+            )
+        })?;
+        let (tx, frames) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
+            let mut r = BufReader::new(replies);
             loop {
-                let frame: Frame = read_frame(&mut r);
+                let frame: Frame = read_frame(&mut r, limits);
                 let done = !matches!(frame, Ok(Some(_)));
                 if tx.send(frame).is_err() || done {
                     break;
                 }
             }
         });
-        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
-        let tail = stderr_tail.clone();
-        let (stderr_done_tx, stderr_done) = mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            // Dropped when this thread ends, which disconnects `stderr_done`.
-            let _done = stderr_done_tx;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(mut t) = tail.lock() {
-                    if t.len() == STDERR_TAIL_LINES {
-                        t.pop_front();
-                    }
-                    t.push_back(line);
-                }
-            }
-        });
         Ok(Worker {
             child,
-            stdin: BufWriter::new(stdin),
-            replies,
-            stderr_tail,
-            stderr_done,
+            requests: BufWriter::new(requests),
+            replies: frames,
+            output: OutputTail::start(output),
             maps_arena: false,
             arena_lent: false,
         })
@@ -171,7 +155,7 @@ impl SubprocessRunner {
 
     /// Spawns a worker, loads the plugin and runs setup within the setup timeout.
     fn start_worker(&mut self, ctx: &SetupContext) -> Result<Worker, RunnerFailure> {
-        let mut w = self.spawn()?;
+        let mut w = self.spawn(FrameLimits::worker_replies(ctx.depth, ctx.width))?;
         let req = Request::Start {
             library: self.library.to_string_lossy().into_owned(),
             width: ctx.width,
@@ -187,8 +171,9 @@ impl SubprocessRunner {
                 .as_ref()
                 .map(|p| p.to_string_lossy().into_owned()),
             seed: ctx.seed,
+            sandbox: self.sandbox,
         };
-        if write_frame(&mut w.stdin, &req, &[]).is_err() {
+        if write_frame(&mut w.requests, &req, &[]).is_err() {
             let msg = death_message(&mut w, "the worker exited before setup");
             return Err(failure("setup", ErrorCode::SetupProtocolError, msg));
         }
@@ -204,7 +189,18 @@ impl SubprocessRunner {
                 match reply.status.as_str() {
                     "ok" => {
                         w.maps_arena = reply.weights_arena;
+                        if self.sandbox_status.is_none() {
+                            self.sandbox_status = reply.sandbox;
+                        }
                         Ok(w)
+                    }
+                    "sandbox_error" => {
+                        w.kill();
+                        Err(failure(
+                            "setup",
+                            ErrorCode::SandboxUnavailable,
+                            reply.error_message.unwrap_or_default(),
+                        ))
                     }
                     "load_error" => {
                         w.kill();
@@ -263,14 +259,12 @@ fn failure(stage: &'static str, code: ErrorCode, message: String) -> RunnerFailu
     }
 }
 
-/// Waits for a dead worker and explains its death (out of memory, signal, exit code).
+/// Reaps a worker whose pipe failed (killing its group if it does not exit on its own) and
+/// explains its death (out of memory, signal, exit code).
 fn death_message(w: &mut Worker, what: &str) -> String {
-    let status = w.child.wait().ok();
-    // Wait until the stderr reader has drained the dead worker's last lines (it ends at end of
-    // file). A process the worker left behind may hold the pipe open: never wait past the
-    // deadline for it.
-    let _ = w.stderr_done.recv_timeout(STDERR_DRAIN_DEADLINE);
-    let stderr = w.stderr_text();
+    let status = launch::reap(&mut w.child, DEATH_GRACE);
+    w.output.wait_drained(OUTPUT_DRAIN_DEADLINE);
+    let stderr = w.output.text();
     let oom = stderr
         .lines()
         .rev()
@@ -362,7 +356,13 @@ impl EstimatorRunner for SubprocessRunner {
             wall_time_limit_s: self.wall_time_limit_s,
         };
         let payload: &[f32] = if arena { &[] } else { req.weights };
-        if write_frame(&mut w.stdin, &header, payload).is_err() {
+        // A large payload can fill the pipe: a worker that stops reading must not block the
+        // runner past the predict timeout.
+        let watchdog = (!payload.is_empty()).then(|| launch::Watchdog::arm(&w.child, timeout));
+        let clock = HostClock::start(Some(w.child.id()));
+        let sent = write_frame(&mut w.requests, &header, payload);
+        drop(watchdog);
+        if sent.is_err() {
             let msg = death_message(w, "the worker died before the predict request was sent");
             self.worker = None;
             return Err(failure("predict", ErrorCode::WorkerBrokenPipe, msg));
@@ -371,16 +371,25 @@ impl EstimatorRunner for SubprocessRunner {
             Ok(Ok(Some((header, payload)))) => match serde_json::from_value::<PredictReply>(header)
             {
                 Ok(reply) => {
+                    let reading = clock.stop();
                     w.arena_lent = reply.weights_retained;
                     let mut p = reply.prediction;
                     p.predictions = payload;
-                    return Ok(p);
+                    return host_clock::check(
+                        p,
+                        reading,
+                        self.wall_time_limit_s,
+                        host_clock::kernel_threads(),
+                    );
                 }
-                Err(e) => Err(failure(
-                    "predict",
-                    ErrorCode::WorkerProtocolError,
-                    format!("unreadable predict reply: {e}"),
-                )),
+                Err(e) => {
+                    w.kill();
+                    Err(failure(
+                        "predict",
+                        ErrorCode::WorkerProtocolError,
+                        format!("unreadable predict reply: {e}; the worker was killed"),
+                    ))
+                }
             },
             Err(RecvTimeoutError::Timeout) => {
                 w.kill();
@@ -390,6 +399,17 @@ impl EstimatorRunner for SubprocessRunner {
                     format!(
                         "predict did not return within {:.0} s; the worker was killed",
                         timeout.as_secs_f64()
+                    ),
+                ))
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                w.kill();
+                Err(failure(
+                    "predict",
+                    ErrorCode::WorkerProtocolError,
+                    format!(
+                        "the worker sent a malformed reply ({e}); it was killed and the next \
+                         MLP gets a fresh one"
                     ),
                 ))
             }
@@ -408,16 +428,20 @@ impl EstimatorRunner for SubprocessRunner {
 
     fn close(&mut self) {
         if let Some(mut w) = self.worker.take() {
-            if write_frame(&mut w.stdin, &Request::Close, &[]).is_ok() {
+            if write_frame(&mut w.requests, &Request::Close, &[]).is_ok() {
                 let _ = w.replies.recv_timeout(Duration::from_millis(500));
             }
-            let _ = w.stdin.flush();
+            let _ = w.requests.flush();
             w.kill();
         }
     }
 
     fn in_process(&self) -> bool {
         false
+    }
+
+    fn sandbox(&self) -> Option<SandboxStatus> {
+        self.sandbox_status.clone()
     }
 }
 

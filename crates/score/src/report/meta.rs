@@ -214,6 +214,22 @@ pub struct RunMeta {
     pub run_duration_s: f64,
     /// The machine.
     pub host: HostFingerprint,
+    /// The worker sandbox the run was scored under (`--runner subprocess`; absent in process).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMeta>,
+}
+
+/// `run_meta.sandbox`: what the worker sandbox enforced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SandboxMeta {
+    /// `--sandbox`: `require`, `auto` or `off`.
+    pub mode: String,
+    /// Landlock enforcement: `full`, `partial` or `none`.
+    pub landlock: String,
+    /// Whether the seccomp filter was installed.
+    pub seccomp: bool,
+    /// What could not be applied, one phrase each.
+    pub not_applied: Vec<String>,
 }
 
 impl RunMeta {
@@ -229,6 +245,7 @@ impl RunMeta {
             run_finished_at_utc: utc_isoformat(finished),
             run_duration_s,
             host,
+            sandbox: None,
         }
     }
 }

@@ -10,7 +10,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::report::{DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta};
+use crate::report::{
+    DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta, SandboxMeta,
+};
 use crate::scoring::breakdown::{normalize_estimator_breakdown, normalize_sampling_breakdown};
 use crate::scoring::{FailureBreakdown, MlpEntry, MlpError, Results};
 use crate::timing::Timing;
@@ -429,6 +431,26 @@ fn run_meta(o: &Obj<'_>) -> Result<RunMeta, ReportReadError> {
             ram_available_bytes: h.opt_u64("ram_available_bytes")?,
             numpy_version: h.opt_str("numpy_version")?,
             flopscope_version: h.opt_str("flopscope_version")?,
+        },
+        sandbox: match o.map.get("sandbox") {
+            None | Some(Value::Null) => None,
+            Some(_) => {
+                let s = o.obj("sandbox")?;
+                Some(SandboxMeta {
+                    mode: s.str("mode")?,
+                    landlock: s.str("landlock")?,
+                    seccomp: s.bool("seccomp")?,
+                    not_applied: s
+                        .raw("not_applied")
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+            }
         },
     })
 }

@@ -1,0 +1,167 @@
+//! The grader against untrusted code: every attack of the fault estimators `fault-escaping`,
+//! `fault-forging` and `fault-exiting` is contained (the run finishes and its JSON is valid,
+//! or, where the local runner cannot contain it, the run fails loudly), and normal estimators
+//! score exactly the same inside the sandbox.
+
+use std::path::Path;
+
+use crate::e2e_run::lib;
+use crate::support::{runner, workspace};
+use serde_json::Value;
+
+/// Runs a 2-MLP contest on `estimator` with `extra` flags: (exit code, stdout, stderr).
+fn run(estimator: &Path, n_mlps: &str, extra: &[&str]) -> (i32, String, String) {
+    let est = estimator.to_string_lossy().into_owned();
+    let mut args = vec![
+        "run",
+        "--estimator",
+        &est,
+        "--width",
+        "8",
+        "--depth",
+        "2",
+        "--n-mlps",
+        n_mlps,
+        "--n-samples",
+        "1000",
+        "--seed",
+        "7",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = runner(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report(stdout: &str, stderr: &str) -> Value {
+    serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}): {stdout}\nstderr: {stderr}"))
+}
+
+fn per_mlp(r: &Value) -> &Vec<Value> {
+    r["results"]["per_mlp"].as_array().expect("per_mlp")
+}
+
+#[test]
+fn the_sandbox_contains_every_escape_and_they_work_without_it() {
+    let est = lib("fault-escaping");
+    let (code, out, err) = run(
+        &est,
+        "2",
+        &["--runner", "subprocess", "--sandbox", "require"],
+    );
+    let r = report(&out, &err);
+    assert_eq!(code, 0, "{r}\n{err}");
+    assert_eq!(r["results"]["n_failed_mlps"], 0, "{r}");
+    let sandbox = &r["run_meta"]["sandbox"];
+    assert_eq!(sandbox["mode"], "require");
+    assert_eq!(sandbox["seccomp"], true);
+    assert_ne!(sandbox["landlock"], "none");
+
+    // The same attacks without the sandbox: each MLP fails naming what escaped (so the
+    // attacks are real), and the print to stdout still leaves the protocol and report intact.
+    let (code, out, err) = run(&est, "2", &["--runner", "subprocess", "--sandbox", "off"]);
+    let r = report(&out, &err);
+    assert_eq!(code, 1);
+    for e in per_mlp(&r) {
+        let msg = e["error"].as_str().unwrap_or("");
+        for escape in [
+            "read the runner's command line",
+            "spawned a child process",
+            "forked",
+            "opened a UDP socket",
+        ] {
+            assert!(msg.contains(escape), "{escape}: {msg}");
+        }
+    }
+    assert_eq!(r["run_meta"]["sandbox"]["mode"], "off");
+
+    // In process nothing contains the escapes, but the print still cannot corrupt `--json`.
+    let (_, out, err) = run(&est, "2", &["--runner", "local"]);
+    let r = report(&out, &err);
+    assert!(r["run_meta"]["sandbox"].is_null(), "{r}");
+    assert!(
+        err.contains("report line printed by the estimator"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_forged_frame_fails_that_mlp_and_a_fresh_worker_takes_the_next() {
+    let (code, out, err) = run(&lib("fault-forging"), "2", &["--runner", "subprocess"]);
+    let r = report(&out, &err);
+    assert_eq!(code, 1);
+    for e in per_mlp(&r) {
+        assert_eq!(e["error_code"], "WORKER_PROTOCOL_ERROR", "{e}");
+        let msg = e["error"].as_str().unwrap_or("");
+        assert!(
+            msg.contains("malformed reply") && msg.contains("fresh"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn the_local_runner_keeps_its_stdout_and_fails_loudly_when_a_plugin_exits() {
+    let est = lib("fault-exiting");
+    // First predict closes descriptor 1: the report still reaches stdout.
+    let (code, out, err) = run(&est, "1", &["--runner", "local"]);
+    let r = report(&out, &err);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["results"]["n_failed_mlps"], 0);
+    // Second predict calls exit(0): a non-zero exit naming the MLP and the fix.
+    let (code, out, err) = run(&est, "2", &["--runner", "local"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("MLP 'benjamin-jones'"), "{err}");
+    assert!(err.contains("--runner subprocess"), "{err}");
+    // The subprocess runner contains it: a scored failure and a valid report.
+    let (code, out, err) = run(&est, "2", &["--runner", "subprocess"]);
+    let r = report(&out, &err);
+    assert_eq!(code, 1);
+    assert_eq!(per_mlp(&r)[1]["error_code"], "WORKER_EOF");
+}
+
+#[test]
+fn sandbox_require_needs_the_subprocess_runner() {
+    let (code, out, err) = run(&lib("zeros-estimator"), "1", &["--sandbox", "require"]);
+    assert_eq!(code, 2);
+    // `--json`: the error payload is the JSON document on stdout.
+    let payload = report(&out, &err);
+    assert_eq!(payload["error"]["code"], "USAGE_ERROR", "{payload}");
+    assert!(out.contains("--runner subprocess"), "{out}");
+}
+
+#[test]
+fn the_examples_score_exactly_the_same_inside_the_sandbox() {
+    for name in [
+        "zeros",
+        "mean-propagation",
+        "covariance-propagation",
+        "monte-carlo",
+    ] {
+        let dir = workspace().join("examples").join(name);
+        let (_, out, err) = run(&dir, "2", &["--runner", "local"]);
+        let local = report(&out, &err);
+        let (code, out, err) = run(
+            &dir,
+            "2",
+            &["--runner", "subprocess", "--sandbox", "require"],
+        );
+        let sandboxed = report(&out, &err);
+        assert_eq!(code, 0, "{name}: {err}");
+        for (a, b) in per_mlp(&local).iter().zip(per_mlp(&sandboxed)) {
+            for key in [
+                "final_layer_mse",
+                "flops_used",
+                "adjusted_final_layer_score",
+            ] {
+                assert_eq!(a[key], b[key], "{name}: {key}");
+            }
+        }
+    }
+}
