@@ -1,8 +1,11 @@
 //! `whest-runner build --locked`: the grader's build of a packaged crate gives a library that
 //! `whest-runner validate` accepts; a tampered archive is refused before anything is unpacked.
 //!
-//! Built with `--profile dev` into the workspace's target folder (`CARGO_TARGET_DIR`), so the
-//! already-compiled third-party crates are reused; grading uses the default `release`.
+//! Built with `--profile dev` into the workspace's target folder (`$CARGO_TARGET_DIR` when set,
+//! else `target/`), so the already-compiled third-party crates are reused; grading uses the
+//! default `release`. The build is the hermetic one (vendored sources, fresh `CARGO_HOME`,
+//! cleared environment, `-F unsafe-code`), so this also shows the examples' code and
+//! `export_estimator!` pass under it.
 
 use std::process::Command;
 
@@ -35,7 +38,7 @@ fn the_packaged_zeros_builds_locked_into_a_library_that_validates() {
             "dev",
             "--json",
         ])
-        .env("CARGO_TARGET_DIR", workspace().join("target"))
+        .env("CARGO_TARGET_DIR", shared_target_dir())
         .output()
         .expect("run whest-runner build");
     let (stdout, stderr) = text(&out);
@@ -131,4 +134,11 @@ fn write_bad_archive(path: &std::path::Path, files: &[(&str, &[u8])]) {
         tar.append(&h, *bytes).expect("append");
     }
     tar.into_inner().expect("tar").finish().expect("gzip");
+}
+
+/// The target folder the test binaries were built into: `$CARGO_TARGET_DIR`, else `target/`.
+fn shared_target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
 }
