@@ -10,8 +10,23 @@
 use std::ffi::{c_char, c_void};
 
 /// Version of this ABI; bumped on any layout or semantic change (2: weights are lent with an
-/// owner handle and a release function instead of being borrowed for the call).
-pub const ABI_VERSION: u32 = 2;
+/// owner handle and a release function instead of being borrowed for the call; 3: the runner
+/// sets the metering switches in [`PredictArgs::metering`]).
+pub const ABI_VERSION: u32 = 3;
+
+/// [`PredictArgs::metering`] bit: charge CPU time on threads flopscope does not account for to
+/// residual time ([`flopscope::BudgetContextBuilder::charge_other_threads`]).
+pub const METER_CHARGE_OTHER_THREADS: u32 = 1;
+/// [`PredictArgs::metering`] bit: open predict's budget context exclusive, so no other context
+/// can open on any thread while it runs ([`flopscope::BudgetContextBuilder::exclusive`]).
+pub const METER_EXCLUSIVE_CONTEXT: u32 = 2;
+
+/// Environment variable that, set to `1` in the runner's environment, makes the runner set
+/// [`METER_CHARGE_OTHER_THREADS`]. The runner reads it when it loads a plugin, before any
+/// plugin code runs, so a plugin changing its process's environment changes nothing.
+/// `whest-runner` sets it for itself and its workers unless the user set it (`0` turns the
+/// charge off).
+pub const CHARGE_OTHER_THREADS_ENV: &str = "WHEST_CHARGE_OTHER_THREADS";
 
 /// Name of the symbol [`crate::export_estimator!`] exports (NUL-terminated for `dlsym`).
 pub const ENTRY_SYMBOL: &[u8] = b"whest_estimator_entry\0";
@@ -106,6 +121,10 @@ pub struct PredictArgs {
     pub budget: u64,
     /// Cooperative wall-time limit in seconds; `<= 0` or NaN means none.
     pub wall_time_limit_s: f64,
+    /// How the plugin meters this call: [`METER_CHARGE_OTHER_THREADS`] and
+    /// [`METER_EXCLUSIVE_CONTEXT`] bits, chosen by the runner (estimator code cannot change
+    /// them).
+    pub metering: u32,
 }
 
 /// Status of `create`, `setup` and `teardown`.

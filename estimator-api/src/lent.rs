@@ -2,7 +2,6 @@
 //! back through the runner's [`ReleaseFn`] when its last tensor over them is dropped.
 
 use std::ffi::c_void;
-use std::sync::Arc;
 
 use flopscope::{SharedElements, Tensor};
 
@@ -59,22 +58,16 @@ impl LentWeights {
     /// # Panics
     /// If the weights hold fewer than `depth · width²` floats.
     pub(crate) fn into_layers(self, width: usize, depth: usize) -> Vec<Tensor> {
-        let shared: SharedElements<f32> = Arc::new(self);
+        let (ptr, len) = (self.ptr, self.len);
+        // SAFETY: per `LentWeights::new`, `ptr` points to `len` valid floats (or is null with
+        // `len == 0`) that stay unchanged, readable from any thread, until `release` runs,
+        // which happens only when `self`, the keeper, is dropped.
+        let shared: SharedElements<f32> =
+            unsafe { SharedElements::from_foreign(ptr, len, Box::new(self)) };
         let w2 = width * width;
         (0..depth)
             .map(|l| Tensor::from_shared(shared.clone(), l * w2..(l + 1) * w2, [width, width]))
             .collect()
-    }
-}
-
-impl AsRef<[f32]> for LentWeights {
-    fn as_ref(&self) -> &[f32] {
-        if self.ptr.is_null() {
-            return &[];
-        }
-        // SAFETY: per `LentWeights::new`, `ptr` points to `len` valid, unchanging floats until
-        // `release` runs, which happens only when `self` is dropped.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 

@@ -34,12 +34,13 @@ mod plugin;
 
 pub use abi::{
     EntryFn, EstimatorTable, OutcomeCode, PredictArgs, PredictResult, ReleaseFn, SetupArgs,
-    StatusOut, ABI_VERSION, ENTRY_SYMBOL,
+    StatusOut, ABI_VERSION, CHARGE_OTHER_THREADS_ENV, ENTRY_SYMBOL, METER_CHARGE_OTHER_THREADS,
+    METER_EXCLUSIVE_CONTEXT,
 };
 pub use contract::{Estimator, SetupContext, API_VERSION};
 pub use mlp::{Mlp, MlpError};
 #[doc(hidden)]
-pub use plugin::{__private, CHARGE_OTHER_THREADS_ENV};
+pub use plugin::__private;
 
 /// The `flopscope` version this API was built with (reported in the entry table).
 pub const FLOPSCOPE_VERSION: &str = flopscope::VERSION;

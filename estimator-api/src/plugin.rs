@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use flopscope::{catch_budget, BudgetContext, BudgetError, BudgetSummary, DType, Tensor};
 
-use crate::abi::{OutcomeCode, PredictArgs, PredictResult, SetupArgs, StatusOut};
+use crate::abi::{
+    OutcomeCode, PredictArgs, PredictResult, SetupArgs, StatusOut, METER_CHARGE_OTHER_THREADS,
+    METER_EXCLUSIVE_CONTEXT,
+};
 use crate::contract::{Estimator, SetupContext};
 use crate::lent::LentWeights;
 use crate::mlp::Mlp;
@@ -215,17 +218,6 @@ fn materialise(t: Tensor, depth: usize, width: usize) -> Result<Vec<f32>, Box<Re
     Ok(t.to_vec::<f32>())
 }
 
-/// Environment variable that, set to `1`, makes every predict's budget context charge CPU
-/// time on threads flopscope does not account for to residual time
-/// ([`flopscope::BudgetContextBuilder::charge_other_threads`]). `whest-runner` sets it for
-/// itself and its workers unless the user set it (`0` turns the charge off).
-pub const CHARGE_OTHER_THREADS_ENV: &str = "WHEST_CHARGE_OTHER_THREADS";
-
-/// Whether [`CHARGE_OTHER_THREADS_ENV`] asks for the charge.
-fn charge_other_threads() -> bool {
-    std::env::var_os(CHARGE_OTHER_THREADS_ENV).is_some_and(|v| v == "1")
-}
-
 fn run_predict<T: Estimator>(est: &mut T, a: &PredictArgs, weights: LentWeights) -> Report {
     let (w, d) = (a.width as usize, a.depth as usize);
     let expected = d.saturating_mul(w).saturating_mul(w);
@@ -242,7 +234,9 @@ fn run_predict<T: Estimator>(est: &mut T, a: &PredictArgs, weights: LentWeights)
         Ok(m) => m,
         Err(e) => return Report::error("WORKER_PROTOCOL_ERROR", e.to_string()),
     };
-    let mut builder = BudgetContext::builder(a.budget).charge_other_threads(charge_other_threads());
+    let mut builder = BudgetContext::builder(a.budget)
+        .charge_other_threads(a.metering & METER_CHARGE_OTHER_THREADS != 0)
+        .exclusive(a.metering & METER_EXCLUSIVE_CONTEXT != 0);
     if let Ok(limit) = Duration::try_from_secs_f64(a.wall_time_limit_s) {
         if !limit.is_zero() {
             builder = builder.wall_time_limit(limit);

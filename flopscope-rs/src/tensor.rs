@@ -82,6 +82,8 @@ impl Tensor {
     /// Wraps elements `range` of memory shared with its owner, without copying (numpy
     /// `asarray` of an existing array). The tensor, its clones and every tensor that reuses its
     /// buffer keep `owner` alive; the last one to go drops it. Ops never write to `owner`.
+    /// The owner is a [`SharedElements`], which only flopscope makes and whose slice is fixed
+    /// when it is made, so no code of the caller's runs when kernels read the tensor.
     ///
     /// Shape contract: `range.len()` equals the product of `shape`.
     /// FLOPs: none (like `asarray` without a copy, which flopscope bills 0).

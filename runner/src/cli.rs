@@ -312,9 +312,24 @@ pub struct PackageArgs {
     /// Overwrite the output file if it exists.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Dependencies allowed beyond the default list.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The dependency allow-list flags of `package`, `validate-package` and `build`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AllowArgs {
+    /// Also allow crates.io crate NAME (repeatable); `NAME+build` also allows its build script
+    /// or proc-macro.
+    #[arg(long = "allow-crate", value_name = "NAME[+build]")]
+    pub crates: Vec<String>,
+    /// Also allow the crates listed in FILE (one `NAME[+build]` per line, `#` comments).
+    #[arg(long = "allow-list", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Flags of `validate-package`.
@@ -323,6 +338,9 @@ pub struct ValidatePackageArgs {
     /// The submission .tar.gz.
     #[arg(value_name = "ARTIFACT")]
     pub artifact: PathBuf,
+    /// Dependencies allowed beyond the default list.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Print the result as JSON (`{ok, artifact, issues}`).
     #[arg(long)]
     pub json: bool,
@@ -343,6 +361,9 @@ pub struct BuildArgs {
     /// Cargo profile to build with.
     #[arg(long, value_name = "NAME", default_value = "release")]
     pub profile: String,
+    /// Dependencies allowed beyond the default list.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

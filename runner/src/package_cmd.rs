@@ -7,8 +7,9 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-use crate::cli::{BuildArgs, PackageArgs, ValidatePackageArgs};
+use crate::cli::{AllowArgs, BuildArgs, PackageArgs, ValidatePackageArgs};
 use whest_package::create::{package_crate, Packaged};
+use whest_package::dependencies::DependencyPolicy;
 use whest_package::grader_build::{self, BuildRequest};
 use whest_package::{archive, validate, Issue};
 use whest_score::report::{
@@ -32,6 +33,19 @@ fn report_issues(json: bool, stage: &str, title: &str, issues: &[Issue]) -> i32 
         }
     }
     EXIT_FAILURE
+}
+
+/// The default allow-list plus `--allow-crate` and `--allow-list` entries; `Err` is the
+/// `allow_list` issue for a bad entry or unreadable file.
+fn dependency_policy(allow: &AllowArgs) -> Result<DependencyPolicy, Issue> {
+    let mut policy = DependencyPolicy::default();
+    let added = allow
+        .crates
+        .iter()
+        .try_for_each(|c| policy.allow(c))
+        .and_then(|()| allow.files.iter().try_for_each(|f| policy.allow_file(f)));
+    added.map_err(|e| Issue::new("allow_list", "", e.to_string()))?;
+    Ok(policy)
 }
 
 /// `submission-YYYYmmdd-HHMMSS.tar.gz` for `now` (UTC), as whestbench names it.
@@ -66,7 +80,11 @@ pub fn package(args: &PackageArgs) -> i32 {
             output.display()
         );
     }
-    let packaged = match package_crate(&args.estimator, now) {
+    let policy = match dependency_policy(&args.allow) {
+        Ok(p) => p,
+        Err(issue) => return refuse(issue),
+    };
+    let packaged = match package_crate(&args.estimator, now, &policy) {
         Ok(p) => p,
         Err(issues) => return report_issues(args.json, "package", "Packaging refused", &issues),
     };
@@ -141,12 +159,16 @@ fn print_packaged(json: bool, packaged: &Packaged, output: &Path) {
 
 /// `whest-runner validate-package`: returns 0 when the archive is valid, else 1.
 pub fn validate_package(args: &ValidatePackageArgs) -> i32 {
+    let policy = match dependency_policy(&args.allow) {
+        Ok(p) => p,
+        Err(issue) => return report_issues(args.json, "validate", "Validation refused", &[issue]),
+    };
     let (members, mut issues) = archive::read(&args.artifact);
     let readable = !issues
         .iter()
         .any(|i| matches!(i.code, "archive_missing" | "archive_unreadable"));
     if readable {
-        issues.extend(validate::validate(&members).issues);
+        issues.extend(validate::validate(&members, &policy).issues);
     }
     let shown = args.artifact.display().to_string();
     if args.json {
@@ -181,6 +203,10 @@ pub fn validate_package(args: &ValidatePackageArgs) -> i32 {
 /// `whest-runner run --estimator "$(whest-runner build --locked FILE)"` works) and returns the
 /// exit code.
 pub fn build(args: &BuildArgs) -> i32 {
+    let policy = match dependency_policy(&args.allow) {
+        Ok(p) => p,
+        Err(issue) => return report_issues(args.json, "build", "Build refused", &[issue]),
+    };
     let req = BuildRequest {
         source: args.source.clone(),
         output: args
@@ -189,6 +215,7 @@ pub fn build(args: &BuildArgs) -> i32 {
             .unwrap_or_else(|| grader_build::default_output(&args.source)),
         locked: args.locked,
         profile: args.profile.clone(),
+        policy,
     };
     match grader_build::build(&req) {
         Ok(built) => {

@@ -170,6 +170,28 @@ fn exhaustion_flags_are_scored_in_both_runners() {
 }
 
 #[test]
+fn metering_cheats_are_contained_in_both_runners() {
+    for runner_kind in ["local", "subprocess"] {
+        // `set_var("WHEST_CHARGE_OTHER_THREADS", "0")` in setup changes nothing: the runner
+        // fixed the charge when it loaded the plugin, so the spinning thread is still charged.
+        let (_, r) = score(&lib("fault-charge-flip"), &["--runner", runner_kind]);
+        assert_all_failed(&r);
+        assert_eq!(first(&r)["residual_wall_time_exhausted"], true, "{r}");
+
+        // A plain thread's private BudgetContext is refused while predict's is open.
+        let (code, r) = score(&lib("fault-private-context"), &["--runner", runner_kind]);
+        assert_eq!(code, 1, "{r}");
+        assert_all_failed(&r);
+        let error = first(&r)["error"].to_string();
+        assert!(
+            error.contains("private context refused")
+                && error.contains("while the runner's context is open"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn crashes_kill_only_the_worker_and_the_next_mlp_gets_a_fresh_one() {
     let (code, r) = score(&lib("fault-aborting"), &["--runner", "subprocess"]);
     assert_eq!(code, 1);

@@ -3,7 +3,9 @@
 //!
 //! Built with the tests' cargo profile (`test`) into the workspace's target folder, so the
 //! already-compiled flopscope and third-party crates are reused; grading uses the default
-//! `release`.
+//! `release`. The build is the hermetic one (vendored sources, fresh `CARGO_HOME`, cleared
+//! environment, `-F unsafe-code`), so this also shows the examples' code and
+//! `export_estimator!` pass under it.
 
 use std::process::Command;
 

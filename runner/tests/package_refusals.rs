@@ -153,3 +153,31 @@ fn a_crate_that_is_not_an_estimator_is_refused() {
     .expect("write");
     assert_refused(&dir, "not_cdylib", "builds no cdylib");
 }
+
+#[test]
+fn a_crate_with_unsafe_code_is_refused() {
+    let dir = scratch("refuse-unsafe", "");
+    let lib = dir.join("est/src/lib.rs");
+    let mut src = std::fs::read_to_string(&lib).expect("read");
+    let line = src.lines().count() + 1;
+    src.push_str("pub fn peek() -> u8 { unsafe { *(8 as *const u8) } }\n");
+    std::fs::write(&lib, src).expect("write");
+    assert_refused(
+        &dir,
+        "unsafe_code",
+        &format!("src/lib.rs:{line} uses `unsafe`"),
+    );
+}
+
+#[test]
+fn a_panic_abort_profile_is_refused() {
+    let dir = scratch(
+        "refuse-panic-abort",
+        "\n[profile.release]\npanic = \"abort\"\n",
+    );
+    assert_refused(
+        &dir,
+        "panic_strategy",
+        "[profile.release] sets panic = \"abort\"",
+    );
+}

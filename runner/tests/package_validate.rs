@@ -144,35 +144,125 @@ fn a_missing_or_broken_archive_is_reported() {
 fn a_patched_cargo_toml_is_caught_even_with_matching_hashes() {
     // A hand-made archive whose manifest was regenerated to match a patched Cargo.toml.
     let path = forged("validate-patch", |files| {
-        let mut manifest: Value = Value::Null;
-        for (name, bytes) in files.iter_mut() {
-            if name == "Cargo.toml" {
-                bytes.extend_from_slice(b"\n[patch.crates-io]\nrayon = { path = \"r\" }\n");
-            }
-        }
-        for (name, bytes) in files.iter() {
-            if name == "manifest.json" {
-                manifest = serde_json::from_slice(bytes).expect("manifest");
-            }
-        }
-        let hashes: Vec<(String, String)> =
-            files.iter().map(|(n, b)| (n.clone(), sha256(b))).collect();
-        for entry in manifest["files"].as_array_mut().expect("files") {
-            let name = entry["name"].as_str().unwrap_or_default().to_string();
-            if let Some((_, h)) = hashes.iter().find(|(n, _)| *n == name) {
-                entry["sha256"] = Value::String(h.clone());
-            }
-        }
-        for (name, bytes) in files.iter_mut() {
-            if name == "manifest.json" {
-                *bytes = serde_json::to_vec(&manifest).expect("json");
-            }
-        }
+        append(
+            files,
+            "Cargo.toml",
+            "\n[patch.crates-io]\nrayon = { path = \"r\" }\n",
+        );
     });
     let (code, issues) = validate(&path);
     assert_eq!(code, 1);
     assert_eq!(
         issues,
         [("patch_section".to_string(), "Cargo.toml".to_string())]
+    );
+}
+
+/// Appends `text` to member `name` and regenerates the manifest's hashes to match (what a
+/// hand-made hostile archive would do).
+fn append(files: &mut [(String, Vec<u8>)], name: &str, text: &str) {
+    for (n, bytes) in files.iter_mut() {
+        if n == name {
+            bytes.extend_from_slice(text.as_bytes());
+        }
+    }
+    let hashes: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha256(b))).collect();
+    for (n, bytes) in files.iter_mut() {
+        if n != "manifest.json" {
+            continue;
+        }
+        let mut manifest: Value = serde_json::from_slice(bytes).expect("manifest");
+        for entry in manifest["files"].as_array_mut().expect("files") {
+            let entry_name = entry["name"].as_str().unwrap_or_default().to_string();
+            if let Some((_, h)) = hashes.iter().find(|(hn, _)| *hn == entry_name) {
+                entry["sha256"] = Value::String(h.clone());
+            }
+        }
+        *bytes = serde_json::to_vec(&manifest).expect("json");
+    }
+}
+
+#[test]
+fn unsafe_code_and_grader_file_includes_are_pointed_at_by_line() {
+    let lines = read_archive(zeros_archive())["src/lib.rs"]
+        .split(|b| *b == b'\n')
+        .count();
+    let path = forged("validate-unsafe", |files| {
+        append(
+            files,
+            "src/lib.rs",
+            "pub fn peek() -> u8 { unsafe { *(8 as *const u8) } }\n\
+             pub const HOST: &[u8] = include_bytes!(\"/etc/hostname\");\n\
+             pub const HOME: &str = env!(\"HOME\");\n",
+        );
+    });
+    let (code, issues) = validate(&path);
+    assert_eq!(code, 1);
+    let at = |k: usize| format!("src/lib.rs:{}", lines + k);
+    assert_eq!(
+        issues,
+        [
+            ("unsafe_code".to_string(), at(0)),
+            ("include_outside_crate".to_string(), at(1)),
+            ("env_macro".to_string(), at(2)),
+        ]
+    );
+}
+
+#[test]
+fn a_dependency_off_the_allow_list_is_caught_unless_the_grader_allows_it() {
+    let path = forged("validate-dependency", |files| {
+        append(
+            files,
+            "Cargo.lock",
+            "\n[[package]]\nname = \"walkdir\"\nversion = \"2.5.0\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+        );
+    });
+    let (code, issues) = validate(&path);
+    assert_eq!(code, 1);
+    assert_eq!(
+        issues,
+        [(
+            "dependency_not_allowed".to_string(),
+            "Cargo.lock".to_string()
+        )]
+    );
+    let out = runner(
+        Path::new("."),
+        &["validate-package", &path.to_string_lossy()],
+    );
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr
+            .contains("pulls in walkdir 2.5.0, which is not on the grader's dependency allow-list"),
+        "{stderr}"
+    );
+    let out = runner(
+        Path::new("."),
+        &[
+            "validate-package",
+            &path.to_string_lossy(),
+            "--allow-crate",
+            "walkdir",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+}
+
+#[test]
+fn a_profile_that_aborts_on_panic_is_caught() {
+    let path = forged("validate-panic-abort", |files| {
+        append(
+            files,
+            "Cargo.toml",
+            "\n[profile.grading]\ninherits = \"release\"\npanic = \"abort\"\n",
+        );
+    });
+    let (code, issues) = validate(&path);
+    assert_eq!(code, 1);
+    assert_eq!(
+        issues,
+        [("panic_strategy".to_string(), "Cargo.toml".to_string())]
     );
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::e2e_run::lib;
+use crate::support::lib;
 use crate::support::{runner, workspace};
 use serde_json::Value;
 

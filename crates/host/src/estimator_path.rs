@@ -181,14 +181,33 @@ fn build_profile() -> Result<String, EstimatorPathError> {
 /// [`EstimatorPathError::NoCdylib`] when the crate builds no `cdylib`.
 pub fn build_cdylib(manifest: &Path, cargo_args: &[&str]) -> Result<PathBuf, EstimatorPathError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .arg("build")
-        .args(cargo_args)
+    let mut command = Command::new(cargo);
+    command.arg("build").args(cargo_args);
+    run_cargo_for_cdylib(command, manifest, &[])
+}
+
+/// Runs `command` (a cargo `build` or `rustc` invocation with its options, environment and
+/// working folder set, but no `--manifest-path` or `--message-format`) on `manifest`, with
+/// `rustc_args` after `--` when there are any (`cargo rustc` gives them to the crate itself
+/// only), showing cargo's output on stderr; returns the crate's `cdylib` artifact.
+///
+/// # Errors
+/// As [`build_cdylib`].
+pub fn run_cargo_for_cdylib(
+    mut command: Command,
+    manifest: &Path,
+    rustc_args: &[&str],
+) -> Result<PathBuf, EstimatorPathError> {
+    command
         .args([
             "--message-format=json-render-diagnostics",
             "--manifest-path",
         ])
-        .arg(manifest)
+        .arg(manifest);
+    if !rustc_args.is_empty() {
+        command.arg("--").args(rustc_args);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

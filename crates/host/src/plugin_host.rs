@@ -245,6 +245,24 @@ pub struct LoadedEstimator {
     pub flopscope_version: String,
     /// Where it was loaded from.
     pub path: PathBuf,
+    /// The [`PredictArgs::metering`] bits every predict gets, fixed before the plugin's
+    /// `create` ran ([`metering_from_env`]).
+    metering: u32,
+}
+
+/// The metering switches for a plugin about to be created: predict's context is always
+/// exclusive, and other threads' CPU is charged when this process's
+/// [`estimator_api::CHARGE_OTHER_THREADS_ENV`] is `1`. Read before any plugin code runs, so
+/// the plugin cannot change them (its `set_var` comes too late).
+fn metering_from_env() -> u32 {
+    let charge =
+        std::env::var_os(estimator_api::CHARGE_OTHER_THREADS_ENV).is_some_and(|v| v == "1");
+    estimator_api::METER_EXCLUSIVE_CONTEXT
+        | if charge {
+            estimator_api::METER_CHARGE_OTHER_THREADS
+        } else {
+            0
+        }
 }
 
 /// Copies a plugin-owned C string (null → None).
@@ -326,6 +344,7 @@ impl LoadedEstimator {
                 plugin_api: api_version,
             });
         }
+        let metering = metering_from_env();
         let mut status = StatusOut::empty();
         // SAFETY: `create` comes from a version-checked table; `status` is a valid out-param.
         let instance = unsafe { (table.create)(&mut status) };
@@ -342,6 +361,7 @@ impl LoadedEstimator {
             api_version,
             flopscope_version,
             path: path.to_path_buf(),
+            metering,
         })
     }
 
@@ -407,6 +427,7 @@ impl LoadedEstimator {
             name: name.as_ptr(),
             budget: req.budget,
             wall_time_limit_s: req.wall_time_limit_s.unwrap_or(-1.0),
+            metering: self.metering,
         };
         let mut out = PredictResult::empty();
         // SAFETY: `instance` is live; the weights stay valid until the plugin calls

@@ -13,6 +13,7 @@ use toml_edit::DocumentMut;
 
 use super::cargo_toml::{self, CrateFacts, ESTIMATOR_API, FLOPSCOPE};
 use super::collect;
+use super::dependencies::DependencyPolicy;
 use super::ignore::IgnoreRules;
 use super::lockfile::{self, Resolution};
 use super::manifest::{self, Entrypoint, Manifest};
@@ -29,12 +30,17 @@ pub struct Packaged {
     pub manifest: Manifest,
 }
 
-/// Packages the crate at `dir`, stamping the manifest with `now`.
+/// Packages the crate at `dir`, stamping the manifest with `now`; its dependencies must be on
+/// `policy` (the allow-list the grader will use).
 ///
 /// # Errors
-/// Every reason the crate cannot ship (see [`super::policy`], [`super::cargo_toml::check`]),
-/// or why its lock could not be resolved.
-pub fn package_crate(dir: &Path, now: SystemTime) -> Result<Packaged, Vec<Issue>> {
+/// Every reason the crate cannot ship (see [`super::policy`], [`super::cargo_toml::check`],
+/// [`super::dependencies`]), or why its lock could not be resolved.
+pub fn package_crate(
+    dir: &Path,
+    now: SystemTime,
+    policy: &DependencyPolicy,
+) -> Result<Packaged, Vec<Issue>> {
     let shown = dir.display().to_string();
     let one = |code, e: PackageError| vec![Issue::new(code, shown.clone(), e.to_string())];
     let dir = match dir.canonicalize() {
@@ -97,7 +103,7 @@ pub fn package_crate(dir: &Path, now: SystemTime) -> Result<Packaged, Vec<Issue>
     let mut shipped = doc;
     cargo_toml::pin_grader_versions(&mut shipped, &resolution.grader_versions);
     let packaged = assemble(files, &shipped, resolution, &facts, now);
-    let verdict = validate::validate(&packaged.members);
+    let verdict = validate::validate(&packaged.members, policy);
     if verdict.issues.is_empty() {
         Ok(packaged)
     } else {

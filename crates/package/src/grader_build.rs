@@ -1,7 +1,9 @@
 //! The grader's build (`whest-runner build --locked ARTIFACT_OR_DIR`): read a submission (a
-//! tarball, or an already unpacked folder) into memory, validate it, write it into a fresh
-//! folder, point its `flopscope`/`estimator-api` at the grader's pinned sources
-//! ([`super::cargo_toml::point_at_pinned`]), and build the library with cargo. The built
+//! tarball, or an already unpacked folder) into memory, validate it (the dependency
+//! allow-list included), write it into a fresh folder, point its `flopscope`/`estimator-api`
+//! at the grader's pinned sources ([`super::cargo_toml::point_at_pinned`]), and build the
+//! library hermetically ([`super::hermetic`]: offline, vendored locked sources, cleared
+//! environment, unsafe code forbidden). The built
 //! `lib<name>.so` is copied into the crate folder, so `run --estimator THAT.so` gives the
 //! estimator that folder (with any shipped data files) as its `submission_dir`.
 //!
@@ -13,9 +15,10 @@
 use std::path::{Path, PathBuf};
 
 use super::cargo_toml;
+use super::dependencies::DependencyPolicy;
+use super::hermetic;
 use super::pinned::PinnedSources;
 use super::{archive, collect, validate, Issue, Member, PackageError};
-use whest_host::estimator_path::build_cdylib;
 
 /// What to build and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct BuildRequest {
     pub locked: bool,
     /// Cargo profile (`release` for grading).
     pub profile: String,
+    /// The dependency allow-list.
+    pub policy: DependencyPolicy,
 }
 
 /// A built submission.
@@ -65,7 +70,7 @@ pub fn build(req: &BuildRequest) -> Result<Built, Vec<Issue>> {
         archive::read(&req.source)
     };
     if issues.is_empty() {
-        issues = validate::validate(&members).issues;
+        issues = validate::validate(&members, &req.policy).issues;
     }
     if !issues.is_empty() {
         return Err(issues);
@@ -75,23 +80,21 @@ pub fn build(req: &BuildRequest) -> Result<Built, Vec<Issue>> {
     let crate_dir =
         unpack(&members, &req.output).map_err(|e| one("unpack_failed", e.to_string()))?;
     rewrite_manifest(&crate_dir, &pinned).map_err(|e| one("unpack_failed", e.to_string()))?;
-    let mut args = vec!["--lib", "--profile", req.profile.as_str()];
-    if req.locked {
-        args.push("--locked");
-    }
-    let built = build_cdylib(&crate_dir.join("Cargo.toml"), &args).map_err(|e| {
-        let hint = if req.locked {
-            format!(
-                "; if cargo said the lock file needs to be updated, the submission was packaged \
-                 against other flopscope/estimator-api sources than {}: re-package it with this \
-                 whest-runner",
-                pinned.root.display()
-            )
-        } else {
-            String::new()
-        };
-        one("build_failed", format!("{e}{hint}"))
-    })?;
+    let built = hermetic::build(&crate_dir, &req.profile, req.locked, &req.policy).map_err(
+        |mut found| {
+            if req.locked {
+                for issue in found.iter_mut().filter(|i| i.code != "build_code") {
+                    issue.message.push_str(&format!(
+                        "; if cargo said the lock file needs to be updated, the submission was \
+                         packaged against other flopscope/estimator-api sources than {}: \
+                         re-package it with this whest-runner",
+                        pinned.root.display()
+                    ));
+                }
+            }
+            found
+        },
+    )?;
     let file_name = built
         .file_name()
         .map(|n| n.to_os_string())

@@ -9,7 +9,10 @@
 //! `manifest.json` of SHA-256 hashes; 50 files, 50 MiB; credential files never ship), adapted
 //! to Rust: the payload is one `cdylib` crate with a normalised `Cargo.toml` and a `Cargo.lock`.
 //!
-//! One job per file: [`ignore`] (what is left out), [`policy`] (what is refused), [`cargo_toml`]
+//! One job per file: [`ignore`] (what is left out), [`policy`] (what is refused),
+//! [`source_scan`] (what a Rust source may not do: `unsafe`, `env!`, includes leaving the
+//! crate), [`dependencies`] (the dependency allow-list), [`hermetic`] (the grader's offline,
+//! environment-cleared cargo run), [`cargo_toml`]
 //! (normalising and checking the crate manifest), [`pinned`] (where the grader's crates are),
 //! [`lockfile`] (resolving the shipped `Cargo.lock`), [`manifest`] (`manifest.json`),
 //! [`archive`] (writing and safely reading the tarball), [`collect`] (walking a crate folder),
@@ -21,13 +24,16 @@ pub mod archive;
 mod cargo_toml;
 mod collect;
 pub mod create;
+pub mod dependencies;
 mod error;
 pub mod grader_build;
+pub mod hermetic;
 mod ignore;
 mod lockfile;
 mod manifest;
 mod pinned;
 mod policy;
+pub mod source_scan;
 pub mod validate;
 
 use serde::Serialize;

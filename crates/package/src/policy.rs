@@ -16,6 +16,7 @@
 //! - **Archive member names**: relative, `/`-separated, no `.`/`..`/empty segments, no `\`.
 
 use super::ignore::fnmatch;
+use super::source_scan;
 use super::{Issue, MAX_BYTES, MAX_FILES};
 
 /// Credential file patterns (lower case; matched against each lower-cased path segment).
@@ -58,8 +59,9 @@ pub fn is_secret_name(rel: &str) -> bool {
     })
 }
 
-/// The issues of one file that would ship as `rel` with content `bytes`: credentials and files
-/// that change how the grader builds. Empty when the file may ship.
+/// The issues of one file that would ship as `rel` with content `bytes`: credentials, files
+/// that change how the grader builds, and what a Rust source may not do
+/// ([`crate::source_scan`]). Empty when the file may ship.
 pub fn file_issues(rel: &str, bytes: &[u8]) -> Vec<Issue> {
     let mut issues = Vec::new();
     if is_secret_name(rel) {
@@ -83,6 +85,12 @@ pub fn file_issues(rel: &str, bytes: &[u8]) -> Vec<Issue> {
     }
     if let Some(issue) = build_control_issue(rel) {
         issues.push(issue);
+    }
+    if rel.ends_with(".rs") {
+        issues.extend(source_scan::source_issues(
+            rel,
+            &String::from_utf8_lossy(bytes),
+        ));
     }
     issues
 }

@@ -10,6 +10,7 @@ use estimator_api::{ABI_VERSION, API_VERSION};
 use toml_edit::Item;
 
 use super::cargo_toml::{self, CrateFacts, GRADER_CRATES};
+use super::dependencies::{self, DependencyPolicy};
 use super::ignore::IgnoreRules;
 use super::manifest::{self, sha256_hex, DeclaredManifest};
 use super::policy;
@@ -27,8 +28,8 @@ pub struct Verdict {
 }
 
 /// Validates `members` (`manifest.json` included) against this runner (`flopscope` version,
-/// estimator ABI and contract versions).
-pub fn validate(members: &[Member]) -> Verdict {
+/// estimator ABI and contract versions) and the grader's dependency allow-list `policy`.
+pub fn validate(members: &[Member], policy: &DependencyPolicy) -> Verdict {
     let mut verdict = Verdict::default();
     let issues = &mut verdict.issues;
     let mut by_name: BTreeMap<&str, &Member> = BTreeMap::new();
@@ -69,7 +70,7 @@ pub fn validate(members: &[Member]) -> Verdict {
         ));
     }
     check_files(&declared, &by_name, issues);
-    let facts = check_crate(&declared, &by_name, issues);
+    let facts = check_crate(&declared, &by_name, policy, issues);
     verdict.manifest = Some(declared);
     verdict.facts = facts;
     verdict
@@ -142,6 +143,7 @@ fn check_files(
 fn check_crate(
     declared: &DeclaredManifest,
     members: &BTreeMap<&str, &Member>,
+    policy: &DependencyPolicy,
     issues: &mut Vec<Issue>,
 ) -> Option<CrateFacts> {
     let Some(toml) = members.get("Cargo.toml") else {
@@ -201,13 +203,14 @@ fn check_crate(
             "the archive has no Cargo.lock, so the grader cannot build it --locked: re-run \
              `whest-runner package`",
         )),
-        Some(lock) => check_lock(&lock.bytes, issues),
+        Some(lock) => check_lock(&lock.bytes, policy, issues),
     }
     facts
 }
 
-/// The lock must parse and must not take a grader crate from a registry or git.
-fn check_lock(bytes: &[u8], issues: &mut Vec<Issue>) {
+/// The lock must parse, must not take a grader crate from a registry or git, and may pull in
+/// only crates on the allow-list ([`dependencies::lock_issues`]).
+fn check_lock(bytes: &[u8], policy: &DependencyPolicy, issues: &mut Vec<Issue>) {
     let parsed = std::str::from_utf8(bytes)
         .ok()
         .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok());
@@ -236,4 +239,5 @@ fn check_lock(bytes: &[u8], issues: &mut Vec<Issue>) {
             ));
         }
     }
+    issues.extend(dependencies::lock_issues(&lock, policy));
 }

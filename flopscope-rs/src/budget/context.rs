@@ -6,10 +6,14 @@
 //! `FLOPSCOPE_DEFAULT_BUDGET` overrides). While an explicit context is open anywhere in the
 //! process, ops on default-bound or unbound threads are refused with
 //! [`BudgetError::UnaccountedThread`], so work cannot escape a budget by moving to another thread.
+//! An *exclusive* context ([`BudgetContextBuilder::exclusive`], what an estimator runner opens
+//! around `predict`) is the only explicit context in the process while it is open: opening any
+//! other on any thread fails with [`BudgetError::ContextHeld`], so a thread cannot account its
+//! work to a private context of its own either.
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -26,6 +30,42 @@ pub const DEFAULT_CONTEXT_BUDGET: u64 = 1_000_000_000_000_000;
 
 /// Explicit contexts currently open in this process (on any thread).
 static OPEN_EXPLICIT: AtomicUsize = AtomicUsize::new(0);
+/// Whether an exclusive context is open in this process.
+static EXCLUSIVE_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// Counts one more explicit context open in the process, or refuses it: an exclusive one
+/// while any other context is open, any one while an exclusive one is open. Each side writes
+/// its own flag before reading the other's (sequentially consistent), so two racing opens
+/// cannot both succeed.
+fn admit(exclusive: bool) -> Result<(), BudgetError> {
+    if exclusive {
+        if EXCLUSIVE_OPEN
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(BudgetError::ContextHeld);
+        }
+        if OPEN_EXPLICIT.fetch_add(1, Ordering::SeqCst) > 0 {
+            dismiss(true);
+            return Err(BudgetError::ContextHeld);
+        }
+    } else {
+        OPEN_EXPLICIT.fetch_add(1, Ordering::SeqCst);
+        if EXCLUSIVE_OPEN.load(Ordering::SeqCst) {
+            dismiss(false);
+            return Err(BudgetError::ContextHeld);
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`admit`].
+fn dismiss(exclusive: bool) {
+    OPEN_EXPLICIT.fetch_sub(1, Ordering::SeqCst);
+    if exclusive {
+        EXCLUSIVE_OPEN.store(false, Ordering::SeqCst);
+    }
+}
 
 /// State of one context shared by every thread bound to it.
 #[derive(Debug)]
@@ -348,6 +388,8 @@ pub(crate) fn without_kernel<T>(wrap: impl FnOnce(&Receipt) -> T) -> T {
 /// [`finish`]: BudgetContext::finish
 pub struct BudgetContext {
     shared: Arc<Shared>,
+    /// Whether this is the process's exclusive context ([`BudgetContextBuilder::exclusive`]).
+    exclusive: bool,
     /// Contexts are tied to the thread that opened them.
     _not_send: PhantomData<*const ()>,
 }
@@ -359,6 +401,7 @@ pub struct BudgetContextBuilder {
     wall_time_limit: Option<Duration>,
     namespace: Option<String>,
     charge_other_threads: bool,
+    exclusive: bool,
 }
 
 impl BudgetContextBuilder {
@@ -383,6 +426,19 @@ impl BudgetContextBuilder {
         self
     }
 
+    /// Makes this the only explicit context of the process while it is open: [`open`] fails
+    /// with [`BudgetError::ContextHeld`] if another explicit context is open on any thread,
+    /// and any other context opened meanwhile (on any thread) fails the same way. Runners set
+    /// it around `predict`, so an estimator cannot account work on a thread of its own to a
+    /// private context (threads that should work for the prediction use
+    /// [`crate::thread::scope`], which binds them to this context).
+    ///
+    /// [`open`]: BudgetContextBuilder::open
+    pub fn exclusive(mut self, on: bool) -> Self {
+        self.exclusive = on;
+        self
+    }
+
     /// Sets the root namespace; ops record under `root` and `root.<segment>…`.
     pub fn namespace(mut self, root: impl Into<String>) -> Self {
         self.namespace = Some(root.into());
@@ -394,7 +450,8 @@ impl BudgetContextBuilder {
     /// # Errors
     /// [`BudgetError::InvalidBudget`] for a zero budget, [`BudgetError::InvalidNamespace`] for an
     /// empty root namespace, [`BudgetError::Nested`] if this thread already has an explicit
-    /// context open.
+    /// context open, [`BudgetError::ContextHeld`] if an exclusive context is open on any
+    /// thread (or, for an exclusive context, if any other context is).
     pub fn open(self) -> Result<BudgetContext, BudgetError> {
         if self.flop_budget == 0 {
             return Err(BudgetError::InvalidBudget);
@@ -411,20 +468,22 @@ impl BudgetContextBuilder {
             None
         };
         let shared = Arc::new(Shared::new(self.flop_budget, self.wall_time_limit, cpu));
+        let exclusive = self.exclusive;
         STATE.with(|cell| {
             let mut st = cell.borrow_mut();
             if st.active.as_ref().is_some_and(|b| b.accounted) {
                 return Err(BudgetError::Nested);
             }
+            admit(exclusive)?;
             st.parked_default = st.active.take();
             let mut b = Binding::new(shared.clone(), self.namespace, true);
             b.ledger.loose_overhead_ns += now_ns() - t0;
             st.active = Some(b);
-            OPEN_EXPLICIT.fetch_add(1, Ordering::Relaxed);
             Ok(())
         })?;
         Ok(BudgetContext {
             shared,
+            exclusive,
             _not_send: PhantomData,
         })
     }
@@ -446,6 +505,7 @@ impl BudgetContext {
             wall_time_limit: None,
             namespace: None,
             charge_other_threads: false,
+            exclusive: false,
         }
     }
 
@@ -503,7 +563,7 @@ impl BudgetContext {
             }
             let b = st.active.take()?;
             st.active = st.parked_default.take();
-            OPEN_EXPLICIT.fetch_sub(1, Ordering::Relaxed);
+            dismiss(self.exclusive);
             Some(b.ledger)
         })
     }

@@ -66,6 +66,9 @@ pub enum BudgetError {
         /// flopscope name of the refused op.
         op: &'static str,
     },
+    /// A context could not open because the process's exclusive context (the one a runner
+    /// opens around `predict`) is open, or an exclusive one could not open beside another.
+    ContextHeld,
 }
 
 impl fmt::Display for BudgetError {
@@ -88,6 +91,11 @@ impl fmt::Display for BudgetError {
                 "{op} ran on a thread outside the open BudgetContext, so its FLOPs would not be \
                  counted; spawn worker threads with flopscope::thread::scope to charge them to \
                  the context"
+            ),
+            BudgetError::ContextHeld => f.write_str(
+                "cannot open a BudgetContext while the runner's context is open (or open the \
+                 runner's context beside another): do the work in predict's own context, on \
+                 threads spawned with flopscope::thread::scope",
             ),
         }
     }

@@ -4,6 +4,12 @@
 //! Everything here works on raw bit streams ([`BitStream`], implemented by
 //! [`Pcg64`]); tensor-level wrappers live elsewhere.
 //!
+//! Metering: the tensor samplers of [`Generator`] are charged FLOPs like flopscope's
+//! `random` ops. The raw streams here (`next_u64`, `fill_*`, `shuffle`, …) are plain
+//! computation on the caller's thread, outside any kernel: they cost no FLOPs, and their time
+//! is residual work (the predicting thread's time outside flopscope kernels), capped and
+//! reported like any other raw Rust code.
+//!
 //! ```
 //! use flopscope::random::{Pcg64, SeedSequence};
 //! // default_rng(SeedSequence(1001).spawn(3)[0]).standard_normal(2)

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 pub const BUILD_PROFILE: &str = "test";
 
 /// The example and fault-injection estimator packages the tests load as built libraries.
-const TEST_ESTIMATORS: [&str; 15] = [
+const TEST_ESTIMATORS: [&str; 17] = [
     "zeros-estimator",
     "fault-panicking",
     "fault-aborting",
@@ -29,6 +29,8 @@ const TEST_ESTIMATORS: [&str; 15] = [
     "fault-escaping",
     "fault-forging",
     "fault-exiting",
+    "fault-charge-flip",
+    "fault-private-context",
 ];
 
 /// This workspace's target folder: `CARGO_TARGET_DIR` if set, else `target/`.

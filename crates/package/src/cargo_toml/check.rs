@@ -9,7 +9,9 @@
 //! - `flopscope`/`estimator-api` only as normal dependencies, pinned by exact version
 //!   (`=X.Y.Z`) with no source key, and no other dependency renamed to either name;
 //! - every other dependency from crates.io by version: no `path`, `git` or other registry
-//!   (the grader builds offline from its crates.io cache, and a submission is one crate).
+//!   (the grader builds offline from its crates.io cache, and a submission is one crate);
+//! - no `[profile.*]` with a `panic` strategy other than `unwind` (with `abort`, every budget
+//!   exhaustion, which flopscope raises as a panic the plugin catches, would crash the worker).
 
 use toml_edit::{DocumentMut, Item, TableLike};
 
@@ -78,6 +80,7 @@ pub fn check(doc: &DocumentMut) -> Result<CrateFacts, Vec<Issue>> {
     }
     let facts = check_package_and_lib(doc, &mut issues);
     check_dependencies(doc, &mut issues);
+    check_profiles(doc, &mut issues);
     if issues.is_empty() {
         facts.ok_or(issues)
     } else {
@@ -160,6 +163,27 @@ fn check_package_and_lib(doc: &DocumentMut, issues: &mut Vec<Issue>) -> Option<C
         lib_name,
         lib_path,
     })
+}
+
+/// Every `[profile.NAME]` must unwind on panic (cargo's default).
+fn check_profiles(doc: &DocumentMut, issues: &mut Vec<Issue>) {
+    let Some(profiles) = doc.get("profile").and_then(Item::as_table_like) else {
+        return;
+    };
+    for (name, profile) in profiles.iter() {
+        let panic = profile
+            .as_table_like()
+            .and_then(|p| p.get("panic"))
+            .map(|v| v.as_str().unwrap_or("a non-string value").to_string());
+        if let Some(strategy) = panic.filter(|s| s != "unwind") {
+            issues.push(issue(
+                "panic_strategy",
+                format!(
+                    "[profile.{name}] sets panic = {strategy:?}, which turns every budget                      exhaustion into a crash of the worker: remove the `panic` key (the grader                      needs panic = \"unwind\")"
+                ),
+            ));
+        }
+    }
 }
 
 fn is_inherited(item: &Item) -> bool {

@@ -298,3 +298,22 @@ fn a_crate_that_is_its_own_root_keeps_its_profiles_and_loses_its_members() {
         "the grader supplies estimator-api: {again}"
     );
 }
+
+#[test]
+fn a_profile_that_aborts_on_panic_is_refused() {
+    let with = |profile: &str| parse(&format!("{}\n{profile}\n", shipped("")), "t").expect("valid");
+    assert!(codes(&with(
+        "[profile.release]\nopt-level = 3\npanic = \"unwind\""
+    ))
+    .is_empty());
+    assert_eq!(
+        codes(&with("[profile.release]\npanic = \"abort\"")),
+        ["panic_strategy"]
+    );
+    assert_eq!(
+        codes(&with(
+            "[profile.grading]\ninherits = \"release\"\npanic = \"abort\""
+        )),
+        ["panic_strategy"]
+    );
+}
