@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+#[cfg(not(feature = "cuda"))]
 use crate::support::lib;
 use crate::support::{runner, scratch};
 use serde_json::Value;
@@ -14,6 +15,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// `run` on a small seeded live contest with the zeros estimator and `--device device`.
+#[cfg(not(feature = "cuda"))]
 fn run_on(device: &str) -> std::process::Output {
     let zeros = lib("zeros-estimator");
     let est = zeros.to_string_lossy().into_owned();

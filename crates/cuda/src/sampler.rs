@@ -263,3 +263,28 @@ impl Sampler for CudaSampler {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without the NVIDIA driver, opening is an error naming the library (cudarc would panic
+    /// on its first call); with a driver, a too-high index is refused by count.
+    #[test]
+    fn opening_without_a_driver_or_device_is_an_error_not_a_panic() {
+        match require_driver() {
+            Err(_) => {
+                let err = CudaSampler::open(0).err().expect("no driver here");
+                assert_eq!(err, CudaError::NoDriver);
+                assert!(err.to_string().contains("libcuda.so.1"), "{err}");
+            }
+            Ok(()) => {
+                let err = CudaSampler::open(1 << 20).err().expect("no such device");
+                assert!(
+                    matches!(err, CudaError::NoDevice { .. } | CudaError::NoNvrtc),
+                    "{err}"
+                );
+            }
+        }
+    }
+}
