@@ -401,8 +401,11 @@ fn side_by_side(
     (best_rust, best_py)
 }
 
+/// A Monte-Carlo predict: the MLP's weights in, the `(depth, width)` layer means out.
+type Workload = fn(&[Tensor]) -> Tensor;
+
 /// One Monte-Carlo predict in a fresh context; returns the FLOPs it charged.
-fn predict_mc(f: fn(&[Tensor]) -> Tensor, weights: &[Tensor]) -> u64 {
+fn predict_mc(f: Workload, weights: &[Tensor]) -> u64 {
     let ctx = BudgetContext::new(1 << 50).expect("no context is open");
     black_box(f(weights));
     ctx.flops_used()
@@ -464,7 +467,7 @@ fn main() {
         "{:<22} {:>11} {:>11} {:>8} {:>14}",
         "workload", "whest-rs", "Python", "speed", "FLOPs"
     );
-    let workloads: [(&str, fn(&[Tensor]) -> Tensor); 2] = [
+    let workloads: [(&str, Workload); 2] = [
         ("monte-carlo plain", mc_plain),
         ("monte-carlo whitened", mc_whitened),
     ];
