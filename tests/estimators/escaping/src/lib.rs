@@ -45,6 +45,7 @@ fn escapes() -> Vec<String> {
     }
     // SAFETY: `fork` in a test estimator; the child only calls `_exit`.
     match unsafe { libc::fork() } {
+        // SAFETY: the forked child leaves at once, touching nothing of the parent's state.
         0 => unsafe { libc::_exit(0) },
         pid if pid > 0 => {
             // SAFETY: reaping the child just forked.
