@@ -1,16 +1,16 @@
 //! `whest-runner build --locked`: the grader's build of a packaged crate gives a library that
 //! `whest-runner validate` accepts; a tampered archive is refused before anything is unpacked.
 //!
-//! Built with the tests' cargo profile (`test`) into the workspace's target folder, so the
-//! already-compiled flopscope and third-party crates are reused; grading uses the default
-//! `release`. The build is the hermetic one (vendored sources, fresh `CARGO_HOME`, cleared
-//! environment, `-F unsafe-code`), so this also shows the examples' code and
-//! `export_estimator!` pass under it.
+//! Built with `--profile dev` (`cargo rustc --profile test` would build a test harness, not
+//! the cdylib) into the workspace's target folder; grading uses the default `release`. The
+//! build is the hermetic one (vendored sources, fresh `CARGO_HOME`, cleared environment,
+//! `-F unsafe-code`), so this also shows the examples' code and `export_estimator!` pass
+//! under it.
 
 use std::process::Command;
 
 use crate::package_support::*;
-use crate::support::{target_dir, BUILD_PROFILE};
+use crate::support::target_dir;
 use serde_json::Value;
 
 #[test]
@@ -36,7 +36,7 @@ fn the_packaged_zeros_builds_locked_into_a_library_that_validates() {
             "--locked",
             "zeros.tar.gz",
             "--profile",
-            BUILD_PROFILE,
+            "dev",
             "--json",
         ])
         .env("CARGO_TARGET_DIR", target_dir())
