@@ -14,7 +14,16 @@ use std::sync::Arc;
 /// memory through the `unsafe` [`SharedElements::from_foreign`] (how a runner lends MLP
 /// weights). The slice is fixed when the value is made, so reading a shared tensor runs no
 /// code of the owner's: an estimator cannot hide work in an owner's accessor (which would run
-/// inside kernel timing). A type of one's own does not convert:
+/// inside kernel timing).
+///
+/// ```
+/// use flopscope::{SharedElements, Tensor};
+/// let owner = SharedElements::from(vec![1.0f32, 2.0, 3.0, 4.0]);
+/// let t = Tensor::from_shared(owner, 0..4, [2, 2]);
+/// assert!(t.is_shared_memory());
+/// ```
+///
+/// A type of one's own does not convert:
 ///
 /// ```compile_fail
 /// use std::sync::Arc;

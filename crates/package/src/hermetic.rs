@@ -1,12 +1,16 @@
 //! The grader's cargo run, sealed off from the grader's machine.
 //!
 //! 1. `cargo vendor --offline --versioned-dirs` copies the locked sources of every registry
-//!    dependency out of the grader's cargo cache into `<crate>/.whest-build/vendor` (the grader
-//!    crates stay path dependencies on the grader's checkout).
+//!    dependency out of the grader's cargo cache into a fresh `whest-grader-build/vendor` in
+//!    cargo's target folder (the grader crates stay path dependencies on the grader's
+//!    checkout). The folder is emptied first, so it holds this submission's sources only, and
+//!    its path is the same for every build: cargo fingerprints a dependency by the path of its
+//!    sources, so a stable path lets one build reuse the dependencies the last one compiled.
+//!    Hence one grader build at a time per target folder.
 //! 2. Every registry package the submission adds must have no build script or proc-macro,
 //!    unless the allow-list says `+build` ([`dependencies::build_code_issues`]).
 //! 3. `cargo rustc --lib --offline` builds with a fresh `CARGO_HOME`
-//!    (`<crate>/.whest-build/cargo-home`) whose only configuration replaces crates.io by the
+//!    (`whest-grader-build/cargo-home` beside the vendored sources) whose only configuration replaces crates.io by the
 //!    vendored folder, with the environment cleared to [`PASSED_ENV`] (no dataset paths, tokens
 //!    or settings of the grader reach the compiler, so `env!` has nothing to read), and with
 //!    `-F unsafe-code` on the submission crate alone (its dependencies, `flopscope` included,
@@ -33,8 +37,9 @@ pub const PASSED_ENV: [&str; 5] = [
 /// The flag that makes any `unsafe` in the submission crate a hard error.
 pub const FORBID_UNSAFE: &str = "-Funsafe-code";
 
-/// Folder (inside the unpacked crate) holding the vendored sources and the fresh `CARGO_HOME`.
-const WORK_DIR: &str = ".whest-build";
+/// Folder (inside cargo's target folder) holding the vendored sources and the fresh
+/// `CARGO_HOME`.
+const WORK_DIR: &str = "whest-grader-build";
 
 /// Vendors, checks and builds the crate at `crate_dir` (its `Cargo.toml` already points at the
 /// grader's sources) with cargo profile `profile`, `--locked` when `locked`; returns the built
@@ -53,9 +58,19 @@ pub fn build(
     let one =
         |code, message: String| vec![Issue::new(code, crate_dir.display().to_string(), message)];
     let manifest = crate_dir.join("Cargo.toml");
-    let work = crate_dir.join(WORK_DIR);
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| crate_dir.join("target"), PathBuf::from);
+    let work = target.join(WORK_DIR);
     let vendor = work.join("vendor");
     let cargo_home = work.join("cargo-home");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(|e| {
+            one(
+                "vendor_failed",
+                format!("cannot empty {}: {e}", work.display()),
+            )
+        })?;
+    }
     vendor_sources(&manifest, &vendor, locked).map_err(|e| one("vendor_failed", e))?;
     let lock_text = std::fs::read_to_string(crate_dir.join("Cargo.lock"))
         .map_err(|e| one("vendor_failed", format!("cannot read Cargo.lock: {e}")))?;
