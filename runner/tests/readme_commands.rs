@@ -6,7 +6,8 @@
 //! to exit 0. Paths under `examples/` are resolved against the repository root, since the README
 //! is read from there. Blocks fenced as `sh` (cluster scripts that need Slurm or Kubernetes) and
 //! `cargo test` / `cargo bench` lines are not run here: CI runs the tests, and the benches are
-//! compiled by `cargo clippy --all-targets`.
+//! compiled by `cargo clippy --all-targets`. `build` commands without `--profile` run with
+//! `--profile dev`, as the package_build test does, so the grader's dependencies compile once.
 
 use crate::support::{runner_command, workspace};
 
@@ -79,7 +80,7 @@ fn every_readme_command_succeeds() {
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).expect("create scratch dir");
     for args in &commands {
-        let resolved: Vec<String> = args
+        let mut resolved: Vec<String> = args
             .iter()
             .map(|a| {
                 if a.starts_with("examples/") {
@@ -89,6 +90,13 @@ fn every_readme_command_succeeds() {
                 }
             })
             .collect();
+        if resolved.first().is_some_and(|c| c == "build")
+            && !resolved.iter().any(|a| a == "--profile")
+        {
+            // The grader's build defaults to `release`; `dev` shares the dependencies the
+            // package_build test compiles (same vendored path, same grader target folder).
+            resolved.extend(["--profile".to_string(), "dev".to_string()]);
+        }
         let out = runner_command()
             .args(&resolved)
             .current_dir(&scratch)

@@ -1,7 +1,8 @@
 //! The grader against untrusted code: every attack of the fault estimators `fault-escaping`,
 //! `fault-forging` and `fault-exiting` is contained (the run finishes and its JSON is valid,
-//! or, where the local runner cannot contain it, the run fails loudly), and normal estimators
-//! score exactly the same inside the sandbox.
+//! or, where the local runner cannot contain it, the run fails loudly), normal estimators
+//! score exactly the same inside the sandbox, and a runner killed from outside leaves no worker
+//! behind.
 
 use std::path::Path;
 
@@ -163,5 +164,94 @@ fn the_examples_score_exactly_the_same_inside_the_sandbox() {
                 assert_eq!(a[key], b[key], "{name}: {key}");
             }
         }
+    }
+}
+
+/// The process ids whose parent is `parent`, read from `/proc/<pid>/stat`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the command name (which may hold spaces) close with ") ".
+            let fields: Vec<&str> = stat
+                .rsplit_once(") ")
+                .map(|(_, rest)| rest.split(' ').collect())
+                .unwrap_or_default();
+            fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent)
+        })
+        .collect()
+}
+
+/// Whether `pid` has ended (gone, or a zombie waiting for init to reap it).
+fn has_ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// Polls `done` every 10 ms until it holds or `limit` passes; whether it held.
+fn eventually(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    done()
+}
+
+#[test]
+fn a_killed_runner_takes_its_spinning_worker_with_it() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let est = lib("fault-looping").to_string_lossy().into_owned();
+    let mut child = crate::support::runner_command()
+        .args([
+            "run",
+            "--estimator",
+            &est,
+            "--runner",
+            "subprocess",
+            "--width",
+            "4",
+            "--depth",
+            "2",
+            "--n-mlps",
+            "1",
+            "--n-samples",
+            "100",
+            "--predict-timeout",
+            "600",
+            "--json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start whest-runner");
+    let runner_pid = child.id();
+    let mut workers = Vec::new();
+    let found = eventually(Duration::from_secs(60), || {
+        workers = children_of(runner_pid);
+        !workers.is_empty()
+    });
+    // Kill the runner the hard way (no cleanup code of its own runs), as an outside timeout or
+    // the OOM killer would; the worker, spinning in `predict`, must die with it.
+    child.kill().expect("SIGKILL the runner");
+    child.wait().expect("reap the runner");
+    assert!(found, "the runner never started a worker");
+    for worker in workers {
+        assert!(
+            eventually(Duration::from_secs(30), || has_ended(worker)),
+            "worker {worker} outlived the runner that started it"
+        );
     }
 }

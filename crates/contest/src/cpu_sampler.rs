@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use crate::ground_truth::{chunk_count, chunk_size, ground_truth_many, sampling_breakdown_timed};
+use crate::ground_truth::{chunk_count, ground_truth_many};
 use crate::sampler::{Device, Sampled, Sampler};
 use crate::stream::InputStream;
 use crate::truth::{GroundTruthError, SampleJob};
@@ -60,20 +60,7 @@ impl Sampler for CpuSampler {
     ) -> Vec<Result<Sampled, GroundTruthError>> {
         let started = Instant::now();
         let truths = ground_truth_many(jobs, n_samples, self.stream);
-        let wall = started.elapsed().as_secs_f64() / jobs.len().max(1) as f64;
-        jobs.iter()
-            .zip(truths)
-            .map(|(job, truth)| {
-                let sampling = sampling_breakdown_timed(
-                    n_samples as u64,
-                    job.width as u64,
-                    job.depth as u64,
-                    chunk_size(job.width) as u64,
-                    wall,
-                );
-                truth.map(|truth| Sampled { truth, sampling })
-            })
-            .collect()
+        Sampled::batch(jobs, truths, n_samples, started)
     }
 }
 

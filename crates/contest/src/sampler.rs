@@ -7,8 +7,11 @@
 //! row stores). Bake and run never look behind this trait, so a new device is a
 //! new implementation, not a change to either command.
 
+use std::time::Instant;
+
 use serde_json::Value;
 
+use crate::ground_truth::{chunk_size, sampling_breakdown_timed};
 use crate::stream::InputStream;
 use crate::truth::{GroundTruth, GroundTruthError, SampleJob};
 
@@ -40,6 +43,35 @@ pub struct Sampled {
     /// (`flop_budget`, `flops_used`, `wall_time_s`, `by_namespace`, `provenance`, …), with the
     /// batch's wall time shared evenly among its MLPs.
     pub sampling: Value,
+}
+
+impl Sampled {
+    /// A batch's results as [`Sampler::sample`] returns them: each job's ground truth (or its
+    /// error) with its sampling record, the wall time since `started` shared evenly among the
+    /// jobs. `truths` holds one entry per job, in job order.
+    pub fn batch(
+        jobs: &[SampleJob<'_>],
+        truths: impl IntoIterator<Item = Result<GroundTruth, GroundTruthError>>,
+        n_samples: usize,
+        started: Instant,
+    ) -> Vec<Result<Sampled, GroundTruthError>> {
+        let wall = started.elapsed().as_secs_f64() / jobs.len().max(1) as f64;
+        jobs.iter()
+            .zip(truths)
+            .map(|(job, truth)| {
+                Ok(Sampled {
+                    truth: truth?,
+                    sampling: sampling_breakdown_timed(
+                        n_samples as u64,
+                        job.width as u64,
+                        job.depth as u64,
+                        chunk_size(job.width) as u64,
+                        wall,
+                    ),
+                })
+            })
+            .collect()
+    }
 }
 
 /// Computes Monte-Carlo ground truth for batches of MLPs.

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use cudarc::driver::sys::{CUdevice_attribute, CUfunction_attribute};
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
-use whest_contest::ground_truth::{chunk_size, sampling_breakdown_timed};
 use whest_contest::{
     Device, GroundTruth, GroundTruthError, InputStream, SampleJob, Sampled, Sampler,
 };
@@ -240,27 +239,14 @@ impl Sampler for CudaSampler {
                 }
             }
         }
-        let wall = started.elapsed().as_secs_f64() / jobs.len().max(1) as f64;
-        jobs.iter()
-            .zip(results)
-            .map(|(job, r)| {
-                let truth = r.unwrap_or_else(|| {
-                    Err(GroundTruthError::Device {
-                        message: "the job was not launched".to_string(),
-                    })
-                })?;
-                Ok(Sampled {
-                    truth,
-                    sampling: sampling_breakdown_timed(
-                        n_samples as u64,
-                        job.width as u64,
-                        job.depth as u64,
-                        chunk_size(job.width) as u64,
-                        wall,
-                    ),
+        let truths = results.into_iter().map(|r| {
+            r.unwrap_or_else(|| {
+                Err(GroundTruthError::Device {
+                    message: "the job was not launched".to_string(),
                 })
             })
-            .collect()
+        });
+        Sampled::batch(jobs, truths, n_samples, started)
     }
 }
 

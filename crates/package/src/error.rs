@@ -76,6 +76,11 @@ pub enum PackageError {
     },
     /// The unpacked `Cargo.toml` does not parse.
     InvalidCargoToml(Issue),
+    /// `cargo vendor` could not be started.
+    VendorDidNotStart(io::Error),
+    /// `cargo vendor` failed (a locked crate is missing from the grader's cargo cache); holds
+    /// cargo's last non-empty stderr line.
+    VendorFailed(String),
 }
 
 impl PackageError {
@@ -157,6 +162,13 @@ impl fmt::Display for PackageError {
                 output.display()
             ),
             PackageError::InvalidCargoToml(issue) => f.write_str(&issue.message),
+            PackageError::VendorDidNotStart(e) => write!(f, "cannot run cargo vendor: {e}"),
+            PackageError::VendorFailed(last) => write!(
+                f,
+                "cannot copy the locked sources out of the grader's cargo cache ({last}): the \
+                 grader builds offline, so every locked crate must already be in its cache \
+                 (fetch them once with `cargo fetch` on the unpacked crate)"
+            ),
         }
     }
 }
@@ -168,7 +180,8 @@ impl std::error::Error for PackageError {
             | PackageError::UnreadableIgnoreFile { source, .. }
             | PackageError::CopySeedLock { source, .. }
             | PackageError::NoLockWritten { source, .. }
-            | PackageError::CargoDidNotStart(source) => Some(source),
+            | PackageError::CargoDidNotStart(source)
+            | PackageError::VendorDidNotStart(source) => Some(source),
             PackageError::UnreadableMetadata(e) => Some(e),
             PackageError::GraderSourcesMissing {
                 missing: MissingSource::UnreadableRoot(e),
@@ -177,4 +190,16 @@ impl std::error::Error for PackageError {
             _ => None,
         }
     }
+}
+
+/// The last non-empty line of a cargo command's stderr (trimmed), or `no output`: the line
+/// that names why it failed.
+pub(crate) fn last_stderr_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output")
+        .to_string()
 }

@@ -6,21 +6,28 @@
 //!    checkout). The folder is emptied first, so it holds this submission's sources only, and
 //!    its path is the same for every build: cargo fingerprints a dependency by the path of its
 //!    sources, so a stable path lets one build reuse the dependencies the last one compiled.
-//!    Hence one grader build at a time per target folder.
+//!    Hence one grader build at a time per target folder: a build first waits for an
+//!    exclusive lock on `whest-grader-build.lock` there. The build itself goes to its own
+//!    `whest-grader-target` beside it: build scripts and proc-macros of the same version and
+//!    profile get the same file names in any build, and the grader's copies (compiled from the
+//!    vendored paths) would otherwise overwrite the workspace's own and make cargo rebuild
+//!    everything that uses them, back and forth.
 //! 2. Every registry package the submission adds must have no build script or proc-macro,
 //!    unless the allow-list says `+build` ([`dependencies::build_code_issues`]).
 //! 3. `cargo rustc --lib --offline` builds with a fresh `CARGO_HOME`
-//!    (`whest-grader-build/cargo-home` beside the vendored sources) whose only configuration replaces crates.io by the
-//!    vendored folder, with the environment cleared to [`PASSED_ENV`] (no dataset paths, tokens
-//!    or settings of the grader reach the compiler, so `env!` has nothing to read), and with
-//!    `-F unsafe-code` on the submission crate alone (its dependencies, `flopscope` included,
-//!    may use `unsafe`; an `#![allow(unsafe_code)]` in the submission cannot lift a `forbid`).
+//!    (`whest-grader-build/cargo-home` beside the vendored sources) whose only configuration
+//!    replaces crates.io by the vendored folder, with the environment cleared to
+//!    [`PASSED_ENV`] (no dataset paths, tokens or settings of the grader reach the compiler, so
+//!    `env!` has nothing to read), and with `-F unsafe-code` on the submission crate alone (its
+//!    dependencies, `flopscope` included, may use `unsafe`; an `#![allow(unsafe_code)]` in the
+//!    submission cannot lift a `forbid`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::dependencies::{self, DependencyPolicy};
+use super::error::last_stderr_line;
 use super::{Issue, PackageError};
 use whest_host::estimator_path::run_cargo_for_cdylib;
 
@@ -38,8 +45,12 @@ pub const PASSED_ENV: [&str; 5] = [
 pub const FORBID_UNSAFE: &str = "-Funsafe-code";
 
 /// Folder (inside cargo's target folder) holding the vendored sources and the fresh
-/// `CARGO_HOME`.
+/// `CARGO_HOME`; emptied before each build.
 const WORK_DIR: &str = "whest-grader-build";
+
+/// Cargo target folder of the grader's builds (inside cargo's target folder; kept between
+/// builds so the next one reuses the compiled dependencies).
+const GRADER_TARGET_DIR: &str = "whest-grader-target";
 
 /// Vendors, checks and builds the crate at `crate_dir` (its `Cargo.toml` already points at the
 /// grader's sources) with cargo profile `profile`, `--locked` when `locked`; returns the built
@@ -63,6 +74,7 @@ pub fn build(
     let work = target.join(WORK_DIR);
     let vendor = work.join("vendor");
     let cargo_home = work.join("cargo-home");
+    let _one_build_at_a_time = lock_work_dir(&target).map_err(|e| one("vendor_failed", e))?;
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(|e| {
             one(
@@ -71,7 +83,7 @@ pub fn build(
             )
         })?;
     }
-    vendor_sources(&manifest, &vendor, locked).map_err(|e| one("vendor_failed", e))?;
+    vendor_sources(&manifest, &vendor, locked).map_err(|e| one("vendor_failed", e.to_string()))?;
     let lock_text = std::fs::read_to_string(crate_dir.join("Cargo.lock"))
         .map_err(|e| one("vendor_failed", format!("cannot read Cargo.lock: {e}")))?;
     let lock = lock_text.parse::<toml_edit::DocumentMut>().map_err(|e| {
@@ -89,6 +101,7 @@ pub fn build(
     write_cargo_home(&cargo_home, &vendor).map_err(|e| one("build_failed", e.to_string()))?;
     let mut command = sealed_cargo(&cargo_home);
     command
+        .env("CARGO_TARGET_DIR", target.join(GRADER_TARGET_DIR))
         .current_dir(crate_dir)
         .args(["rustc", "--lib", "--offline", "--profile", profile]);
     if locked {
@@ -105,9 +118,26 @@ pub fn build(
     })
 }
 
+/// Waits for the exclusive lock on `target/whest-grader-build.lock` (created if needed) that
+/// keeps two grader builds from emptying each other's vendored sources; released when the
+/// returned file is dropped.
+fn lock_work_dir(target: &Path) -> Result<std::fs::File, String> {
+    let path = target.join(format!("{WORK_DIR}.lock"));
+    let cannot = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
+    std::fs::create_dir_all(target).map_err(cannot)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(cannot)?;
+    file.lock().map_err(cannot)?;
+    Ok(file)
+}
+
 /// `cargo vendor` of the crate's locked registry sources into `vendor`, from the grader's
 /// cargo cache (offline).
-fn vendor_sources(manifest: &Path, vendor: &Path, locked: bool) -> Result<(), String> {
+fn vendor_sources(manifest: &Path, vendor: &Path, locked: bool) -> Result<(), PackageError> {
     let mut command = Command::new(cargo_program());
     command
         .args(["vendor", "--offline", "--versioned-dirs", "--quiet"])
@@ -119,24 +149,12 @@ fn vendor_sources(manifest: &Path, vendor: &Path, locked: bool) -> Result<(), St
     if locked {
         command.arg("--locked");
     }
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot run cargo vendor: {e}"))?;
+    let out = command.output().map_err(PackageError::VendorDidNotStart)?;
     if out.status.success() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(PackageError::VendorFailed(last_stderr_line(&out.stderr)))
     }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no output");
-    Err(format!(
-        "cannot copy the locked sources out of the grader's cargo cache ({}): the grader \
-         builds offline, so every locked crate must already be in its cache (fetch them once \
-         with `cargo fetch` on the unpacked crate)",
-        last.trim()
-    ))
 }
 
 /// Writes the fresh `CARGO_HOME`: crates.io replaced by the vendored folder, offline.

@@ -19,6 +19,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::cargo_toml::GRADER_CRATES;
+use super::error::last_stderr_line;
 use super::PackageError;
 
 /// A resolved lock and the grader-crate versions it pins.
@@ -53,13 +54,9 @@ pub fn resolve(dir: &Path, seed: Option<&Path>) -> Result<Resolution, PackageErr
         .output()
         .map_err(PackageError::CargoDidNotStart)?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no output");
-        return Err(PackageError::ResolutionFailed(last.trim().to_string()));
+        return Err(PackageError::ResolutionFailed(last_stderr_line(
+            &out.stderr,
+        )));
     }
     let meta: Value =
         serde_json::from_slice(&out.stdout).map_err(PackageError::UnreadableMetadata)?;
