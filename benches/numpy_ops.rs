@@ -11,6 +11,10 @@
 //! the most repeatable statistic). Inputs are the same values on both sides (`default_rng(0)`
 //! normal draws, which flopscope reproduces bit for bit).
 //!
+//! Products: the Monte-Carlo layer `(k×w)·(w×w)` for k in 256 / 4,096 / 16,384 and w in
+//! 256 / 1,024, f32 and f64, and the `w×w` mat-vecs; the biggest products run fewer trials.
+//! `whest_run` compares whole Monte-Carlo estimators under `whest-runner run` / `whest run`.
+//!
 //! Monte-Carlo rows: a `(depth, width)` f32 MLP with He-scaled normal weights; `plain` is the
 //! `examples/monte-carlo` predict at a fixed sample count (normal draws cast to f32, per layer
 //! `maximum(x·W, 0)` and a column mean, then `stack`); `whitened` first whitens the draws with
