@@ -222,8 +222,9 @@ const MIN_SPLIT_COLS: usize = 3;
 
 /// `a · b` as a new row-major `a.rows × b.cols` vector, without zero-filling it first.
 ///
-/// With `threads > 1`, a product of at least 256 rows (and 3 or more columns) is cut into up to `threads` contiguous row blocks of whole micro-tiles, computed in
-/// parallel on the current rayon pool, each by one thread; a shorter product is split by the
+/// With `threads > 1`, a product of at least 256 rows (and 3 or more columns) is cut into up
+/// to `threads` contiguous row blocks of whole micro-tiles (at least 112 rows each), computed
+/// in parallel on the current rayon pool, each by one thread; a shorter product is split by the
 /// `gemm` crate itself (`Parallelism::Rayon(threads)`). Every element is the same dot product
 /// summed in the same order either way (the inner dimension is never split), so the result
 /// never depends on `threads`. With `threads ≤ 1` it runs on the calling thread.
@@ -243,21 +244,32 @@ pub fn matmul_to_vec<T: GemmFloat>(
     check(a, b, len)?;
     let mut out = Vec::with_capacity(len);
     let dst = &mut out.spare_capacity_mut()[..len];
-    let blocks = threads.min(a.rows / MIN_BLOCK_ROWS);
-    if blocks > 1 && b.cols >= MIN_SPLIT_COLS && a.cols > 0 {
-        let block_rows = a.rows.div_ceil(blocks).next_multiple_of(16);
-        dst.par_chunks_mut(block_rows * b.cols)
-            .enumerate()
-            .for_each(|(i, block)| {
-                let rows = block.len() / b.cols;
-                let a_block = MatRef {
-                    // In bounds: the block's first row is a row of `a` (`check` passed).
-                    data: &a.data[i * block_rows * a.row_stride..],
-                    rows,
-                    ..a
-                };
-                write_product(a_block, b, block, Parallelism::None);
-            });
+    let (m, n) = (a.rows, b.cols);
+    let blocks = threads.min(m / MIN_BLOCK_ROWS);
+    if blocks > 1 && n >= MIN_SPLIT_COLS && a.cols > 0 {
+        // Block `i` ends at row `i·m/blocks` rounded down to a whole micro-tile (16 rows), so
+        // every block has at least MIN_BLOCK_ROWS − 16 = 112 rows (≥ 65, see MIN_BLOCK_ROWS).
+        let mut parts = Vec::with_capacity(blocks);
+        let (mut rest, mut start) = (dst, 0);
+        for i in 1..=blocks {
+            let end = if i == blocks {
+                m
+            } else {
+                i * m / blocks / 16 * 16
+            };
+            let (block, tail) = rest.split_at_mut((end - start) * n);
+            parts.push((start, end - start, block));
+            (rest, start) = (tail, end);
+        }
+        parts.into_par_iter().for_each(|(start, rows, block)| {
+            let a_block = MatRef {
+                // In bounds: `start` is a row of `a` (`check` passed, `start < m`).
+                data: &a.data[start * a.row_stride..],
+                rows,
+                ..a
+            };
+            write_product(a_block, b, block, Parallelism::None);
+        });
     } else if threads > 1 {
         write_product(a, b, dst, Parallelism::Rayon(threads));
     } else {
@@ -397,13 +409,13 @@ mod tests {
     fn row_blocks_give_the_bits_of_one_thread() {
         // 600 rows split into 2–4 blocks (and an uneven last block); depths below and above
         // the kernel's 512-deep blocking; a transposed right operand.
-        for (m, k, n) in [(600, 70, 40), (300, 1100, 20), (513, 9, 3)] {
+        for (m, k, n) in [(600, 70, 40), (300, 1100, 20), (513, 9, 3), (1030, 600, 4)] {
             let a = values(m * k, 7919);
             let b = values(k * n, 104_729);
             let (va, vb) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
             let mut one = vec![0.0; m * n];
             matmul(va, vb, &mut one, Parallelism::None).unwrap();
-            for threads in [1, 2, 3, 4, 8] {
+            for threads in [1, 2, 3, 4, 8, 16] {
                 assert_eq!(matmul_to_vec(va, vb, threads).unwrap(), one, "{m}×{k}×{n}");
             }
             let bt: Vec<f32> = b.iter().map(|&x| x as f32).collect();
@@ -421,7 +433,13 @@ mod tests {
             );
             let mut one = vec![0.0f32; m * n];
             matmul(va, vb, &mut one, Parallelism::None).unwrap();
-            assert_eq!(matmul_to_vec(va, vb, 2).unwrap(), one, "f32 {m}×{k}×{n}");
+            for threads in [2, 8] {
+                assert_eq!(
+                    matmul_to_vec(va, vb, threads).unwrap(),
+                    one,
+                    "f32 {m}×{k}×{n}"
+                );
+            }
         }
     }
 
