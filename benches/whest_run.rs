@@ -8,8 +8,9 @@
 //! - `plain`: `examples/monte-carlo` under a FLOP budget that buys exactly 16,384 samples
 //!   (its `sample_count`), against the same estimator in Python (`flopscope.numpy`);
 //! - `whitened`: [`whest_benches::whitened_monte_carlo`] (Gram matrix, `eigh`, whitened
-//!   draws, then the same layers), built as a plugin from a crate this benchmark writes to a
-//!   temporary folder, against its Python port.
+//!   draws, then the same layers), built as a plugin from a crate this benchmark writes to
+//!   `<target dir>/whest-run-bench/` (a fixed path, so later runs reuse its build), against
+//!   its Python port.
 //!
 //! Both sides charge the same FLOPs (checked from the reports). `whest-runner` runs through
 //! `cargo run --release -p whest-runner` (built on first use, like the estimators); the
@@ -159,15 +160,19 @@ fn write_whitened_crate(root: &Path, dir: &Path) -> Result<(), String> {
          estimator_api::export_estimator!(whitened_monte_carlo::WhitenedMonteCarloEstimator);\n",
         root.join("benches/whitened_monte_carlo.rs"),
     );
+    // Unchanged files are left alone, so cargo does not rebuild the crate.
     let write = |name: &str, text: &str| {
+        if std::fs::read_to_string(dir.join(name)).is_ok_and(|old| old == text) {
+            return Ok(());
+        }
         std::fs::write(dir.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
     };
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     write("Cargo.toml", &manifest)?;
     write("lib.rs", &lib)?;
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
-        .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
-    Ok(())
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    write("Cargo.lock", &lock)
 }
 
 /// One workload: its name, the Rust estimator folder, the Python estimator file and budget.
@@ -257,7 +262,10 @@ fn run() -> Result<(), String> {
         "whitened.py",
         &WHITENED_PY.replace("{samples}", &SAMPLES.to_string()),
     )?;
-    let whitened_rs = tmp.0.join("whitened-monte-carlo");
+    // In the target folder, at a fixed path, so later runs reuse its build of flopscope.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let whitened_rs = target.join("whest-run-bench").join("whitened-monte-carlo");
     write_whitened_crate(&root, &whitened_rs)?;
 
     let dataset = tmp.0.join("dataset");
