@@ -243,8 +243,7 @@ fn measure(
     Ok((rust, py))
 }
 
-fn run() -> Result<(), String> {
-    let python = std::env::var("WHEST_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+fn run(python: &str) -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .ok_or("the benches crate has no parent folder")?
@@ -265,7 +264,8 @@ fn run() -> Result<(), String> {
     // In the target folder, at a fixed path, so later runs reuse its build of flopscope.
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let whitened_rs = target.join("whest-run-bench").join("whitened-monte-carlo");
+    let whitened_rs = std::path::absolute(target.join("whest-run-bench/whitened-monte-carlo"))
+        .map_err(|e| format!("cannot resolve the target folder: {e}"))?;
     write_whitened_crate(&root, &whitened_rs)?;
 
     let dataset = tmp.0.join("dataset");
@@ -322,7 +322,7 @@ fn run() -> Result<(), String> {
     );
     for wl in &workloads {
         eprintln!("{}: building and scoring…", wl.name);
-        let (rust, py) = measure(&root, &python, &dataset, wl)?;
+        let (rust, py) = measure(&root, python, &dataset, wl)?;
         let mut note = String::new();
         if rust.flops != py.flops {
             note += " (the two sides charged different FLOPs!)";
@@ -354,7 +354,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match run() {
+    match run(&python) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("whest_run: {e}");
