@@ -6,6 +6,8 @@
 
 use std::time::Instant;
 
+pub mod whitened_monte_carlo;
+
 /// Best (minimum) seconds per call of `f` over `trials` trials of `iters` calls each.
 pub fn best_secs_per_call(trials: usize, iters: usize, mut f: impl FnMut()) -> f64 {
     let mut best = f64::INFINITY;

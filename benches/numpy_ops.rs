@@ -11,6 +11,10 @@
 //! the most repeatable statistic). Inputs are the same values on both sides (`default_rng(0)`
 //! normal draws, which flopscope reproduces bit for bit).
 //!
+//! Products: the Monte-Carlo layer `(k×w)·(w×w)` for k in 256 / 4,096 / 16,384 and w in
+//! 256 / 1,024, f32 and f64, and the `w×w` mat-vecs; the biggest products run fewer trials.
+//! `whest_run` compares whole Monte-Carlo estimators under `whest-runner run` / `whest run`.
+//!
 //! Monte-Carlo rows: a `(depth, width)` f32 MLP with He-scaled normal weights; `plain` is the
 //! `examples/monte-carlo` predict at a fixed sample count (normal draws cast to f32, per layer
 //! `maximum(x·W, 0)` and a column mean, then `stack`); `whitened` first whitens the draws with
@@ -37,13 +41,15 @@ const MC_DEPTH: usize = 8;
 
 /// One benchmarked op: a name, its Rust call, and the numpy statement timed against it.
 struct Case {
-    name: &'static str,
+    name: String,
     /// Calls per trial (so one trial lasts a few milliseconds or more).
     iters: usize,
-    /// Python: statements run once before timing (names `x`, `y`, `rng` …).
-    py_setup: &'static str,
+    /// Trials per side ([`TRIALS`], fewer for the biggest products).
+    trials: usize,
+    /// Python: statements run once before timing (names `x`, `y`, `rng` …), `; `-separated.
+    py_setup: String,
     /// Python: the expression timed.
-    py_stmt: &'static str,
+    py_stmt: String,
     rust: Box<dyn FnMut()>,
 }
 
@@ -55,21 +61,81 @@ fn normal(seed: u64, shape: &[usize], dtype: DType) -> Tensor {
 }
 
 fn case(
-    name: &'static str,
+    name: &str,
     iters: usize,
-    py_setup: &'static str,
-    py_stmt: &'static str,
+    py_setup: &str,
+    py_stmt: &str,
     mut f: impl FnMut() -> Tensor + 'static,
 ) -> Case {
     Case {
-        name,
+        name: name.to_owned(),
         iters,
-        py_setup,
-        py_stmt,
+        trials: TRIALS,
+        py_setup: py_setup.to_owned(),
+        py_stmt: py_stmt.to_owned(),
         rust: Box::new(move || {
             black_box(f());
         }),
     }
+}
+
+/// The short name of a float dtype in row names (`f32`, `f64`).
+fn short(dtype: DType) -> &'static str {
+    if dtype == DType::F32 {
+        "f32"
+    } else {
+        "f64"
+    }
+}
+
+/// `x · w` for `x` of `rows × width` and `w` of `width × width` (the Monte-Carlo layer
+/// product), normal inputs from seeds 0 and 1. Trials and calls per trial shrink with the
+/// product's size, so every row takes a few seconds at most.
+fn matmul_case(dtype: DType, rows: usize, width: usize) -> Case {
+    let macs = rows * width * width;
+    let name = if rows == width && width == 1024 {
+        format!("matmul {} 1024³", short(dtype))
+    } else {
+        format!("matmul {} {rows}×{width}·{width}×{width}", short(dtype))
+    };
+    let dt = dtype.name();
+    let setup = format!(
+        "x = np.random.default_rng(0).standard_normal(({rows}, {width})).astype(np.{dt}); \
+         w = np.random.default_rng(1).standard_normal(({width}, {width})).astype(np.{dt})"
+    );
+    let (x, w) = (
+        normal(0, &[rows, width], dtype),
+        normal(1, &[width, width], dtype),
+    );
+    Case {
+        iters: (1 << 26) / macs + 1,
+        trials: match macs {
+            0..=0x1000_0000 => TRIALS,
+            0x1000_0001..=0x4000_0000 => 7,
+            _ => 3,
+        },
+        ..case(&name, 1, &setup, "x @ w", move || x.matmul(&w))
+    }
+}
+
+/// `w · v` for `w` of `width × width` and `v` of `width` (seeds 1 and 2).
+fn matvec_case(dtype: DType, width: usize) -> Case {
+    let dt = dtype.name();
+    let setup = format!(
+        "w = np.random.default_rng(1).standard_normal(({width}, {width})).astype(np.{dt}); \
+         v = np.random.default_rng(2).standard_normal({width}).astype(np.{dt})"
+    );
+    let (w, v) = (
+        normal(1, &[width, width], dtype),
+        normal(2, &[width], dtype),
+    );
+    case(
+        &format!("mat-vec {} {width}×{width}·{width}", short(dtype)),
+        (1 << 27) / (width * width),
+        &setup,
+        "w @ v",
+        move || w.matmul(&v),
+    )
 }
 
 const X4096: &str = "x = np.random.default_rng(0).standard_normal((4096, 256)).astype(np.float32)";
@@ -82,13 +148,7 @@ const V20_ABS: &str =
 fn cases() -> Vec<Case> {
     let x4096 = normal(0, &[4096, 256], DType::F32);
     let x16384 = normal(0, &[16384, 256], DType::F32);
-    let w256 = normal(1, &[256, 256], DType::F32);
-    let v256 = normal(2, &[256], DType::F32);
-    let a1024 = normal(0, &[1024, 1024], DType::F64);
-    let b1024 = normal(1, &[1024, 1024], DType::F64);
-    let bt = b1024.clone();
-    let x256x1024 = normal(0, &[256, 1024], DType::F32);
-    let w1024 = normal(1, &[1024, 1024], DType::F32);
+    let bt = normal(1, &[1024, 1024], DType::F64);
     let v20 = normal(0, &[1 << 20], DType::F32);
     let v20_abs = v20.abs();
     let (a, b, c, d, e, f, g, h) = (
@@ -99,10 +159,9 @@ fn cases() -> Vec<Case> {
         x4096.clone(),
         x4096.clone(),
         x4096.clone(),
-        x4096.clone(),
+        x4096,
     );
     let (s1, s2) = (x16384.clone(), x16384.clone());
-    let (w_a, w_b) = (w256.clone(), w256.clone());
     let (ve, vl, vt, vs, vo, va) = (
         v20.clone(),
         v20_abs.clone(),
@@ -111,7 +170,7 @@ fn cases() -> Vec<Case> {
         v20.clone(),
         v20,
     );
-    vec![
+    let mut all = vec![
         case(
             "sum axis 0 f32 4096×256",
             10,
@@ -173,38 +232,6 @@ fn cases() -> Vec<Case> {
             s2.t().matmul(&s2)
         }),
         case(
-            "matmul f32 4096×256·256×256",
-            3,
-            "x = np.random.default_rng(0).standard_normal((4096, 256)).astype(np.float32); \
-             w = np.random.default_rng(1).standard_normal((256, 256)).astype(np.float32)",
-            "x @ w",
-            move || x4096.matmul(&w_a),
-        ),
-        case(
-            "matmul f32 256×1024·1024×1024",
-            2,
-            "x = np.random.default_rng(0).standard_normal((256, 1024)).astype(np.float32); \
-             w = np.random.default_rng(1).standard_normal((1024, 1024)).astype(np.float32)",
-            "x @ w",
-            move || x256x1024.matmul(&w1024),
-        ),
-        case(
-            "matmul f64 1024³",
-            2,
-            "x = np.random.default_rng(0).standard_normal((1024, 1024)); \
-             w = np.random.default_rng(1).standard_normal((1024, 1024))",
-            "x @ w",
-            move || a1024.matmul(&b1024),
-        ),
-        case(
-            "mat-vec f32 256×256·256",
-            500,
-            "w = np.random.default_rng(1).standard_normal((256, 256)).astype(np.float32); \
-             v = np.random.default_rng(2).standard_normal(256).astype(np.float32)",
-            "w @ v",
-            move || w_b.matmul(&v256),
-        ),
-        case(
             "transpose copy f64 1024²",
             3,
             "x = np.random.default_rng(1).standard_normal((1024, 1024))",
@@ -229,7 +256,17 @@ fn cases() -> Vec<Case> {
                 move || rng.standard_normal([4096, 256], DType::F32)
             },
         ),
-    ]
+    ];
+    // The Monte-Carlo layer product `(k×w)·(w×w)` and mat-vecs, f32 and f64.
+    for dtype in [DType::F32, DType::F64] {
+        for width in [256, 1024] {
+            for rows in [256, 4096, 16384] {
+                all.push(matmul_case(dtype, rows, width));
+            }
+            all.push(matvec_case(dtype, width));
+        }
+    }
+    all
 }
 
 /// He-scaled normal weights of a `(depth, width)` MLP, f32, the same on both sides.
@@ -387,10 +424,11 @@ fn side_by_side(
     numpy: &mut NumpySide,
     i: usize,
     iters: usize,
+    trials: usize,
     mut rust: impl FnMut(),
 ) -> (f64, Option<f64>) {
     let (mut best_rust, mut best_py) = (f64::INFINITY, None::<f64>);
-    for _ in 0..TRIALS {
+    for _ in 0..trials {
         best_rust = best_rust.min(best_secs_per_call(1, iters, &mut rust));
         if i < numpy.functions {
             if let Some(t) = numpy.trial(i) {
@@ -424,7 +462,10 @@ fn main() {
             return;
         }
     };
-    println!("estimator-path ops vs numpy (best of {TRIALS} trials per side, taking turns)");
+    println!(
+        "estimator-path ops vs numpy (best of {TRIALS} trials per side, 3–7 for the biggest \
+         products, taking turns)"
+    );
     println!(
         "{:<34} {:>11} {:>11} {:>8}",
         "op", "whest-rs", "numpy", "speed"
@@ -433,7 +474,7 @@ fn main() {
     {
         let _ctx = BudgetContext::new(u64::MAX / 2).expect("open bench context");
         for (i, c) in cases.iter_mut().enumerate() {
-            let (rust, py) = side_by_side(&mut numpy, i, c.iters, &mut c.rust);
+            let (rust, py) = side_by_side(&mut numpy, i, c.iters, c.trials, &mut c.rust);
             let Some(py) = py else {
                 println!("{:<34} {:>11} (numpy side failed)", c.name, fmt_secs(rust));
                 continue;
@@ -473,7 +514,7 @@ fn main() {
     ];
     for (w, (name, f)) in workloads.into_iter().enumerate() {
         let flops = predict_mc(f, &weights);
-        let (rust, py) = side_by_side(&mut numpy, cases.len() + w, 1, || {
+        let (rust, py) = side_by_side(&mut numpy, cases.len() + w, 1, TRIALS, || {
             predict_mc(f, &weights);
         });
         match (py, numpy.mc_flops.get(w)) {

@@ -20,6 +20,9 @@
 //! ```
 
 use std::fmt;
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
 
 /// How many threads one product may use: `Parallelism::None` runs on the calling thread,
 /// `Parallelism::Rayon(n)` splits the product over `n` threads of the current rayon pool (the
@@ -196,10 +199,93 @@ pub fn matmul<T: GemmFloat>(
     dst: &mut [T],
     parallelism: Parallelism,
 ) -> Result<(), GemmError> {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if k != b.rows {
+    check(a, b, dst.len())?;
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, so the cast slice covers exactly `dst`.
+    // Through it, `write_product` only ever stores initialised `T` values (the kernel's
+    // results, or zeros), so `dst` holds valid `T`s afterwards, as before.
+    let dst = unsafe { &mut *(dst as *mut [T] as *mut [MaybeUninit<T>]) };
+    write_product(a, b, dst, parallelism);
+    Ok(())
+}
+
+/// Rows of the smallest block [`matmul_to_vec`] hands to one thread. At least 65 keeps every
+/// block on the `gemm` crate's general path (its small-matrix shortcuts look at the block's
+/// size, and one of them chooses its own depth blocking), so a block's elements are computed
+/// exactly as the unsplit product computes them; a multiple of 16 keeps blocks whole
+/// micro-tiles.
+const MIN_BLOCK_ROWS: usize = 128;
+
+/// Columns a product needs before [`matmul_to_vec`] splits its rows: narrower products take
+/// the `gemm` crate's horizontal (dot-product) kernels for small blocks, which sum in another
+/// order.
+const MIN_SPLIT_COLS: usize = 3;
+
+/// `a · b` as a new row-major `a.rows × b.cols` vector, without zero-filling it first.
+///
+/// With `threads > 1`, a product of at least 256 rows (and 3 or more columns) is cut into up
+/// to `threads` contiguous row blocks of whole micro-tiles (at least 112 rows each), computed
+/// in parallel on the current rayon pool, each by one thread; a shorter product is split by the
+/// `gemm` crate itself (`Parallelism::Rayon(threads)`). Every element is the same dot product
+/// summed in the same order either way (the inner dimension is never split), so the result
+/// never depends on `threads`. With `threads ≤ 1` it runs on the calling thread.
+///
+/// Shape contract, FLOPs and errors: as [`matmul`] (nothing is allocated on error).
+///
+/// # Errors
+/// [`GemmError::InnerDimensionMismatch`] if `a.cols != b.rows`, [`GemmError::ViewOutOfBounds`]
+/// if a view reaches past its slice; the destination is made here, so never
+/// [`GemmError::DestinationLength`].
+pub fn matmul_to_vec<T: GemmFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    threads: usize,
+) -> Result<Vec<T>, GemmError> {
+    let len = a.rows.saturating_mul(b.cols);
+    check(a, b, len)?;
+    let mut out = Vec::with_capacity(len);
+    let dst = &mut out.spare_capacity_mut()[..len];
+    let (m, n) = (a.rows, b.cols);
+    let blocks = threads.min(m / MIN_BLOCK_ROWS);
+    if blocks > 1 && n >= MIN_SPLIT_COLS && a.cols > 0 {
+        // Block `i` ends at row `i·m/blocks` rounded down to a whole micro-tile (16 rows), so
+        // every block has at least MIN_BLOCK_ROWS − 16 = 112 rows (≥ 65, see MIN_BLOCK_ROWS).
+        let mut parts = Vec::with_capacity(blocks);
+        let (mut rest, mut start) = (dst, 0);
+        for i in 1..=blocks {
+            let end = if i == blocks {
+                m
+            } else {
+                i * m / blocks / 16 * 16
+            };
+            let (block, tail) = rest.split_at_mut((end - start) * n);
+            parts.push((start, end - start, block));
+            (rest, start) = (tail, end);
+        }
+        parts.into_par_iter().for_each(|(start, rows, block)| {
+            let a_block = MatRef {
+                // In bounds: `start` is a row of `a` (`check` passed, `start < m`).
+                data: &a.data[start * a.row_stride..],
+                rows,
+                ..a
+            };
+            write_product(a_block, b, block, Parallelism::None);
+        });
+    } else if threads > 1 {
+        write_product(a, b, dst, Parallelism::Rayon(threads));
+    } else {
+        write_product(a, b, dst, Parallelism::None);
+    }
+    // SAFETY: `write_product` initialised every one of the first `len` elements (the blocks
+    // tile `dst`, and each block is written whole), and the capacity is at least `len`.
+    unsafe { out.set_len(len) };
+    Ok(out)
+}
+
+/// The shape checks of [`matmul`], for a destination of `dst_len` elements.
+fn check<T>(a: MatRef<'_, T>, b: MatRef<'_, T>, dst_len: usize) -> Result<(), GemmError> {
+    if a.cols != b.rows {
         return Err(GemmError::InnerDimensionMismatch {
-            a_cols: k,
+            a_cols: a.cols,
             b_rows: b.rows,
         });
     }
@@ -215,31 +301,45 @@ pub fn matmul<T: GemmFloat>(
             });
         }
     }
-    let expected = m.saturating_mul(n);
-    if dst.len() != expected {
+    let expected = a.rows.saturating_mul(b.cols);
+    if dst_len != expected {
         return Err(GemmError::DestinationLength {
             expected,
-            actual: dst.len(),
+            actual: dst_len,
         });
     }
+    Ok(())
+}
+
+/// Writes `a · b` into every element of `dst` (row-major, `a.rows × b.cols`). The caller has
+/// passed [`check`] with `dst.len()`.
+fn write_product<T: GemmFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    dst: &mut [MaybeUninit<T>],
+    parallelism: Parallelism,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    debug_assert!(a.fits() && b.fits() && k == b.rows && dst.len() == m * n);
     if m == 0 || n == 0 {
-        return Ok(());
+        return;
     }
     if k == 0 {
-        dst.fill(T::default());
-        return Ok(());
+        dst.fill(MaybeUninit::new(T::default()));
+        return;
     }
-    // SAFETY: the checks above guarantee that every element the kernel reads,
+    // SAFETY: the caller's `check` guarantees that every element the kernel reads,
     // `i·row_stride + p·col_stride` for i < rows and p < cols, lies inside `a.data` / `b.data`
     // (`fits`), and that `dst` holds exactly m·n elements, written at `i·n + j`. `dst` is a
-    // unique borrow, so it aliases neither input. `read_dst = false`, so its previous contents
-    // are never read. Every stride fits in `isize` (`fits`), and so does `n`, a slice length.
+    // unique borrow, so it aliases neither input. `read_dst = false`, so its previous
+    // (possibly uninitialised) contents are never read. Every stride fits in `isize` (`fits`),
+    // and so does `n`, a slice length.
     unsafe {
         ::gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst.as_mut_ptr().cast::<T>(),
             1,
             n as isize,
             false,
@@ -257,7 +357,6 @@ pub fn matmul<T: GemmFloat>(
             parallelism,
         );
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -297,6 +396,78 @@ mod tests {
         matmul(va, vb, &mut one, Parallelism::None).unwrap();
         matmul(va, vb, &mut many, Parallelism::Rayon(4)).unwrap();
         assert_eq!(one, many);
+    }
+
+    /// Deterministic, varied values (no two products share a rounding pattern).
+    fn values(len: usize, mul: usize) -> Vec<f64> {
+        (0..len)
+            .map(|x| ((x * mul) % 1009) as f64 / 97.0 - 5.0)
+            .collect()
+    }
+
+    #[test]
+    fn row_blocks_give_the_bits_of_one_thread() {
+        // 600 rows split into 2–4 blocks (and an uneven last block); depths below and above
+        // the kernel's 512-deep blocking; a transposed right operand.
+        for (m, k, n) in [(600, 70, 40), (300, 1100, 20), (513, 9, 3), (1030, 600, 4)] {
+            let a = values(m * k, 7919);
+            let b = values(k * n, 104_729);
+            let (va, vb) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+            let mut one = vec![0.0; m * n];
+            matmul(va, vb, &mut one, Parallelism::None).unwrap();
+            for threads in [1, 2, 3, 4, 8, 16] {
+                assert_eq!(matmul_to_vec(va, vb, threads).unwrap(), one, "{m}×{k}×{n}");
+            }
+            let bt: Vec<f32> = b.iter().map(|&x| x as f32).collect();
+            let at: Vec<f32> = a.iter().map(|&x| x as f32).collect();
+            // bᵀ stored row-major (n × k), used transposed.
+            let mut b_t = vec![0.0f32; n * k];
+            for p in 0..k {
+                for j in 0..n {
+                    b_t[j * k + p] = bt[p * n + j];
+                }
+            }
+            let (va, vb) = (
+                MatRef::row_major(&at, m, k),
+                MatRef::row_major(&b_t, n, k).t(),
+            );
+            let mut one = vec![0.0f32; m * n];
+            matmul(va, vb, &mut one, Parallelism::None).unwrap();
+            for threads in [2, 8] {
+                assert_eq!(
+                    matmul_to_vec(va, vb, threads).unwrap(),
+                    one,
+                    "f32 {m}×{k}×{n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn to_vec_handles_empty_products_and_refuses_bad_shapes() {
+        let zeros = matmul_to_vec(
+            MatRef::<f32>::row_major(&[], 600, 0),
+            MatRef::row_major(&[], 0, 4),
+            4,
+        )
+        .unwrap();
+        assert_eq!(zeros, vec![0.0f32; 2400]);
+        let none = matmul_to_vec(
+            MatRef::row_major(&[], 0, 3),
+            MatRef::row_major(&[1.0f64; 6], 3, 2),
+            2,
+        )
+        .unwrap();
+        assert!(none.is_empty());
+        let a = [1.0f64; 6];
+        let e = matmul_to_vec(MatRef::row_major(&a, 2, 3), MatRef::row_major(&a, 2, 3), 2);
+        assert_eq!(
+            e,
+            Err(GemmError::InnerDimensionMismatch {
+                a_cols: 3,
+                b_rows: 2
+            })
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! products), plus a plain loop for integer types.
 
 use crate::cpu_time::in_kernel_pool;
-use crate::gemm::{matmul, Parallelism};
+use crate::gemm::{matmul, matmul_to_vec, Parallelism};
 pub(crate) use crate::gemm::{GemmFloat, MatRef};
 
 /// Products with at least this many multiply-adds (m·n·k) use every thread of the kernel pool.
@@ -34,6 +34,24 @@ pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &
         in_kernel_pool(move || run(Parallelism::Rayon(rayon::current_num_threads())));
     } else {
         run(Parallelism::None);
+    }
+}
+
+/// `a · b` for float matrices as a new row-major `a.rows × b.cols` vector, through
+/// [`crate::gemm::matmul_to_vec`] (no zero-fill): products of at least [`PARALLEL_MIN_MNK`]
+/// multiply-adds are split by rows over every thread of the kernel pool, smaller ones run on
+/// the calling thread. The result does not depend on the thread count.
+///
+/// # Panics
+/// If the inner dimensions differ or a view overruns its slice (the ops check shapes before
+/// they get here, so this is a bug, not bad input).
+pub(crate) fn gemm_to_vec<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let run = move |threads: usize| matmul_to_vec(a, b, threads).unwrap_or_else(|e| panic!("{e}"));
+    if is_parallel(m, n, k) {
+        in_kernel_pool(move || run(rayon::current_num_threads()))
+    } else {
+        run(1)
     }
 }
 

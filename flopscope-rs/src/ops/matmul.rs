@@ -13,7 +13,7 @@ use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::elements::Elements;
-use crate::kernels::{gemm_i64, gemm_into, GemmFloat, MatRef};
+use crate::kernels::{gemm_i64, gemm_into, gemm_to_vec, GemmFloat, MatRef};
 use crate::shape::Shape;
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
@@ -150,11 +150,10 @@ fn run_float<T: GemmFloat>(
     (ta, tb): Layouts,
 ) -> Vec<T> {
     let (m, k, n) = (p.m, p.k, p.n);
-    let mut out = vec![T::default(); p.batch_shape.numel() * m * n];
     if p.batch_shape.numel() == 1 {
-        gemm_into(view(a, m, k, ta), view(b, k, n, tb), &mut out);
-        return out;
+        return gemm_to_vec(view(a, m, k, ta), view(b, k, n, tb));
     }
+    let mut out = vec![T::default(); p.batch_shape.numel() * m * n];
     let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
     let bsb = Shape::new(&sb[..sb.ndim().saturating_sub(2)]);
     let oa = batch_offsets(&bsa, &p.batch_shape, m * k);
