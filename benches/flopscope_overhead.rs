@@ -6,35 +6,31 @@
 //!   time, allocate) against the same arithmetic on raw slices (same kernel, same allocation).
 //!   Reports overhead per op = tensor − raw; target ≤ 100 ns.
 //! * Large matmul: 1024×1024·1024×1024 f64 and 4096×256·256×256 f32 through `Tensor::matmul`
-//!   against a direct call of the `gemm` crate (through `flopscope::gemm::matmul`, which adds
-//!   only shape checks) with the same parallelism. Reports GFLOP/s and the ratio; target
+//!   against a direct call of the `gemm` crate (through `flopscope::gemm::matmul_to_vec`, which
+//!   adds only shape checks) with the same split over threads. Reports GFLOP/s and the ratio; target
 //!   ≥ 0.90.
 
 use std::hint::black_box;
 
-use flopscope::gemm::{matmul, GemmFloat, MatRef, Parallelism};
+use flopscope::gemm::{matmul_to_vec, GemmFloat, MatRef};
 use flopscope::{BudgetContext, DType, Tensor};
 use whest_benches::{fmt_secs, paired};
 
 /// `a · b` for contiguous row-major `a` (m×k) and `b` (k×n) through flopscope's uncounted
-/// GEMM wrapper, with the parallelism `Tensor::matmul` would pick for that size.
+/// GEMM wrapper, with the split `Tensor::matmul` picks for that size (rows over every thread
+/// from 2^18 multiply-adds up).
 fn raw_gemm<T: GemmFloat>(m: usize, k: usize, n: usize, a: &[T], b: &[T]) -> Vec<T> {
-    let mut out = vec![T::default(); m * n];
-    let par = if m * n * k >= 1 << 18 {
-        Parallelism::Rayon(rayon::current_num_threads())
+    let threads = if m * n * k >= 1 << 18 {
+        rayon::current_num_threads()
     } else {
-        Parallelism::None
+        1
     };
-    let shapes = matmul(
+    matmul_to_vec(
         MatRef::row_major(a, m, k),
         MatRef::row_major(b, k, n),
-        &mut out,
-        par,
-    );
-    if let Err(e) = shapes {
-        panic!("bench operands are sized by construction: {e}");
-    }
-    out
+        threads,
+    )
+    .unwrap_or_else(|e| panic!("bench operands are sized by construction: {e}"))
 }
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
