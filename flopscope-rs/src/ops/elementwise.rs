@@ -9,6 +9,7 @@ use super::broadcast::zip2;
 use crate::budget::{clamped, counted, Op};
 use crate::dtype::{DType, WeakScalar};
 use crate::element::{Buffer, Element};
+use crate::kernels::transcendental;
 use crate::shape::Shape;
 use crate::symmetry::{pointwise, Symmetry};
 use crate::tensor::Tensor;
@@ -301,16 +302,35 @@ pub(crate) fn compare<K: CompareKernel>(a: Operand<'_>, b: Operand<'_>) -> Tenso
     })
 }
 
-/// A unary kernel. Float-only kernels compute integer/bool input in `float64`.
+/// A unary kernel over a whole buffer. Float-only kernels compute integer/bool input in
+/// `float64`.
 pub(crate) trait UnaryKernel {
     const OP: Op;
     const FLOAT_ONLY: bool;
-    fn f32(x: f32) -> f32;
-    fn f64(x: f64) -> f64;
-    fn i64(x: i64) -> i64;
+    fn f32(x: &[f32]) -> Vec<f32>;
+    fn f64(x: &[f64]) -> Vec<f64>;
+    fn i64(x: &[i64]) -> Vec<i64>;
 }
 
 macro_rules! unary_kernel {
+    // A vectorised float function from `kernels::transcendental` (SIMD path chosen at run
+    // time, large arrays split across the kernel pool).
+    ($name:ident, $op:expr, lanewise = $k:ty) => {
+        pub(crate) struct $name;
+        impl UnaryKernel for $name {
+            const OP: Op = $op;
+            const FLOAT_ONLY: bool = true;
+            fn f32(x: &[f32]) -> Vec<f32> {
+                transcendental::map::<$k, f32>(x)
+            }
+            fn f64(x: &[f64]) -> Vec<f64> {
+                transcendental::map::<$k, f64>(x)
+            }
+            fn i64(_: &[i64]) -> Vec<i64> {
+                unreachable!("float-only kernel")
+            }
+        }
+    };
     ($name:ident, $op:expr, float_only, |$x:ident| $f:expr) => {
         unary_kernel!($name, $op, true, |$x| $f, |_i| unreachable!(
             "float-only kernel"
@@ -321,17 +341,14 @@ macro_rules! unary_kernel {
         impl UnaryKernel for $name {
             const OP: Op = $op;
             const FLOAT_ONLY: bool = $fo;
-            #[inline(always)]
-            fn f32($x: f32) -> f32 {
-                $f
+            fn f32(x: &[f32]) -> Vec<f32> {
+                x.iter().map(|&$x| $f).collect()
             }
-            #[inline(always)]
-            fn f64($x: f64) -> f64 {
-                $f
+            fn f64(x: &[f64]) -> Vec<f64> {
+                x.iter().map(|&$x| $f).collect()
             }
-            #[inline(always)]
-            fn i64($i: i64) -> i64 {
-                $fi
+            fn i64(x: &[i64]) -> Vec<i64> {
+                x.iter().map(|&$i| $fi).collect()
             }
         }
     };
@@ -340,10 +357,10 @@ macro_rules! unary_kernel {
 unary_kernel!(NegK, Op::Negative, false, |x| -x, |i| i.wrapping_neg());
 unary_kernel!(AbsK, Op::Absolute, false, |x| x.abs(), |i| i.wrapping_abs());
 unary_kernel!(SquareK, Op::Square, false, |x| x * x, |i| i.wrapping_mul(i));
-unary_kernel!(ExpK, Op::Exp, float_only, |x| x.exp());
-unary_kernel!(LogK, Op::Log, float_only, |x| x.ln());
+unary_kernel!(ExpK, Op::Exp, lanewise = transcendental::Exp);
+unary_kernel!(LogK, Op::Log, lanewise = transcendental::Log);
 unary_kernel!(SqrtK, Op::Sqrt, float_only, |x| x.sqrt());
-unary_kernel!(TanhK, Op::Tanh, float_only, |x| x.tanh());
+unary_kernel!(TanhK, Op::Tanh, lanewise = transcendental::Tanh);
 
 /// Applies a unary kernel; charges numel (unique elements if symmetric) × rate × weight.
 pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
@@ -359,9 +376,9 @@ pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
             Cow::Owned(t.buf.cast(dt))
         };
         let buf = match &*src {
-            Buffer::F32(x) => Buffer::F32(x.iter().map(|&v| K::f32(v)).collect()),
-            Buffer::F64(x) => Buffer::F64(x.iter().map(|&v| K::f64(v)).collect()),
-            Buffer::I64(x) => Buffer::I64(x.iter().map(|&v| K::i64(v)).collect()),
+            Buffer::F32(x) => Buffer::F32(K::f32(x).into()),
+            Buffer::F64(x) => Buffer::F64(K::f64(x).into()),
+            Buffer::I64(x) => Buffer::I64(K::i64(x).into()),
             Buffer::Bool(_) => unreachable!("bool input was cast"),
         };
         Tensor::from_buffer(charged, buf, t.shape).with_symmetry(t.sym)
