@@ -268,7 +268,10 @@ mod tests {
         for (&x, &g) in xs.iter().zip(&got) {
             let want = reference(f64::from(x));
             let e = ulps_f32(g, want);
-            assert!(e <= bound, "{path:?} at {x:e}: got {g:e}, want {want:e} ({e} ulp > {bound})");
+            assert!(
+                e <= bound,
+                "{path:?} at {x:e}: got {g:e}, want {want:e} ({e} ulp > {bound})"
+            );
         }
     }
 
@@ -280,7 +283,10 @@ mod tests {
         for (&x, &g) in xs.iter().zip(&got) {
             let want = reference(x);
             let e = ulps_f64(g, want);
-            assert!(e <= bound, "{path:?} at {x:e}: got {g:e}, want {want:e} ({e} ulp > {bound})");
+            assert!(
+                e <= bound,
+                "{path:?} at {x:e}: got {g:e}, want {want:e} ({e} ulp > {bound})"
+            );
         }
     }
 

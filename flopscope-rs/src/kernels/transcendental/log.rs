@@ -77,13 +77,15 @@ const SHIFT_F64: f64 = 6_755_399_441_055_744.0;
 #[inline(always)]
 pub(crate) fn log_f64<M: MulAdd>(x: f64) -> f64 {
     let tiny = x < f64::MIN_POSITIVE;
-    let xs = if tiny { x * 18_014_398_509_481_984.0 } else { x }; // 2^54
+    let xs = if tiny {
+        x * 18_014_398_509_481_984.0
+    } else {
+        x
+    }; // 2^54
     let bias = if tiny { 54 } else { 0 };
     let ix = (xs.to_bits() as i64).wrapping_sub(SQRT_HALF_BITS_F64);
     let k = (ix >> 52).wrapping_sub(bias);
-    let m = f64::from_bits(
-        ((ix & 0x000F_FFFF_FFFF_FFFF).wrapping_add(SQRT_HALF_BITS_F64)) as u64,
-    );
+    let m = f64::from_bits(((ix & 0x000F_FFFF_FFFF_FFFF).wrapping_add(SQRT_HALF_BITS_F64)) as u64);
     let f = m - 1.0;
     let dk = f64::from_bits((SHIFT_F64.to_bits() as i64).wrapping_add(k) as u64) - SHIFT_F64;
     let s = f / (2.0 + f);
