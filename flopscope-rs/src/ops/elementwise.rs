@@ -451,11 +451,20 @@ impl Tensor {
     }
 
     /// `exp` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    ///
+    /// Vectorised (AVX-512 / AVX2 + FMA chosen at run time; large arrays use every kernel
+    /// thread). Error: at most 1.5 ulp in `f32` (measured 1.003), at most 1 ulp from glibc's
+    /// `exp` in `f64`. As numpy: NaN → NaN, `+inf` → `+inf`, `−inf` → 0, overflow → `+inf`
+    /// (`f32` above 88.72283), results below the normal range round to subnormals, then 0.
     pub fn exp(&self) -> Tensor {
         unary::<ExpK>(self)
     }
 
-    /// Natural `log` (weight 16). FLOPs: 16 × numel × rate.
+    /// Natural `log` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    ///
+    /// Vectorised like [`Tensor::exp`]. Error: at most 1 ulp in `f32` (measured 0.78), at most
+    /// 1 ulp from glibc's `log` in `f64`, subnormal inputs included. As numpy:
+    /// `log(±0) = −inf`, `log(+inf) = +inf`, NaN for negative and NaN inputs.
     pub fn log(&self) -> Tensor {
         unary::<LogK>(self)
     }
@@ -475,7 +484,11 @@ impl Tensor {
         unary::<SquareK>(self)
     }
 
-    /// `tanh` (weight 16). FLOPs: 16 × numel × rate.
+    /// `tanh` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    ///
+    /// Vectorised like [`Tensor::exp`]. Error: at most 1.5 ulp in `f32` (measured 1.31), at
+    /// most 2 ulp from glibc's `tanh` in `f64`. As numpy: `±inf` → `±1`, tiny `x` → `x` (the
+    /// sign of `−0` kept), `|x|` beyond about 9 (`f32`) or 19 (`f64`) → exactly `±1`, NaN → NaN.
     pub fn tanh(&self) -> Tensor {
         unary::<TanhK>(self)
     }
