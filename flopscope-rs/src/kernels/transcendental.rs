@@ -17,6 +17,8 @@ mod exp;
 mod log;
 mod tanh;
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::cpu_time::in_kernel_pool;
@@ -135,11 +137,11 @@ impl Path {
     }
 }
 
-/// The lane loop: `dst[i] = K(src[i])`.
+/// The lane loop: `dst[i] = K(src[i])`, every element of `dst` written.
 #[inline(always)]
-fn lanes<K: Lanewise<T>, T: Copy, M: MulAdd>(src: &[T], dst: &mut [T]) {
+fn lanes<K: Lanewise<T>, T: Copy, M: MulAdd>(src: &[T], dst: &mut [MaybeUninit<T>]) {
     for (d, &s) in dst.iter_mut().zip(src) {
-        *d = K::eval::<M>(s);
+        d.write(K::eval::<M>(s));
     }
 }
 
@@ -149,7 +151,7 @@ fn lanes<K: Lanewise<T>, T: Copy, M: MulAdd>(src: &[T], dst: &mut [T]) {
 /// The CPU must support AVX-512F, AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn lanes_avx512<K: Lanewise<T>, T: Copy>(src: &[T], dst: &mut [T]) {
+unsafe fn lanes_avx512<K: Lanewise<T>, T: Copy>(src: &[T], dst: &mut [MaybeUninit<T>]) {
     lanes::<K, T, Fused>(src, dst);
 }
 
@@ -159,16 +161,15 @@ unsafe fn lanes_avx512<K: Lanewise<T>, T: Copy>(src: &[T], dst: &mut [T]) {
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn lanes_avx2<K: Lanewise<T>, T: Copy>(src: &[T], dst: &mut [T]) {
+unsafe fn lanes_avx2<K: Lanewise<T>, T: Copy>(src: &[T], dst: &mut [MaybeUninit<T>]) {
     lanes::<K, T, Fused>(src, dst);
 }
 
-/// `dst[i] = K(src[i])` on `path` (serial).
+/// `dst[i] = K(src[i])` on `path` (serial; `dst` as long as `src`).
 ///
 /// # Panics
 /// If `path` is not one of [`Path::available`] (a bug in the caller).
-pub(crate) fn map_into<K: Lanewise<T>, T: Copy>(path: Path, src: &[T], dst: &mut [T]) {
-    debug_assert_eq!(src.len(), dst.len());
+fn map_into<K: Lanewise<T>, T: Copy>(path: Path, src: &[T], dst: &mut [MaybeUninit<T>]) {
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => {
@@ -196,21 +197,34 @@ const PARALLEL_MIN: usize = 1 << 16;
 /// Elements per task when split (64 KiB of `f32`: each task's slices stay in L2).
 const CHUNK: usize = 1 << 14;
 
-/// `K` applied to every element of `src`, on the [fastest path](Path::best); arrays of at
-/// least [`PARALLEL_MIN`] elements run on every thread of the kernel pool.
-pub(crate) fn map<K: Lanewise<T>, T: Copy + Default + Send + Sync>(src: &[T]) -> Vec<T> {
-    let path = Path::best();
-    let mut out = vec![T::default(); src.len()];
-    if src.len() >= PARALLEL_MIN {
+/// `K` applied to every element of `src` on `path`; arrays of at least [`PARALLEL_MIN`]
+/// elements run on every thread of the kernel pool. The output is written once, never
+/// zeroed first.
+///
+/// # Panics
+/// If `path` is not one of [`Path::available`] (a bug in the caller).
+pub(crate) fn map_on<K: Lanewise<T>, T: Copy + Send + Sync>(path: Path, src: &[T]) -> Vec<T> {
+    let n = src.len();
+    let mut out = Vec::with_capacity(n);
+    let dst = &mut out.spare_capacity_mut()[..n];
+    if n >= PARALLEL_MIN {
         in_kernel_pool(|| {
-            out.par_chunks_mut(CHUNK)
+            dst.par_chunks_mut(CHUNK)
                 .zip(src.par_chunks(CHUNK))
                 .for_each(|(d, s)| map_into::<K, T>(path, s, d));
         });
     } else {
-        map_into::<K, T>(path, src, &mut out);
+        map_into::<K, T>(path, src, dst);
     }
+    // SAFETY: the capacity is at least `n`, and `map_into` wrote all of `dst`, the first `n`
+    // elements (the chunks of `dst` and `src` pair up one to one and have equal lengths).
+    unsafe { out.set_len(n) };
     out
+}
+
+/// [`map_on`] on the [fastest path](Path::best).
+pub(crate) fn map<K: Lanewise<T>, T: Copy + Send + Sync>(src: &[T]) -> Vec<T> {
+    map_on::<K, T>(Path::best(), src)
 }
 
 #[cfg(test)]
@@ -263,8 +277,7 @@ mod tests {
     /// its own error is negligible at `f32` precision) at every point of `xs`.
     #[track_caller]
     fn check_f32<K: Lanewise<f32>>(path: Path, xs: &[f32], reference: fn(f64) -> f64, bound: f64) {
-        let mut got = vec![0.0; xs.len()];
-        map_into::<K, f32>(path, xs, &mut got);
+        let got = map_on::<K, f32>(path, xs);
         for (&x, &g) in xs.iter().zip(&got) {
             let want = reference(f64::from(x));
             let e = ulps_f32(g, want);
@@ -278,8 +291,7 @@ mod tests {
     /// Asserts `K` on `path` is within `bound` ulp of the platform libm's `reference`.
     #[track_caller]
     fn check_f64<K: Lanewise<f64>>(path: Path, xs: &[f64], reference: fn(f64) -> f64, bound: f64) {
-        let mut got = vec![0.0; xs.len()];
-        map_into::<K, f64>(path, xs, &mut got);
+        let got = map_on::<K, f64>(path, xs);
         for (&x, &g) in xs.iter().zip(&got) {
             let want = reference(x);
             let e = ulps_f64(g, want);
@@ -314,16 +326,27 @@ mod tests {
         }
     }
 
+    /// Bits of `K` at each element of `xs`, evaluated one at a time outside any SIMD loop
+    /// (`mul_add` outside an FMA function is the correctly rounded library call, so `Fused`
+    /// gives the same bits as the FMA instruction).
+    fn one_by_one<K: Lanewise<f32>, M: MulAdd>(xs: &[f32]) -> Vec<u32> {
+        xs.iter().map(|&x| K::eval::<M>(x).to_bits()).collect()
+    }
+
     #[test]
-    fn the_parallel_map_gives_the_serial_results() {
+    fn the_vectorised_parallel_loop_gives_the_scalar_bits() {
         // Long enough to be split across the kernel pool, with a ragged last chunk.
-        let xs: Vec<f32> = f32_sweep()[..PARALLEL_MIN + CHUNK + 3].to_vec();
-        let mut serial = vec![0.0; xs.len()];
-        map_into::<Exp, f32>(Path::best(), &xs, &mut serial);
-        let parallel = map::<Exp, f32>(&xs);
-        assert_eq!(
-            parallel.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            serial.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        );
+        let xs = &f32_sweep()[..PARALLEL_MIN + CHUNK + 3];
+        for path in Path::available() {
+            let got: Vec<u32> = map_on::<Tanh, f32>(path, xs)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let want = match path {
+                Path::Portable => one_by_one::<Tanh, Separate>(xs),
+                _ => one_by_one::<Tanh, Fused>(xs),
+            };
+            assert!(got == want, "{path:?}");
+        }
     }
 }

@@ -48,7 +48,11 @@ fn lanes<K: Lanewise<f64>>(v: Vec<f64>) -> Vec<f64> {
 fn standardise(mut v: Vec<f64>, loc: f64, scale: f64) -> Vec<f64> {
     let invalid = invalid_scale(scale);
     for x in &mut v {
-        *x = if invalid { f64::NAN } else { (*x - loc) / scale };
+        *x = if invalid {
+            f64::NAN
+        } else {
+            (*x - loc) / scale
+        };
     }
     v
 }
