@@ -238,3 +238,30 @@ fn integer_input_computes_in_f64() {
     assert_eq!(l[1], 0.0);
     assert!((l[2] - std::f64::consts::LN_2).abs() <= f64::EPSILON);
 }
+
+#[test]
+fn large_power_is_libm_pow_with_broadcasting() {
+    // 300×256 elements: large enough to run on the kernel pool.
+    let _ctx = ctx();
+    let base: Vec<f32> = (0..300 * 256).map(|i| (i % 977) as f32 * 0.01 - 1.0).collect();
+    let row: Vec<f32> = (0..256).map(|j| j as f32 * 0.05 - 6.0).collect();
+    let x = Tensor::from_vec(base.clone(), [300, 256]);
+    let bits = |t: Tensor| t.to_vec::<f32>().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let want = |f: &dyn Fn(usize) -> f32| -> Vec<u32> {
+        base.iter()
+            .enumerate()
+            .map(|(i, &b)| b.powf(f(i)).to_bits())
+            .collect()
+    };
+    assert!(bits(x.power(1.5)) == want(&|_| 1.5), "scalar exponent");
+    let r = Tensor::from_vec(row.clone(), [256]);
+    assert!(bits(x.power(&r)) == want(&|i| row[i % 256]), "row exponent");
+    let full = x.clone() * 0.5;
+    let half: Vec<f32> = base.iter().map(|b| b * 0.5).collect();
+    assert!(bits(x.power(&full)) == want(&|i| half[i]), "full exponent");
+    let y = Tensor::from_vec(base.iter().map(|&b| f64::from(b)).collect(), [300, 256]);
+    let got = y.power(2.5).to_vec::<f64>();
+    for (g, &b) in got.iter().zip(&base) {
+        assert_eq!(g.to_bits(), f64::from(b).powf(2.5).to_bits());
+    }
+}

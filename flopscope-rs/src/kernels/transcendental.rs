@@ -192,7 +192,7 @@ fn map_into<K: Lanewise<T>, T: Copy>(path: Path, src: &[T], dst: &mut [MaybeUnin
 }
 
 /// Arrays of at least this many elements are split across the kernel pool.
-const PARALLEL_MIN: usize = 1 << 16;
+pub(crate) const PARALLEL_MIN: usize = 1 << 16;
 
 /// Elements per task when split (64 KiB of `f32`: each task's slices stay in L2).
 const CHUNK: usize = 1 << 14;
@@ -218,6 +218,38 @@ pub(crate) fn map_on<K: Lanewise<T>, T: Copy + Send + Sync>(path: Path, src: &[T
     }
     // SAFETY: the capacity is at least `n`, and `map_into` wrote all of `dst`, the first `n`
     // elements (the chunks of `dst` and `src` pair up one to one and have equal lengths).
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// `f(a[i], b[i])` for every `i`, on every thread of the kernel pool; a one-element operand
+/// stands for every element (scalar broadcast).
+///
+/// # Panics
+/// If neither operand has one element and their lengths differ (a bug in the caller).
+pub(crate) fn zip_on_pool<T: Copy + Send + Sync>(
+    a: &[T],
+    b: &[T],
+    f: impl Fn(T, T) -> T + Sync,
+) -> Vec<T> {
+    let n = a.len().max(b.len());
+    assert!(a.len() == n || a.len() == 1, "zip_on_pool: operand lengths");
+    assert!(b.len() == n || b.len() == 1, "zip_on_pool: operand lengths");
+    let at = |x: &[T], i: usize| if x.len() == 1 { x[0] } else { x[i] };
+    let mut out = Vec::with_capacity(n);
+    in_kernel_pool(|| {
+        out.spare_capacity_mut()[..n]
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, d)| {
+                for (j, d) in d.iter_mut().enumerate() {
+                    let i = c * CHUNK + j;
+                    d.write(f(at(a, i), at(b, i)));
+                }
+            });
+    });
+    // SAFETY: the capacity is at least `n`, and the chunks cover all of its first `n`
+    // elements, each written once.
     unsafe { out.set_len(n) };
     out
 }

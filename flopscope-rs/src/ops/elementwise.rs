@@ -122,6 +122,8 @@ pub(crate) trait BinaryKernel {
     const OP: Op;
     /// Integer/bool inputs compute (and return) in `float64` (true division).
     const FLOAT_ONLY: bool = false;
+    /// Large float outputs are split across the kernel pool (for costly scalar functions).
+    const ON_POOL: bool = false;
     fn f32(a: f32, b: f32) -> f32;
     fn f64(a: f64, b: f64) -> f64;
     fn i64(a: i64, b: i64) -> i64;
@@ -129,11 +131,12 @@ pub(crate) trait BinaryKernel {
 }
 
 macro_rules! binary_kernel {
-    ($name:ident, $op:expr, float_only = $fo:expr, |$a:ident, $b:ident| $f:expr, int = |$ia:ident, $ib:ident| $fi:expr, bool = |$ba:ident, $bb:ident| $fb:expr) => {
+    ($name:ident, $op:expr, float_only = $fo:expr, |$a:ident, $b:ident| $f:expr, int = |$ia:ident, $ib:ident| $fi:expr, bool = |$ba:ident, $bb:ident| $fb:expr $(, on_pool = $pool:expr)?) => {
         pub(crate) struct $name;
         impl BinaryKernel for $name {
             const OP: Op = $op;
             const FLOAT_ONLY: bool = $fo;
+            $(const ON_POOL: bool = $pool;)?
             #[inline(always)]
             fn f32($a: f32, $b: f32) -> f32 {
                 $f
@@ -196,7 +199,8 @@ binary_kernel!(
     } else {
         a.wrapping_pow(b.min(u32::MAX as i64) as u32)
     },
-    bool = |a, b| a | !b
+    bool = |a, b| a | !b,
+    on_pool = true
 );
 binary_kernel!(
     MaxK,
@@ -240,10 +244,10 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let buf = match (&*ra.buf, &*rb.buf) {
             (Buffer::F32(x), Buffer::F32(y)) => {
-                Buffer::F32(zip2(x, &sa, y, &sb, &out, K::f32).into())
+                Buffer::F32(zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f32).into())
             }
             (Buffer::F64(x), Buffer::F64(y)) => {
-                Buffer::F64(zip2(x, &sa, y, &sb, &out, K::f64).into())
+                Buffer::F64(zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f64).into())
             }
             (Buffer::I64(x), Buffer::I64(y)) => {
                 Buffer::I64(zip2(x, &sa, y, &sb, &out, K::i64).into())
@@ -255,6 +259,31 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
         };
         Tensor::from_buffer(charged, buf, out).with_symmetry(sym)
     })
+}
+
+/// [`zip2`] of two float operands; with `on_pool` and a large output, on every thread of the
+/// kernel pool (operands broadcast to `out` first unless one is a single element).
+fn zip_float<T: Copy + Send + Sync>(
+    on_pool: bool,
+    a: &[T],
+    sa: &Shape,
+    b: &[T],
+    sb: &Shape,
+    out: &Shape,
+    f: impl Fn(T, T) -> T + Sync,
+) -> Vec<T> {
+    if !on_pool || out.numel() < transcendental::PARALLEL_MIN {
+        return zip2(a, sa, b, sb, out, f);
+    }
+    let full = |x: &[T], s: &Shape| -> Vec<T> {
+        if s == out || x.len() == 1 {
+            x.to_vec()
+        } else {
+            super::broadcast::expand(x, s, out)
+        }
+    };
+    let (a, b) = (full(a, sa), full(b, sb));
+    transcendental::zip_on_pool(&a, &b, f)
 }
 
 /// A comparison kernel (bool output; billed at the operands' promoted dtype).
@@ -416,6 +445,10 @@ impl Tensor {
     }
 
     /// `self ** exponent` (numpy `power`, weight 16). FLOPs: 16 × numel(out) × rate.
+    ///
+    /// Floats use the platform libm's `powf`/`pow` (glibc: under 1 ulp; numpy's AVX-512 build
+    /// uses SVML, within a few ulp, so the last bit may differ), with every special case of
+    /// C `pow`; outputs of 65,536 elements or more are split across the kernel threads.
     pub fn power<'a>(&self, exponent: impl Into<Operand<'a>>) -> Tensor {
         binary::<PowK>(Operand::Tensor(self), exponent.into())
     }
