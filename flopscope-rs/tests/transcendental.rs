@@ -243,10 +243,17 @@ fn integer_input_computes_in_f64() {
 fn large_power_is_libm_pow_with_broadcasting() {
     // 300×256 elements: large enough to run on the kernel pool.
     let _ctx = ctx();
-    let base: Vec<f32> = (0..300 * 256).map(|i| (i % 977) as f32 * 0.01 - 1.0).collect();
+    let base: Vec<f32> = (0..300 * 256)
+        .map(|i| (i % 977) as f32 * 0.01 - 1.0)
+        .collect();
     let row: Vec<f32> = (0..256).map(|j| j as f32 * 0.05 - 6.0).collect();
     let x = Tensor::from_vec(base.clone(), [300, 256]);
-    let bits = |t: Tensor| t.to_vec::<f32>().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let bits = |t: Tensor| {
+        t.to_vec::<f32>()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
     let want = |f: &dyn Fn(usize) -> f32| -> Vec<u32> {
         base.iter()
             .enumerate()

@@ -26,14 +26,8 @@ const P_F32: [f32; 6] = [
 #[inline(always)]
 pub(crate) fn exp_f32<M: MulAdd>(x: f32) -> f32 {
     // Beyond these, exp(x) overflows to +inf or rounds to 0 anyway; clamping keeps n in
-    // [-150, 128] and passes NaN through (both comparisons are false).
-    let x = if x > 89.0 {
-        89.0
-    } else if x < -104.0 {
-        -104.0
-    } else {
-        x
-    };
+    // [-150, 128]; NaN passes through.
+    let x = x.clamp(-104.0, 89.0);
     let z = M::f32(x, std::f32::consts::LOG2_E, SHIFT_F32);
     let n = (z.to_bits() as i32).wrapping_sub(SHIFT_F32.to_bits() as i32);
     let nf = z - SHIFT_F32;
@@ -77,13 +71,7 @@ const P_F64: [f64; 12] = [
 #[inline(always)]
 pub(crate) fn exp_f64<M: MulAdd>(x: f64) -> f64 {
     // n stays in [-1077, 1025]; NaN passes through.
-    let x = if x > 710.0 {
-        710.0
-    } else if x < -746.0 {
-        -746.0
-    } else {
-        x
-    };
+    let x = x.clamp(-746.0, 710.0);
     let z = M::f64(x, std::f64::consts::LOG2_E, SHIFT_F64);
     let n = (z.to_bits() as i64).wrapping_sub(SHIFT_F64.to_bits() as i64);
     let nf = z - SHIFT_F64;
