@@ -64,8 +64,9 @@ impl MulAdd for Separate {
     }
 }
 
-/// A float function applied lane by lane. Bodies are `#[inline(always)]` and branch-free
-/// (selects, not jumps), so the loops in [`map_into`] vectorise.
+/// A float function applied lane by lane. `exp`, `log` and `tanh` are `#[inline(always)]`
+/// and branch-free (selects, not jumps), so the loops in [`map_into`] vectorise; a branchy
+/// body (`stats::norm`'s `ndtr`) still gets the kernel pool for large arrays.
 pub(crate) trait Lanewise<T> {
     /// The function at one element, multiply-adds evaluated as `M` does.
     fn eval<M: MulAdd>(x: T) -> T;
