@@ -1,4 +1,4 @@
-//! `exp`, `log` and `tanh` against numpy 2.4.6: special and edge values (probed in Python and
+//! `exp`, `log`, `tanh` and `power` against numpy 2.4.6: special and edge values (probed in Python and
 //! committed here) exactly, and dense sweeps within the error bounds stated on the ops. The
 //! sweeps run through `Tensor`, so they take the fastest kernel path of the machine and, for
 //! these sizes, the kernel pool; the per-path checks are unit tests of the kernels.
@@ -239,36 +239,122 @@ fn integer_input_computes_in_f64() {
     assert!((l[2] - std::f64::consts::LN_2).abs() <= f64::EPSILON);
 }
 
-#[test]
-fn large_power_is_libm_pow_with_broadcasting() {
-    // 300×256 elements: large enough to run on the kernel pool.
-    let _ctx = ctx();
-    let base: Vec<f32> = (0..300 * 256)
-        .map(|i| (i % 977) as f32 * 0.01 - 1.0)
-        .collect();
-    let row: Vec<f32> = (0..256).map(|j| j as f32 * 0.05 - 6.0).collect();
-    let x = Tensor::from_vec(base.clone(), [300, 256]);
-    let bits = |t: Tensor| {
-        t.to_vec::<f32>()
-            .iter()
-            .map(|v| v.to_bits())
-            .collect::<Vec<_>>()
-    };
-    let want = |f: &dyn Fn(usize) -> f32| -> Vec<u32> {
-        base.iter()
-            .enumerate()
-            .map(|(i, &b)| b.powf(f(i)).to_bits())
-            .collect()
-    };
-    assert!(bits(x.power(1.5)) == want(&|_| 1.5), "scalar exponent");
-    let r = Tensor::from_vec(row.clone(), [256]);
-    assert!(bits(x.power(&r)) == want(&|i| row[i % 256]), "row exponent");
-    let full = x.clone() * 0.5;
-    let half: Vec<f32> = base.iter().map(|b| b * 0.5).collect();
-    assert!(bits(x.power(&full)) == want(&|i| half[i]), "full exponent");
-    let y = Tensor::from_vec(base.iter().map(|&b| f64::from(b)).collect(), [300, 256]);
-    let got = y.power(2.5).to_vec::<f64>();
-    for (g, &b) in got.iter().zip(&base) {
-        assert_eq!(g.to_bits(), f64::from(b).powf(2.5).to_bits());
+/// Error of `got` against the reference `want` in `f32` steps at `want` (NaN: 0 when both
+/// are NaN).
+fn ulps_f32(got: f32, want: f64) -> f64 {
+    let w = want as f32;
+    if !w.is_finite() || !got.is_finite() {
+        let same = (w.is_nan() && got.is_nan()) || w == got;
+        return if same { 0.0 } else { f64::INFINITY };
     }
+    let a = w.abs();
+    let ulp = f64::from(f32::from_bits(a.to_bits() + 1) - a);
+    (f64::from(got) - want).abs() / ulp
+}
+
+#[test]
+fn power_is_within_its_bound_with_broadcasting() {
+    // 300×256 elements runs on the kernel pool, 7×256 on the caller; negative bases with
+    // integer and non-integer exponents and zero bases take libm's `powf`.
+    let _ctx = ctx();
+    for rows in [300, 7] {
+        let base: Vec<f32> = (0..rows * 256)
+            .map(|i| (i % 977) as f32 * 0.01 - 1.0)
+            .collect();
+        let row: Vec<f32> = (0..256).map(|j| j as f32 * 0.05 - 6.0).collect();
+        let x = Tensor::from_vec(base.clone(), [rows, 256]);
+        let check = |got: Tensor, y: &dyn Fn(usize) -> f32, what: &str| {
+            for (i, (&g, &b)) in got.to_vec::<f32>().iter().zip(&base).enumerate() {
+                let e = y(i);
+                if b > 0.0 {
+                    let want = f64::from(b).powf(f64::from(e));
+                    let err = ulps_f32(g, want);
+                    assert!(err <= 0.51, "{what}: {b:e}**{e:e} = {g:e}, want {want:e}");
+                } else {
+                    let want = b.powf(e);
+                    let same = (g.is_nan() && want.is_nan()) || g.to_bits() == want.to_bits();
+                    assert!(same, "{what}: {b:e}**{e:e} = {g:e}, libm {want:e}");
+                }
+            }
+        };
+        check(x.power(1.5), &|_| 1.5, "scalar exponent");
+        check(x.power(2.0), &|_| 2.0, "square");
+        let r = Tensor::from_vec(row.clone(), [256]);
+        check(x.power(&r), &|i| row[i % 256], "row exponent");
+        let full = x.clone() * 0.5;
+        let half: Vec<f32> = base.iter().map(|b| b * 0.5).collect();
+        check(x.power(&full), &|i| half[i], "full exponent");
+        let y = Tensor::from_vec(base.iter().map(|&b| f64::from(b)).collect(), [rows, 256]);
+        let got = y.power(2.5).to_vec::<f64>();
+        for (g, &b) in got.iter().zip(&base) {
+            assert_eq!(
+                g.to_bits(),
+                f64::from(b).powf(2.5).to_bits(),
+                "f64 is libm's pow"
+            );
+        }
+    }
+}
+
+#[test]
+fn power_special_values_match_numpy() {
+    // numpy 2.4.6 float32 `power` (IEEE `pow`): exact results for every special case.
+    let _ctx = ctx();
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    let cases: [(f32, f32, f32); 20] = [
+        (nan, 0.0, 1.0),
+        (1.0, nan, 1.0),
+        (0.0, 0.0, 1.0),
+        (-0.0, -3.0, -inf),
+        (0.0, -3.0, inf),
+        (-0.0, -2.0, inf),
+        (-0.0, 3.0, -0.0),
+        (-2.0, 3.0, -8.0),
+        (-2.0, 2.0, 4.0),
+        (-2.0, 0.5, nan),
+        (-1.0, inf, 1.0),
+        (0.5, inf, 0.0),
+        (2.0, -inf, 0.0),
+        (inf, -1.0, 0.0),
+        (-inf, 3.0, -inf),
+        (4.0, 0.5, 2.0),
+        (2.0, 128.0, inf),
+        (2.0, -149.0, 1e-45),
+        (2.0, -151.0, 0.0),
+        (10.0, 2.0, 100.0),
+    ];
+    let x: Vec<f32> = cases.iter().map(|c| c.0).collect();
+    let y: Vec<f32> = cases.iter().map(|c| c.1).collect();
+    let n = cases.len();
+    let got = Tensor::from_vec(x, [n])
+        .power(&Tensor::from_vec(y, [n]))
+        .to_vec::<f32>();
+    for (&(a, b, want), g) in cases.iter().zip(got) {
+        let same = (g.is_nan() && want.is_nan()) || g.to_bits() == want.to_bits();
+        assert!(same, "{a:e}**{b:e}: got {g:e}, numpy {want:e}");
+    }
+}
+
+#[test]
+fn power_by_a_scalar_two_half_minus_one_or_one_is_numpy_fast_path() {
+    // numpy 2.4.6 float32 `x ** s` for s in {2, 0.5, -1, 1}: square, sqrt, reciprocal, copy.
+    let _ctx = ctx();
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    let x = [-0.0, -inf, inf, -4.0, nan, 0.0, 1.0 + 2f32.powi(-12)];
+    let t = Tensor::from_vec(x.to_vec(), [x.len()]);
+    let cases: [(f32, [f32; 7]); 4] = [
+        (2.0, [0.0, inf, inf, 16.0, nan, 0.0, 1.000_488_3]),
+        (0.5, [-0.0, nan, inf, nan, nan, 0.0, 1.000_122_1]),
+        (-1.0, [-inf, -0.0, 0.0, -0.25, nan, inf, 0.999_755_9]),
+        (1.0, x),
+    ];
+    for (s, want) in cases {
+        for (g, w) in t.power(s).to_vec::<f32>().iter().zip(want) {
+            let same = (g.is_nan() && w.is_nan()) || g.to_bits() == w.to_bits();
+            assert!(same, "x ** {s}: got {g:e}, numpy {w:e}");
+        }
+    }
+    // x² is exactly (1 + 2^-11 + 2^-24), halfway: the square rounds it to even.
+    let sq = t.power(2.0).to_vec::<f32>()[6];
+    assert_eq!(sq, x[6] * x[6]);
 }

@@ -1,6 +1,6 @@
 //! Vectorised `exp`, `log` and `tanh` for `f32` and `f64` (and any lane-by-lane float function
-//! built on them), chosen at run time by the CPU's features and split across the kernel pool
-//! for large arrays.
+//! built on them) and `f32` `power`, chosen at run time by the CPU's features and split
+//! across the kernel pool for large arrays.
 //!
 //! Each function is a branch-free body ([`Lanewise`]) written once and compiled three times:
 //! inside an AVX-512 function, inside an AVX2 + FMA function (LLVM vectorises the loop into
@@ -15,6 +15,7 @@
 
 mod exp;
 mod log;
+mod pow;
 mod tanh;
 
 use std::mem::MaybeUninit;
@@ -25,6 +26,7 @@ use crate::cpu_time::in_kernel_pool;
 
 pub(crate) use exp::{exp_f32, exp_f64};
 pub(crate) use log::{log_f32, log_f64};
+use pow::{pow_f32_formula, pow_f32_in_domain};
 pub(crate) use tanh::{tanh_f32, tanh_f64};
 
 /// How a kernel path evaluates `a·b + c`.
@@ -260,6 +262,174 @@ pub(crate) fn map<K: Lanewise<T>, T: Copy + Send + Sync>(src: &[T]) -> Vec<T> {
     map_on::<K, T>(Path::best(), src)
 }
 
+/// One operand of an elementwise function of two: one value per output element, or a single
+/// value standing for all of them (scalar broadcast).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lanes<'a, T> {
+    /// `values[i]` for output element `i` (as many values as outputs).
+    Each(&'a [T]),
+    /// The same value for every output element.
+    One(T),
+}
+
+impl<'a, T: Copy> Lanes<'a, T> {
+    /// The operand for output elements `start .. start + len`.
+    fn window(self, start: usize, len: usize) -> Lanes<'a, T> {
+        match self {
+            Lanes::Each(v) => Lanes::Each(&v[start..start + len]),
+            Lanes::One(v) => Lanes::One(v),
+        }
+    }
+}
+
+/// `dst[i] = x(i) ** y(i)` for `f32`: the vectorised formula on every lane, then libm's `powf`
+/// on the lanes outside its domain (found by a vectorised scan; none in the common case).
+#[inline(always)]
+fn pow_block<M: MulAdd>(
+    x: impl Fn(usize) -> f32,
+    y: impl Fn(usize) -> f32,
+    dst: &mut [MaybeUninit<f32>],
+) {
+    for (i, d) in dst.iter_mut().enumerate() {
+        d.write(pow_f32_formula::<M>(x(i), y(i)));
+    }
+    let outside = (0..dst.len()).fold(false, |any, i| any | !pow_f32_in_domain(x(i), y(i)));
+    if outside {
+        for (i, d) in dst.iter_mut().enumerate() {
+            if !pow_f32_in_domain(x(i), y(i)) {
+                d.write(x(i).powf(y(i)));
+            }
+        }
+    }
+}
+
+/// [`pow_block`] for each combination of operand kinds (`dst.len()` values each, or one).
+#[inline(always)]
+fn pow_lanes<M: MulAdd>(x: Lanes<'_, f32>, y: Lanes<'_, f32>, dst: &mut [MaybeUninit<f32>]) {
+    let n = dst.len();
+    match (x, y) {
+        (Lanes::Each(x), Lanes::Each(y)) => {
+            let (x, y) = (&x[..n], &y[..n]);
+            pow_block::<M>(|i| x[i], |i| y[i], dst);
+        }
+        (Lanes::Each(x), Lanes::One(y)) => {
+            let x = &x[..n];
+            pow_block::<M>(|i| x[i], |_| y, dst);
+        }
+        (Lanes::One(x), Lanes::Each(y)) => {
+            let y = &y[..n];
+            pow_block::<M>(|_| x, |i| y[i], dst);
+        }
+        (Lanes::One(x), Lanes::One(y)) => pow_block::<M>(|_| x, |_| y, dst),
+    }
+}
+
+/// [`pow_lanes`] compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn pow_lanes_avx512(x: Lanes<'_, f32>, y: Lanes<'_, f32>, dst: &mut [MaybeUninit<f32>]) {
+    pow_lanes::<Fused>(x, y, dst);
+}
+
+/// [`pow_lanes`] compiled for AVX2 + FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pow_lanes_avx2(x: Lanes<'_, f32>, y: Lanes<'_, f32>, dst: &mut [MaybeUninit<f32>]) {
+    pow_lanes::<Fused>(x, y, dst);
+}
+
+/// `dst[i] = x[i] ** y[i]` on `path` (serial).
+///
+/// # Panics
+/// If `path` is not one of [`Path::available`], or an operand has fewer values than `dst`
+/// (bugs in the caller).
+fn pow_into(path: Path, x: Lanes<'_, f32>, y: Lanes<'_, f32>, dst: &mut [MaybeUninit<f32>]) {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 => {
+            assert!(std::arch::is_x86_feature_detected!("avx512f"));
+            // SAFETY: AVX-512F was detected just above, and every CPU with AVX-512F has AVX2
+            // and FMA.
+            unsafe { pow_lanes_avx512(x, y, dst) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx2Fma => {
+            assert!(
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            // SAFETY: AVX2 and FMA were detected just above.
+            unsafe { pow_lanes_avx2(x, y, dst) }
+        }
+        Path::Portable => pow_lanes::<Separate>(x, y, dst),
+    }
+}
+
+/// `x ** y` for `n` `f32` outputs on `path` (see the `pow` module for the error bound);
+/// `n` of at least [`PARALLEL_MIN`] runs on every thread of the kernel pool.
+///
+/// # Panics
+/// If `path` is not one of [`Path::available`], or an operand given per element does not
+/// have `n` values (bugs in the caller).
+pub(crate) fn pow_f32_on(path: Path, x: Lanes<'_, f32>, y: Lanes<'_, f32>, n: usize) -> Vec<f32> {
+    for op in [x, y] {
+        if let Lanes::Each(v) = op {
+            assert_eq!(v.len(), n, "pow_f32: operand length");
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    let dst = &mut out.spare_capacity_mut()[..n];
+    if n >= PARALLEL_MIN {
+        in_kernel_pool(|| {
+            dst.par_chunks_mut(CHUNK).enumerate().for_each(|(c, d)| {
+                let (start, len) = (c * CHUNK, d.len());
+                pow_into(path, x.window(start, len), y.window(start, len), d);
+            });
+        });
+    } else {
+        pow_into(path, x, y, dst);
+    }
+    // SAFETY: the capacity is at least `n`, and `pow_into` wrote every element of `dst`, the
+    // first `n` (the chunks cover it, each written whole).
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// [`pow_f32_on`] on the [fastest path](Path::best) for `n` outputs: an operand with one
+/// element stands for all of them. As numpy's `power` does for a scalar exponent, `2`, `0.5`,
+/// `-1` and `1` are `x·x`, `sqrt(x)`, `1/x` and `x` (correctly rounded; `(-0) ** 0.5 = -0`
+/// and `(-inf) ** 0.5 = NaN` as `sqrt` gives them).
+///
+/// # Panics
+/// If an operand has neither one element nor `n` (a bug in the caller).
+pub(crate) fn pow_f32(x: &[f32], y: &[f32], n: usize) -> Vec<f32> {
+    if let ([e], true) = (y, x.len() == n) {
+        let fast: Option<fn(f32) -> f32> = match *e {
+            2.0 => Some(|v| v * v),
+            0.5 => Some(f32::sqrt),
+            -1.0 => Some(|v| 1.0 / v),
+            1.0 => Some(|v| v),
+            _ => None,
+        };
+        if let Some(f) = fast {
+            return x.iter().map(|&v| f(v)).collect();
+        }
+    }
+    fn lanes(v: &[f32]) -> Lanes<'_, f32> {
+        match v {
+            [one] => Lanes::One(*one),
+            _ => Lanes::Each(v),
+        }
+    }
+    pow_f32_on(Path::best(), lanes(x), lanes(y), n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +550,96 @@ mod tests {
                 _ => one_by_one::<Tanh, Fused>(xs),
             };
             assert!(got == want, "{path:?}");
+        }
+    }
+
+    /// Asserts `pow_f32_on(path, x, y)` is within 0.51 ulp of `f64` libm's `pow` wherever
+    /// the vector formula applies, and gives `f32` libm's `powf` bit for bit (NaN: any NaN)
+    /// everywhere else.
+    #[track_caller]
+    fn check_pow(path: Path, x: Lanes<'_, f32>, y: Lanes<'_, f32>, n: usize) {
+        let got = pow_f32_on(path, x, y, n);
+        let at = |v: Lanes<'_, f32>, i: usize| match v {
+            Lanes::Each(v) => v[i],
+            Lanes::One(v) => v,
+        };
+        for (i, &g) in got.iter().enumerate() {
+            let (xi, yi) = (at(x, i), at(y, i));
+            if pow::pow_f32_in_domain(xi, yi) {
+                let want = f64::from(xi).powf(f64::from(yi));
+                let e = ulps_f32(g, want);
+                assert!(
+                    e <= 0.51,
+                    "{path:?} {xi:e}**{yi:e}: got {g:e}, want {want:e} ({e} ulp)"
+                );
+            } else {
+                let want = xi.powf(yi);
+                let same = (g.is_nan() && want.is_nan()) || g.to_bits() == want.to_bits();
+                assert!(same, "{path:?} {xi:e}**{yi:e}: got {g:e}, libm {want:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_pow_path_is_within_its_bound_for_scalar_exponents() {
+        // Every 4093rd bit pattern: both signs, zeros, subnormals, infinities, NaNs.
+        let xs: Vec<f32> = (0..=u32::MAX / 4093)
+            .map(|i| f32::from_bits(i * 4093))
+            .collect();
+        let exponents = [
+            0.5, 1.5, 2.0, -0.5, 3.0, 0.3, -1.0, -2.5, 7.25, 40.0, -150.0, 1e-3, 1e-30, 1e30, 0.0,
+            -0.0,
+        ];
+        for path in Path::available() {
+            for y in exponents {
+                check_pow(path, Lanes::Each(&xs), Lanes::One(y), xs.len());
+            }
+        }
+    }
+
+    #[test]
+    fn every_pow_path_is_within_its_bound_for_paired_operands() {
+        // Bases spread over every magnitude, exponents over [-200, 200] (overflow, underflow
+        // through the subnormals, integer and half-integer exponents of negative bases), and
+        // every special value against every other.
+        let n = PARALLEL_MIN + CHUNK + 5;
+        let mut x: Vec<f32> = (0..n as u32)
+            .map(|i| f32::from_bits(i.wrapping_mul(0x9E37_79B9) >> 1))
+            .collect();
+        let mut y: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1601) as f32 * 0.25 - 200.0)
+            .collect();
+        let special = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            2.0,
+            -2.0,
+            0.5,
+            -0.5,
+            3.0,
+            -3.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+            1e-45,
+            f32::MAX,
+            -f32::MAX,
+        ];
+        for &a in &special {
+            for &b in &special {
+                x.push(a);
+                y.push(b);
+            }
+        }
+        let n = x.len();
+        for path in Path::available() {
+            check_pow(path, Lanes::Each(&x), Lanes::Each(&y), n);
+            check_pow(path, Lanes::One(2.0), Lanes::Each(&y), n);
+            check_pow(path, Lanes::One(-2.0), Lanes::Each(&y), n);
+            check_pow(path, Lanes::One(0.0), Lanes::Each(&y), n);
         }
     }
 }

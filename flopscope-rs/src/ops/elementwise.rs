@@ -117,6 +117,10 @@ fn tag(op: &Operand<'_>) -> (Shape, Symmetry) {
     }
 }
 
+/// A vectorised `f32` binary kernel over whole operands: `(a, b, n)` for `n` outputs, each
+/// operand `n` values in output order or one value for all.
+pub(crate) type F32Slices = fn(&[f32], &[f32], usize) -> Vec<f32>;
+
 /// A binary arithmetic kernel, one function per dtype.
 pub(crate) trait BinaryKernel {
     const OP: Op;
@@ -124,6 +128,8 @@ pub(crate) trait BinaryKernel {
     const FLOAT_ONLY: bool = false;
     /// Large float outputs are split across the kernel pool (for costly scalar functions).
     const ON_POOL: bool = false;
+    /// A vectorised `f32` kernel used instead of [`Self::f32`].
+    const F32_SLICES: Option<F32Slices> = None;
     fn f32(a: f32, b: f32) -> f32;
     fn f64(a: f64, b: f64) -> f64;
     fn i64(a: i64, b: i64) -> i64;
@@ -189,19 +195,34 @@ binary_kernel!(
     int = |a, b| a / b,
     bool = |a, _b| a
 );
-binary_kernel!(
-    PowK,
-    Op::Power,
-    float_only = false,
-    |a, b| a.powf(b),
-    int = |a, b| if b < 0 {
-        0
-    } else {
-        a.wrapping_pow(b.min(u32::MAX as i64) as u32)
-    },
-    bool = |a, b| a | !b,
-    on_pool = true
-);
+/// `power`: `f32` through the vectorised kernel (libm's `powf` outside finite `x > 0`,
+/// finite `y`), `f64` through libm's `pow`, integers by repeated multiplication.
+pub(crate) struct PowK;
+impl BinaryKernel for PowK {
+    const OP: Op = Op::Power;
+    const ON_POOL: bool = true;
+    const F32_SLICES: Option<F32Slices> = Some(transcendental::pow_f32);
+    #[inline(always)]
+    fn f32(a: f32, b: f32) -> f32 {
+        a.powf(b)
+    }
+    #[inline(always)]
+    fn f64(a: f64, b: f64) -> f64 {
+        a.powf(b)
+    }
+    #[inline(always)]
+    fn i64(a: i64, b: i64) -> i64 {
+        if b < 0 {
+            0
+        } else {
+            a.wrapping_pow(b.min(u32::MAX as i64) as u32)
+        }
+    }
+    #[inline(always)]
+    fn bool(a: bool, b: bool) -> bool {
+        a | !b
+    }
+}
 binary_kernel!(
     MaxK,
     Op::Maximum,
@@ -243,9 +264,13 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
     counted(clamped(K::OP, sym.unique(&out), dt), |charged| {
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let buf = match (&*ra.buf, &*rb.buf) {
-            (Buffer::F32(x), Buffer::F32(y)) => {
-                Buffer::F32(zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f32).into())
-            }
+            (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(
+                match K::F32_SLICES {
+                    Some(kernel) => kernel(&flat(x, &sa, &out), &flat(y, &sb, &out), out.numel()),
+                    None => zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f32),
+                }
+                .into(),
+            ),
             (Buffer::F64(x), Buffer::F64(y)) => {
                 Buffer::F64(zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f64).into())
             }
@@ -259,6 +284,17 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
         };
         Tensor::from_buffer(charged, buf, out).with_symmetry(sym)
     })
+}
+
+/// An operand of a vectorised kernel producing `out`: as is when it has one element or as
+/// many as `out` (broadcasting then only adds leading 1s, which keeps the element order),
+/// otherwise broadcast to `out`.
+fn flat<'x, T: Copy>(x: &'x [T], s: &Shape, out: &Shape) -> std::borrow::Cow<'x, [T]> {
+    if x.len() == 1 || x.len() == out.numel() {
+        std::borrow::Cow::Borrowed(x)
+    } else {
+        std::borrow::Cow::Owned(super::broadcast::expand(x, s, out))
+    }
 }
 
 /// [`zip2`] of two float operands; with `on_pool` and a large output, on every thread of the
@@ -446,9 +482,16 @@ impl Tensor {
 
     /// `self ** exponent` (numpy `power`, weight 16). FLOPs: 16 × numel(out) × rate.
     ///
-    /// Floats use the platform libm's `powf`/`pow` (glibc: under 1 ulp; numpy's AVX-512 build
-    /// uses SVML, within a few ulp, so the last bit may differ), with every special case of
-    /// C `pow`; outputs of 65,536 elements or more are split across the kernel threads.
+    /// `f32` is vectorised like numpy's SIMD `power` and, like it, not bit-identical to libm:
+    /// `exp(y·log x)` in `f64` rounded once, within 0.51 ulp of the exact power for finite
+    /// `x > 0` and finite `y` (overflow gives `+inf`, results in the subnormal range round
+    /// once); every other pair gets libm's `powf` and so every special case of C `pow`
+    /// (`x ** 0 = 1` and `1 ** y = 1` even for NaN, signs of odd integer powers of negatives
+    /// and `-0`, NaN for a negative base with a non-integer exponent). A scalar exponent of
+    /// `2`, `0.5`, `-1` or `1` is `x·x`, `sqrt(x)`, `1/x` or `x`, as numpy computes it. `f64`
+    /// uses libm's `pow` (glibc: under 1 ulp; numpy's AVX-512 build uses SVML, so the last
+    /// bit may differ). Outputs of 65,536 elements or more are split across the kernel
+    /// threads.
     pub fn power<'a>(&self, exponent: impl Into<Operand<'a>>) -> Tensor {
         binary::<PowK>(Operand::Tensor(self), exponent.into())
     }
