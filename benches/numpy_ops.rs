@@ -162,6 +162,7 @@ fn cases() -> Vec<Case> {
         x4096,
     );
     let (s1, s2) = (x16384.clone(), x16384.clone());
+    let vp = v20_abs.clone();
     let (ve, vl, vt, vs, vo, va) = (
         v20.clone(),
         v20_abs.clone(),
@@ -242,6 +243,9 @@ fn cases() -> Vec<Case> {
         case("log f32 2^20", 3, V20_ABS, "np.log(x)", move || vl.log()),
         case("tanh f32 2^20", 3, V20, "np.tanh(x)", move || vt.tanh()),
         case("sqrt f32 2^20", 3, V20_ABS, "np.sqrt(x)", move || vs.sqrt()),
+        case("power f32 2^20", 2, V20_ABS, "x ** 1.5", move || {
+            vp.power(1.5)
+        }),
         case("sort f32 2^20", 2, V20, "np.sort(x)", move || vo.sort(-1)),
         case("argsort f32 2^20", 2, V20, "np.argsort(x)", move || {
             va.argsort(-1)

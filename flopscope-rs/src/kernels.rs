@@ -1,10 +1,13 @@
 //! Raw numeric kernels behind the counted ops: float GEMM through [`crate::gemm`] (the `gemm`
 //! crate's AVX-512 / AVX2 micro-kernels chosen at run time, on the kernel pool for large
-//! products), plus a plain loop for integer types.
+//! products), plus a plain loop for integer types; vectorised `exp`/`log`/`tanh` in
+//! [`transcendental`].
 
 use crate::cpu_time::in_kernel_pool;
 use crate::gemm::{matmul, matmul_to_vec, Parallelism};
 pub(crate) use crate::gemm::{GemmFloat, MatRef};
+
+pub(crate) mod transcendental;
 
 /// Products with at least this many multiply-adds (m·n·k) use every thread of the kernel pool.
 const PARALLEL_MIN_MNK: usize = 1 << 18;

@@ -12,3 +12,4 @@ mod kernel_paths;
 mod numerics;
 mod parity;
 mod reduce_order;
+mod transcendental;

@@ -97,7 +97,10 @@ impl PhiloxNormals {
     /// # Panics
     /// If `width` is 0 or does not divide `out.len()`.
     pub fn fill_rows(&self, first_row: u64, width: usize, out: &mut [f32]) {
-        assert!(width > 0 && out.len() % width == 0, "philox: row shape");
+        assert!(
+            width > 0 && out.len().is_multiple_of(width),
+            "philox: row shape"
+        );
         for (r, row) in out.chunks_exact_mut(width).enumerate() {
             let sample = first_row + r as u64;
             for (q, lanes) in row.chunks_mut(4).enumerate() {

@@ -55,7 +55,7 @@ impl KernelShape {
         let col_groups = padded / COLS_PER_THREAD;
         let row_bytes = padded * 4;
         for k_tile in [8, 4] {
-            if padded % k_tile != 0 {
+            if !padded.is_multiple_of(k_tile) {
                 continue;
             }
             let by_threads = MAX_THREADS / col_groups;

@@ -131,7 +131,7 @@ pub fn name_seed_v4(input_seed: u64, salt: &[u8]) -> Result<u64, KeyDerivationEr
 /// A [`HexError`] naming `origin` when `hex` has an odd length or a non-hex character.
 pub fn decode_hex(hex: &str, origin: &str) -> Result<Vec<u8>, HexError> {
     let hex = hex.trim();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(HexError::OddLength {
             origin: origin.to_string(),
         });

@@ -367,7 +367,7 @@ mod tests {
         data.extend(
             S.iter()
                 .enumerate()
-                .map(|(i, v)| 2.0 * v + if i % 4 == 0 { 1.0 } else { 0.0 }),
+                .map(|(i, v)| 2.0 * v + if i.is_multiple_of(4) { 1.0 } else { 0.0 }),
         );
         let st = tensor_f64(data, &[2, 3, 3]);
         let (i, c) = flops(&ctx, || inv(&st).unwrap());

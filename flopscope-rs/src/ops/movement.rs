@@ -211,7 +211,7 @@ fn resolve_shape(numel: usize, shape: &[isize], from: &Shape) -> Shape {
         panic!("cannot reshape tensor of shape {from} (size {numel}) into shape {shape:?}")
     };
     let dims: Vec<usize> = if unknown == 1 {
-        if known == 0 || numel % known != 0 {
+        if known == 0 || !numel.is_multiple_of(known) {
             fail();
         }
         let missing = numel / known;

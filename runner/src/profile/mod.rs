@@ -81,13 +81,13 @@ pub fn report_json(hardware: Value, correctness: &Result<(), String>, timings: &
 /// Python's compact size label: `256×4×10k`, `64×32×1M`, `8×2×1.5k`.
 pub fn format_dims(width: usize, depth: usize, n: usize) -> String {
     let n_str = if n >= 1_000_000 {
-        if n % 1_000_000 == 0 {
+        if n.is_multiple_of(1_000_000) {
             format!("{}M", n / 1_000_000)
         } else {
             format!("{:.1}M", n as f64 / 1e6)
         }
     } else if n >= 1_000 {
-        if n % 1_000 == 0 {
+        if n.is_multiple_of(1_000) {
             format!("{}k", n / 1_000)
         } else {
             format!("{:.1}k", n as f64 / 1e3)

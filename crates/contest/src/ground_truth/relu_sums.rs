@@ -30,7 +30,10 @@ pub(super) fn relu(v: f32) -> f32 {
 /// If `block.len()` is not a multiple of `sums.len()`, or `sumsq` differs in length from `sums`.
 pub(super) fn relu_and_accumulate(block: &mut [f32], sums: &mut [f64], sumsq: Option<&mut [f64]>) {
     let width = sums.len();
-    assert!(width > 0 && block.len() % width == 0, "relu: block shape");
+    assert!(
+        width > 0 && block.len().is_multiple_of(width),
+        "relu: block shape"
+    );
     if let Some(q) = &sumsq {
         assert_eq!(q.len(), width, "relu: sumsq length");
     }

@@ -87,7 +87,7 @@ pub fn read_frame<R: Read, H: DeserializeOwned>(
     let mut len8 = [0u8; 8];
     r.read_exact(&mut len8)?;
     let plen = u64::from_le_bytes(len8);
-    if plen % 4 != 0 {
+    if !plen.is_multiple_of(4) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             "payload is not a whole number of f32 values",
