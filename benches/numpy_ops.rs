@@ -423,6 +423,10 @@ impl Drop for NumpySide {
     }
 }
 
+/// Pause after each numpy trial: longer than OpenBLAS's default busy-wait (2^28 cycles, under
+/// 0.1 s at 3 GHz and above).
+const BLAS_SPIN_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// Best seconds per call of `rust` and of Python function `i`, trial by trial in turn.
 fn side_by_side(
     numpy: &mut NumpySide,
@@ -438,6 +442,9 @@ fn side_by_side(
             if let Some(t) = numpy.trial(i) {
                 best_py = Some(best_py.map_or(t, |b| b.min(t)));
             }
+            // OpenBLAS's worker threads spin for up to 2^28 cycles after a call before they
+            // sleep; let them, so they do not share the cores with the next Rust trial.
+            std::thread::sleep(BLAS_SPIN_WAIT);
         }
     }
     (best_rust, best_py)

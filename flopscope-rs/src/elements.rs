@@ -5,6 +5,7 @@
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
+use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::kernels::transpose_2d;
 use crate::ops::movement::map_buffer;
@@ -60,6 +61,16 @@ impl Elements {
         }
         let t = self.0.pending.as_ref()?;
         Some((&t.source, t.rows, t.cols))
+    }
+
+    /// The elements' dtype, read without copying a pending transpose (so `x.t().matmul(&x)`
+    /// still reads `x` in place).
+    pub(crate) fn dtype(&self) -> DType {
+        match (self.0.ready.get(), &self.0.pending) {
+            (Some(buf), _) => buf.dtype(),
+            (None, Some(t)) => t.source.dtype(),
+            (None, None) => unreachable!("a handle without a pending transpose is created ready"),
+        }
     }
 
     /// Whether two handles are the same object.

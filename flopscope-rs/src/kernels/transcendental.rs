@@ -114,13 +114,22 @@ pub(crate) enum Path {
     Portable,
 }
 
+/// Whether this CPU runs the [`Path::Avx512`] functions: AVX-512F, AVX2 and FMA, each checked
+/// (a virtual machine may hide one without the others).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+}
+
 impl Path {
     /// Every path this CPU can run, fastest first.
     pub(crate) fn available() -> Vec<Path> {
         let mut paths = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if has_avx512() {
                 paths.push(Path::Avx512);
             }
             if std::arch::is_x86_feature_detected!("avx2")
@@ -176,9 +185,8 @@ fn map_into<K: Lanewise<T>, T: Copy>(path: Path, src: &[T], dst: &mut [MaybeUnin
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => {
-            assert!(std::arch::is_x86_feature_detected!("avx512f"));
-            // SAFETY: AVX-512F was detected just above, and every CPU with AVX-512F has AVX2
-            // and FMA.
+            assert!(has_avx512());
+            // SAFETY: AVX-512F, AVX2 and FMA were detected just above.
             unsafe { lanes_avx512::<K, T>(src, dst) }
         }
         #[cfg(target_arch = "x86_64")]
@@ -353,9 +361,8 @@ fn pow_into(path: Path, x: Lanes<'_, f32>, y: Lanes<'_, f32>, dst: &mut [MaybeUn
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => {
-            assert!(std::arch::is_x86_feature_detected!("avx512f"));
-            // SAFETY: AVX-512F was detected just above, and every CPU with AVX-512F has AVX2
-            // and FMA.
+            assert!(has_avx512());
+            // SAFETY: AVX-512F, AVX2 and FMA were detected just above.
             unsafe { pow_lanes_avx512(x, y, dst) }
         }
         #[cfg(target_arch = "x86_64")]

@@ -359,3 +359,23 @@ fn outer_typed<T: Copy>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{BudgetContext, Tensor};
+
+    #[test]
+    fn a_product_reads_a_deferred_transpose_in_place() {
+        let _ctx = BudgetContext::new(u64::MAX / 4).expect("open a context");
+        let x = Tensor::from_vec((0..12).map(f64::from).collect::<Vec<_>>(), [4, 3]);
+        let t = x.t();
+        assert_eq!(t.dtype(), x.dtype());
+        let gram = t.matmul(&x);
+        assert!(
+            t.buf.pending_transpose().is_some(),
+            "dtype() or matmul copied the transpose"
+        );
+        let copied = x.transpose(&[]).matmul(&x);
+        assert_eq!(gram.to_vec::<f64>(), copied.to_vec::<f64>());
+    }
+}
