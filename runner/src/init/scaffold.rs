@@ -65,18 +65,28 @@ const STANDALONE_WORKSPACE: &str = "\
 [workspace]
 ";
 
-/// The `Cargo.toml` lines of a standalone crate: whest-rs's release profile.
+/// The `Cargo.toml` lines of a standalone crate: whest-rs's own profiles.
 const STANDALONE_PROFILE: &str = "
 # whest-rs's own release profile: `whest-runner` builds estimators with `cargo build --release`.
 [profile.release]
 opt-level = 3
 codegen-units = 16
 debug = \"line-tables-only\"
+
+# whest-rs's own debug profile: your crate keeps line tables (backtraces name file and line);
+# its dependencies (flopscope's kernels) are optimised and carry no debug info, so `cargo test`
+# runs at full speed and a debug build compiles the dependencies the way whest-rs does.
+[profile.dev]
+debug = \"line-tables-only\"
+
+[profile.dev.package.\"*\"]
+opt-level = 3
+debug = false
 ";
 
 /// The scaffold's files for crate `name` depending on whest-rs through `source`:
 /// `Cargo.toml`, `src/lib.rs`, `README.md`, `.gitignore`, in that order. A standalone crate
-/// (`member_of = None`) gets an empty `[workspace]` table and a release profile; a member of
+/// (`member_of = None`) gets an empty `[workspace]` table and whest-rs's profiles; a member of
 /// the workspace that claims its folder gets neither (that workspace's profile applies).
 pub fn render(
     name: &str,
@@ -98,7 +108,7 @@ pub fn render(
         template
             .replace("{{crate_name}}", name)
             .replace("{{workspace}}", &workspace)
-            .replace("{{release_profile}}", profile)
+            .replace("{{profiles}}", profile)
             .replace("{{dependencies}}", &source.dependency_lines())
             .replace("{{dependency_note}}", &source.readme_note())
     };
@@ -119,6 +129,45 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `profile.<name>` of a manifest, as TOML text (empty when absent).
+    fn profile(manifest: &str, path: &[&str]) -> String {
+        let doc: toml_edit::DocumentMut = manifest.parse().expect("valid TOML");
+        let mut item = doc.as_item();
+        for key in ["profile"].iter().chain(path) {
+            match item.get(key) {
+                Some(next) => item = next,
+                None => return String::new(),
+            }
+        }
+        let table = item.as_table().expect("a profile table");
+        table
+            .iter()
+            .filter(|(_, v)| !v.is_table())
+            .map(|(k, v)| {
+                let mut value = v.as_value().expect("a value").clone();
+                value.decor_mut().clear();
+                format!("{k}={value}")
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn a_standalone_scaffold_has_the_workspaces_release_and_dev_profiles() {
+        // Same settings as whest-rs's own manifest: a debug build of the estimator then
+        // compiles its dependencies exactly as whest-rs's tests do (and, in a shared target
+        // folder, reuses them), and `cargo test` runs flopscope's kernels optimised.
+        let source = DependencySource::Git("https://g.example/whest-rs".into());
+        let files = render("est", &source, None);
+        let ours = &files[0].content;
+        let workspace = include_str!("../../../Cargo.toml");
+        for path in [&["release"][..], &["dev"], &["dev", "package", "*"]] {
+            let want = profile(workspace, path);
+            assert!(!want.is_empty(), "whest-rs has no profile.{path:?}");
+            assert_eq!(profile(ours, path), want, "profile.{path:?}");
+        }
+    }
 
     #[test]
     fn folder_names_become_crate_names() {
