@@ -436,9 +436,11 @@ fn cgroup_dir(mount: &Path, mount_root: &str, path: &str) -> Option<PathBuf> {
         rest
     };
     let rel = Path::new(rel.trim_start_matches('/'));
-    rel.components()
+    let parts: Vec<Component<'_>> = rel.components().collect();
+    parts
+        .iter()
         .all(|c| matches!(c, Component::Normal(_)))
-        .then(|| mount.join(rel))
+        .then(|| parts.iter().fold(mount.to_path_buf(), |dir, c| dir.join(c)))
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space, …).
@@ -606,13 +608,18 @@ mod tests {
             Path::new("/sys/fs/cgroup/unified v2/user.slice/run-1.scope")
         );
         assert_eq!(
-            runner_cgroup_dir(mountinfo, "0::/\n").unwrap(),
-            Path::new("/sys/fs/cgroup/unified v2")
+            runner_cgroup_dir(mountinfo, "0::/\n")
+                .unwrap()
+                .to_string_lossy(),
+            "/sys/fs/cgroup/unified v2"
         );
         // A mount of part of the hierarchy (a bind mount into a container).
         let m = Path::new("/cg");
         assert_eq!(cgroup_dir(m, "/a/b", "/a/b/c"), Some(m.join("c")));
-        assert_eq!(cgroup_dir(m, "/a/b", "/a/b"), Some(m.to_path_buf()));
+        assert_eq!(
+            cgroup_dir(m, "/a/b", "/a/b").map(|d| d.to_string_lossy().into_owned()),
+            Some("/cg".into())
+        );
         assert_eq!(cgroup_dir(m, "/a/b", "/a/bc"), None);
         assert_eq!(cgroup_dir(m, "/a/b", "/x"), None);
         assert_eq!(cgroup_dir(m, "/", "/a/../../etc"), None);
