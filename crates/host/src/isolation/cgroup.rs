@@ -51,6 +51,9 @@ use serde::{Deserialize, Serialize};
 const RUNNER_LEAF: &str = "runner";
 /// The controllers a worker leaf needs.
 const REQUIRED_CONTROLLERS: [&str; 2] = ["memory", "pids"];
+/// Leaf numbers a runner passes over when leaves of an earlier runner with its process id
+/// still exist.
+const STALE_LEAVES_SKIPPED: u64 = 1024;
 /// How long removing a leaf waits for its killed processes to leave it.
 const REMOVE_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -296,13 +299,22 @@ impl WorkerCgroups {
         limits: LeafLimits,
         cpu_total_usec: &Arc<AtomicU64>,
     ) -> Result<WorkerLeaf, CgroupError> {
-        let n = self.next_leaf.fetch_add(1, Ordering::Relaxed);
-        let path = self.dir.join(format!("worker-{}-{n}", self.runner_pid));
-        (self.ops.make)(&path).map_err(|source| CgroupError::Io {
-            action: "create",
-            path: path.clone(),
-            source,
-        })?;
+        let path = loop {
+            let n = self.next_leaf.fetch_add(1, Ordering::Relaxed);
+            let path = self.dir.join(format!("worker-{}-{n}", self.runner_pid));
+            match (self.ops.make)(&path) {
+                Ok(()) => break path,
+                // Left by a killed runner that had this process id: skip it.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < STALE_LEAVES_SKIPPED => {}
+                Err(source) => {
+                    return Err(CgroupError::Io {
+                        action: "create",
+                        path,
+                        source,
+                    })
+                }
+            }
+        };
         let leaf = WorkerLeaf {
             path,
             ops: self.ops,
@@ -746,5 +758,12 @@ mod tests {
         drop(leaf);
         assert!(!cg.dir.join("worker-4242-1").exists());
         assert_eq!(cpu.load(Ordering::Relaxed), 3000);
+
+        // A leaf left by an earlier runner with this process id is passed over.
+        fs::create_dir(cg.dir.join("worker-4242-2")).unwrap();
+        let leaf = cgroups.create_leaf(limits, &cpu).unwrap();
+        assert_eq!(cg.text("worker-4242-3/pids.max"), "76");
+        drop(leaf);
+        assert!(!cg.dir.join("worker-4242-3").exists());
     }
 }
