@@ -361,10 +361,13 @@ pub fn score_contest(
         }
         return Err(p);
     }
-    let sandbox = runner.sandbox();
-    if let Some(missing) = sandbox.as_ref().filter(|s| !s.not_applied.is_empty()) {
+    if let Some(missing) = runner.sandbox().filter(|s| !s.not_applied.is_empty()) {
+        let hint = match missing.mode {
+            SandboxMode::Require => "--sandbox require needs only Landlock and seccomp",
+            _ => "pass --sandbox require to refuse runs without Landlock or seccomp",
+        };
         eprintln!(
-            "whest-runner: worker sandbox without {} (pass --sandbox require to refuse such runs)",
+            "whest-runner: worker sandbox without {} ({hint})",
             missing.not_applied.join(", ")
         );
     }
@@ -419,7 +422,8 @@ pub fn score_contest(
         duration,
         HostFingerprint::collect(),
     );
-    meta.sandbox = sandbox.as_ref().map(SandboxStatus::to_meta);
+    // Read after `close`, so that the workers' cgroup CPU time is complete.
+    meta.sandbox = runner.sandbox().as_ref().map(SandboxStatus::to_meta);
     let mut run_config = RunConfig::new(&spec, n_mlps, options.seed);
     run_config.dataset = dataset;
     Ok(Report::new(results, meta, run_config))

@@ -80,6 +80,11 @@ fn the_sandbox_contains_every_escape_and_they_work_without_it() {
         }
     }
     assert_eq!(r["run_meta"]["sandbox"]["mode"], "off");
+    assert!(r["run_meta"]["sandbox"].get("cgroup").is_none(), "{r}");
+    assert_eq!(
+        r["run_meta"]["sandbox"]["not_applied"],
+        serde_json::json!([])
+    );
 
     // In process nothing contains the escapes, but the print still cannot corrupt `--json`.
     let (_, out, err) = run(&est, "2", &["--runner", "local"]);
@@ -137,6 +142,54 @@ fn sandbox_require_needs_the_subprocess_runner() {
     assert!(out.contains("--runner subprocess"), "{out}");
 }
 
+/// `run_meta.sandbox` records the workers' cgroup v2 leaf: its limits and CPU time where the
+/// runner could make one, else a `not_applied` phrase that the stderr line names too (on a
+/// machine without a delegated cgroup, where `--sandbox require` must still run).
+fn assert_cgroup_recorded(r: &Value, stderr: &str) {
+    let sandbox = &r["run_meta"]["sandbox"];
+    let not_applied: Vec<&str> = sandbox["not_applied"]
+        .as_array()
+        .expect("not_applied")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|p| p.starts_with("cgroup v2 leaf ("))
+        .collect();
+    match sandbox.get("cgroup") {
+        Some(cgroup) => {
+            assert!(not_applied.is_empty(), "{sandbox}");
+            assert!(
+                cgroup["pids_max"].as_u64().is_some_and(|n| n > 64),
+                "{cgroup}"
+            );
+            assert!(
+                cgroup["worker_cpu_s"].as_f64().is_some_and(|s| s > 0.0),
+                "{cgroup}"
+            );
+        }
+        None => {
+            assert_eq!(not_applied.len(), 1, "{sandbox}");
+            assert!(
+                stderr.contains("worker sandbox without") && stderr.contains(not_applied[0]),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sandbox_auto_scores_and_records_the_cgroup_leaf_or_why_there_is_none() {
+    let (code, out, err) = run(
+        &workspace().join("examples").join("zeros"),
+        "2",
+        &["--runner", "subprocess", "--sandbox", "auto"],
+    );
+    let r = report(&out, &err);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["results"]["n_failed_mlps"], 0, "{r}");
+    assert_eq!(r["run_meta"]["sandbox"]["mode"], "auto");
+    assert_cgroup_recorded(&r, &err);
+}
+
 #[test]
 fn the_examples_score_exactly_the_same_inside_the_sandbox() {
     for name in [
@@ -164,6 +217,7 @@ fn the_examples_score_exactly_the_same_inside_the_sandbox() {
             sandboxed["results"]["n_failed_mlps"], 0,
             "{name}: {sandboxed}"
         );
+        assert_cgroup_recorded(&sandboxed, &err);
         for (a, b) in per_mlp(&local).iter().zip(per_mlp(&sandboxed)) {
             for key in [
                 "final_layer_mse",

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`estimator_path`] | `--estimator PATH` → a built `.so` (runs `cargo build --release` for a crate folder) |
 //! | [`plugin_host`] | loading a plugin, ABI checks, `setup` / `predict` across the C boundary |
-//! | [`isolation`] | the worker process, its launch and sandbox, its framed protocol, the shared-memory weight arena |
+//! | [`isolation`] | the worker process, its launch, sandbox and cgroup leaf, its framed protocol, the shared-memory weight arena |
 //! | [`runners`] | the local and subprocess runners behind one [`runners::EstimatorRunner`] trait, the runner's own timing checks |
 //! | [`system`] | machine facts that need a system call (free disk space) |
 //!

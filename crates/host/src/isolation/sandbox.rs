@@ -29,6 +29,8 @@ use seccompiler::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::cgroup::CgroupStatus;
+
 /// How strictly workers are sandboxed (`--sandbox`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,7 +69,7 @@ pub enum LandlockLevel {
 }
 
 /// What a worker's sandbox enforced; the report's `run_meta.sandbox`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SandboxStatus {
     /// The `--sandbox` mode asked for.
     pub mode: SandboxMode,
@@ -77,6 +79,10 @@ pub struct SandboxStatus {
     pub seccomp: bool,
     /// What could not be applied, one phrase each (empty when everything applied).
     pub not_applied: Vec<String>,
+    /// The workers' cgroup v2 leaves, when the runner made them (set by the runner, never by
+    /// a worker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<CgroupStatus>,
 }
 
 impl SandboxStatus {
@@ -97,6 +103,14 @@ impl SandboxStatus {
             .to_string(),
             seccomp: self.seccomp,
             not_applied: self.not_applied.clone(),
+            cgroup: self
+                .cgroup
+                .as_ref()
+                .map(|c| whest_score::report::CgroupMeta {
+                    memory_max_mb: c.memory_max_mb,
+                    pids_max: c.pids_max,
+                    worker_cpu_s: c.worker_cpu_s,
+                }),
         }
     }
 }
@@ -366,6 +380,7 @@ mod tests {
             landlock: LandlockLevel::Partial,
             seccomp: true,
             not_applied: Vec::new(),
+            cgroup: None,
         };
         assert!(s.meets_require());
         s.seccomp = false;

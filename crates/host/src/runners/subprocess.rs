@@ -10,7 +10,11 @@
 //!
 //! Workers are started by [`crate::isolation::launch`] (own pipes, cleared environment, own
 //! process group, death with the runner) and sandbox themselves before loading the plugin
-//! ([`crate::isolation::sandbox`], `--sandbox`). Replies are read within
+//! ([`crate::isolation::sandbox`], `--sandbox`). Unless the sandbox is off, each worker also
+//! runs in a cgroup v2 leaf of its own when the runner may create one
+//! ([`crate::isolation::cgroup`]): `memory.max` from `--memory-limit-mb`, `pids.max` 64 plus
+//! four per kernel-pool thread; the worker is moved in before it is sent `Start`, and the leaf (with whatever
+//! is left in it) is removed when the worker ends. Replies are read within
 //! [`FrameLimits::worker_replies`]; a malformed one fails the MLP and kills the worker. Every
 //! reply's timings are checked against the runner's own clock ([`host_clock::check`]).
 
@@ -18,7 +22,9 @@ use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Child;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 use whest_score::ErrorCode;
 
@@ -27,6 +33,7 @@ use estimator_api::SetupContext;
 use super::host_clock::{self, HostClock};
 use super::{EstimatorRunner, MlpRequest, RunnerFailure};
 use crate::isolation::arena::WeightArena;
+use crate::isolation::cgroup::{CgroupError, CgroupStatus, LeafLimits, WorkerCgroups, WorkerLeaf};
 use crate::isolation::ipc::{read_frame, write_frame, FrameLimits};
 use crate::isolation::launch::{self, LaunchedWorker};
 use crate::isolation::output_tail::OutputTail;
@@ -42,7 +49,17 @@ const DEATH_GRACE: Duration = Duration::from_millis(500);
 
 type Frame = std::io::Result<Option<(serde_json::Value, Vec<f32>)>>;
 
-/// A live worker process. Dropping it kills its process group.
+/// Tasks (threads included) a worker's cgroup leaf may hold beyond four per kernel-pool slot.
+const PIDS_BASE: u64 = 64;
+
+/// `pids.max` of a worker's leaf: [`PIDS_BASE`] plus four tasks per kernel-pool thread
+/// ([`host_clock::kernel_threads`]), room for flopscope's pool, `thread::scope` workers and the
+/// plugin's own threads, while a thread bomb stops there.
+fn pids_cap() -> u64 {
+    PIDS_BASE + 4 * host_clock::kernel_threads() as u64
+}
+
+/// A live worker process. Dropping it kills its process group, then its cgroup leaf (if any).
 struct Worker {
     child: Child,
     requests: BufWriter<std::fs::File>,
@@ -52,6 +69,8 @@ struct Worker {
     maps_arena: bool,
     /// The worker's plugin still holds tensors over the arena (per its last reply).
     arena_lent: bool,
+    /// The worker's cgroup leaf; dropped after the worker is killed (field order).
+    leaf: Option<WorkerLeaf>,
 }
 
 impl Worker {
@@ -76,6 +95,10 @@ pub struct SubprocessRunner {
     sandbox: SandboxMode,
     /// What the first worker's sandbox enforced.
     sandbox_status: Option<SandboxStatus>,
+    /// The workers' cgroup leaves (`None` with `--sandbox off` or before `start`).
+    cgroups: Option<Result<&'static WorkerCgroups, &'static CgroupError>>,
+    /// CPU microseconds of the removed worker leaves.
+    leaf_cpu_usec: Arc<AtomicU64>,
     ctx: Option<SetupContext>,
     worker: Option<Worker>,
     arena: Option<WeightArena>,
@@ -100,6 +123,8 @@ impl SubprocessRunner {
             predict_timeout_floor_s,
             sandbox: SandboxMode::default(),
             sandbox_status: None,
+            cgroups: None,
+            leaf_cpu_usec: Arc::new(AtomicU64::new(0)),
             ctx: None,
             worker: None,
             arena: None,
@@ -112,6 +137,14 @@ impl SubprocessRunner {
         self
     }
 
+    /// The limits of each worker's cgroup leaf.
+    fn leaf_limits(&self) -> LeafLimits {
+        LeafLimits {
+            memory_max_mb: (self.memory_limit_mb > 0).then_some(self.memory_limit_mb),
+            pids_max: pids_cap(),
+        }
+    }
+
     fn spawn(&self, limits: FrameLimits) -> Result<Worker, RunnerFailure> {
         let exe = std::env::current_exe().map_err(|e| {
             failure(
@@ -120,8 +153,23 @@ impl SubprocessRunner {
                 format!("cannot find the whest-runner executable: {e}"),
             )
         })?;
+        let leaf_failure = |e: CgroupError| {
+            failure(
+                "setup",
+                ErrorCode::RunnerNotStarted,
+                format!("cannot confine a worker to its cgroup leaf: {e}"),
+            )
+        };
+        let leaf = match self.cgroups {
+            Some(Ok(cgroups)) => Some(
+                cgroups
+                    .create_leaf(self.leaf_limits(), &self.leaf_cpu_usec)
+                    .map_err(leaf_failure)?,
+            ),
+            _ => None,
+        };
         let LaunchedWorker {
-            child,
+            mut child,
             requests,
             replies,
             output,
@@ -132,6 +180,11 @@ impl SubprocessRunner {
                 format!("cannot start a worker process: {e}"),
             )
         })?;
+        // Before `Start`: the plugin is loaded only once the worker is in its leaf.
+        if let Some(Err(e)) = leaf.as_ref().map(|l| l.attach(child.id())) {
+            launch::kill_group(&mut child);
+            return Err(leaf_failure(e));
+        }
         let (tx, frames) = mpsc::channel();
         std::thread::spawn(move || {
             let mut r = BufReader::new(replies);
@@ -150,6 +203,7 @@ impl SubprocessRunner {
             output: OutputTail::start(output),
             maps_arena: false,
             arena_lent: false,
+            leaf,
         })
     }
 
@@ -264,6 +318,12 @@ fn failure(stage: &'static str, code: ErrorCode, message: String) -> RunnerFailu
 fn death_message(w: &mut Worker, what: &str) -> String {
     let status = launch::reap(&mut w.child, DEATH_GRACE);
     w.output.wait_drained(OUTPUT_DRAIN_DEADLINE);
+    if w.leaf.as_ref().is_some_and(|l| l.oom_kills() > 0) {
+        return format!(
+            "{what}: out of memory under the worker's memory limit (its cgroup's memory.max \
+             killed it)"
+        );
+    }
     let stderr = w.output.text();
     let oom = stderr
         .lines()
@@ -307,6 +367,9 @@ impl EstimatorRunner for SubprocessRunner {
     fn start(&mut self, ctx: &SetupContext) -> Result<(), RunnerFailure> {
         // Without an arena (no memfd here), weights go through the pipe.
         self.arena = WeightArena::create(ctx.depth * ctx.width * ctx.width).ok();
+        if self.sandbox != SandboxMode::Off {
+            self.cgroups = Some(WorkerCgroups::for_this_process());
+        }
         let w = self.start_worker(ctx)?;
         self.worker = Some(w);
         self.ctx = Some(ctx.clone());
@@ -440,8 +503,23 @@ impl EstimatorRunner for SubprocessRunner {
         false
     }
 
+    /// The first worker's sandbox, with the cgroup leaves: their limits and the CPU time of
+    /// those removed so far, or the `not_applied` phrase saying why there were none.
     fn sandbox(&self) -> Option<SandboxStatus> {
-        self.sandbox_status.clone()
+        let mut status = self.sandbox_status.clone()?;
+        match self.cgroups {
+            Some(Ok(_)) => {
+                let limits = self.leaf_limits();
+                status.cgroup = Some(CgroupStatus {
+                    memory_max_mb: limits.memory_max_mb,
+                    pids_max: limits.pids_max,
+                    worker_cpu_s: self.leaf_cpu_usec.load(Ordering::Relaxed) as f64 * 1e-6,
+                });
+            }
+            Some(Err(e)) => status.not_applied.push(e.not_applied()),
+            None => {}
+        }
+        Some(status)
     }
 }
 

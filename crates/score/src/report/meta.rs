@@ -220,7 +220,7 @@ pub struct RunMeta {
 }
 
 /// `run_meta.sandbox`: what the worker sandbox enforced.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SandboxMeta {
     /// `--sandbox`: `require`, `auto` or `off`.
     pub mode: String,
@@ -230,6 +230,21 @@ pub struct SandboxMeta {
     pub seccomp: bool,
     /// What could not be applied, one phrase each.
     pub not_applied: Vec<String>,
+    /// The workers' cgroup v2 leaves (absent when the runner could not make them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<CgroupMeta>,
+}
+
+/// `run_meta.sandbox.cgroup`: the cgroup v2 leaf each worker ran in.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CgroupMeta {
+    /// Each leaf's `memory.max` in MiB (`null`: no limit).
+    pub memory_max_mb: Option<u64>,
+    /// Each leaf's `pids.max` (tasks, threads included).
+    pub pids_max: u64,
+    /// CPU seconds all workers' leaves used together (`cpu.stat` `usage_usec`).
+    #[serde(serialize_with = "py_f64")]
+    pub worker_cpu_s: f64,
 }
 
 impl RunMeta {

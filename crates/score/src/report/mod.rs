@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::scoring::Results;
 use json::{py_f64, py_opt_f64};
 pub use json::{py_float_repr, to_python_json, to_python_json_line};
-pub use meta::{utc_isoformat, HostFingerprint, RunMeta, SandboxMeta};
+pub use meta::{utc_isoformat, CgroupMeta, HostFingerprint, RunMeta, SandboxMeta};
 use whest_contest::rounds::ContestSpec;
 
 /// Report schema version written as `schema_version`.

@@ -11,7 +11,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::report::{
-    DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta, SandboxMeta,
+    CgroupMeta, DatasetInfo, HostFingerprint, Report, ReportMode, RunConfig, RunMeta, SandboxMeta,
 };
 use crate::scoring::breakdown::{normalize_estimator_breakdown, normalize_sampling_breakdown};
 use crate::scoring::{FailureBreakdown, MlpEntry, MlpError, Results};
@@ -449,6 +449,17 @@ fn run_meta(o: &Obj<'_>) -> Result<RunMeta, ReportReadError> {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    cgroup: match s.map.get("cgroup") {
+                        None | Some(Value::Null) => None,
+                        Some(_) => {
+                            let c = s.obj("cgroup")?;
+                            Some(CgroupMeta {
+                                memory_max_mb: c.opt_u64("memory_max_mb")?,
+                                pids_max: c.u64("pids_max")?,
+                                worker_cpu_s: c.f64("worker_cpu_s")?,
+                            })
+                        }
+                    },
                 })
             }
         },

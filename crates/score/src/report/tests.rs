@@ -555,3 +555,50 @@ fn text_report_is_readable() {
         "error [setup] SETUP_TIMEOUT: too slow\n"
     );
 }
+
+#[test]
+fn the_sandbox_meta_reads_back_and_its_cgroup_is_written_only_when_there_was_one() {
+    let spec = fixture_spec();
+    let mut meta = RunMeta::new(UNIX_EPOCH, UNIX_EPOCH, 0.0, HostFingerprint::default());
+    meta.sandbox = Some(SandboxMeta {
+        mode: "auto".into(),
+        landlock: "full".into(),
+        seccomp: true,
+        not_applied: vec!["cgroup v2 leaf (no delegated memory+pids controllers in /x)".into()],
+        cgroup: None,
+    });
+    let report = |meta: &RunMeta| {
+        Report::new(
+            aggregate(Vec::new(), &spec),
+            meta.clone(),
+            RunConfig::new(&spec, 0, None),
+        )
+    };
+    let text = report(&meta).to_json_string();
+    assert_eq!(
+        keys(&report(&meta).to_json_value()["run_meta"]["sandbox"]),
+        ["mode", "landlock", "seccomp", "not_applied"]
+    );
+    let read = read::parse_report(&text).expect("report");
+    assert_eq!(read.report.run_meta.sandbox, meta.sandbox);
+
+    meta.sandbox = meta.sandbox.map(|s| SandboxMeta {
+        not_applied: Vec::new(),
+        cgroup: Some(CgroupMeta {
+            memory_max_mb: Some(4096),
+            pids_max: 76,
+            worker_cpu_s: 1.25,
+        }),
+        ..s
+    });
+    let text = report(&meta).to_json_string();
+    assert!(
+        text.contains(
+            "\"cgroup\": {\n        \"memory_max_mb\": 4096,\n        \"pids_max\": 76,\n        \
+             \"worker_cpu_s\": 1.25\n      }"
+        ),
+        "{text}"
+    );
+    let read = read::parse_report(&text).expect("report");
+    assert_eq!(read.report.run_meta.sandbox, meta.sandbox);
+}
