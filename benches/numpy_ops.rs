@@ -8,7 +8,8 @@
 //! Monte-Carlo rows). Without them the benchmark prints why and exits successfully. The two
 //! sides take turns, trial by trial (the child times one trial of a case when asked on its
 //! stdin), and each reports its best time per call (the VM is shared and noisy; the minimum is
-//! the most repeatable statistic). Inputs are the same values on both sides (`default_rng(0)`
+//! the most repeatable statistic). Each side makes 20 ms of untimed calls right before each of
+//! its trials, so no trial times the machine waking up from the pause between them. Inputs are the same values on both sides (`default_rng(0)`
 //! normal draws, which flopscope reproduces bit for bit).
 //!
 //! Products: the Monte-Carlo layer `(k×w)·(w×w)` for k in 256 / 4,096 / 16,384 and w in
@@ -317,11 +318,14 @@ fn mc_whitened(weights: &[Tensor]) -> Tensor {
 /// flopscope is importable), prints `ready <names…>`, then for each line `i` on stdin times one
 /// trial of function `i` and prints its seconds per call.
 fn python_script(cases: &[Case]) -> String {
-    let mut s = String::from(
+    let mut s = format!(
         "import sys, time, numpy as np\n\
-         def trial(f, iters):\n    t = time.perf_counter()\n    for _ in range(iters):\n        \
+         def trial(f, iters):\n    w = time.perf_counter()\n    f()\n    \
+         while time.perf_counter() - w < {warm_up}:\n        f()\n    \
+         t = time.perf_counter()\n    for _ in range(iters):\n        \
          f()\n    return (time.perf_counter() - t) / iters\n\
          fns = []\n",
+        warm_up = WARM_UP.as_secs_f64()
     );
     for (i, c) in cases.iter().enumerate() {
         s += &format!(
@@ -427,7 +431,25 @@ impl Drop for NumpySide {
 /// 0.1 s at 3 GHz and above).
 const BLAS_SPIN_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
 
-/// Best seconds per call of `rust` and of Python function `i`, trial by trial in turn.
+/// Untimed calls each side makes right before each of its timed trials (at least one). After
+/// the pause above, this 2-vCPU VM runs the next few milliseconds of work up to 2× slower
+/// (measured: a 256³ f32 product took 2.3 ms, then ~0.4 ms, and ~0.19 ms only after ~10 ms of
+/// calls), so an unwarmed trial measures the machine waking up, not the op.
+const WARM_UP: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Calls `f` until [`WARM_UP`] has passed (at least once).
+fn warm_up(f: &mut impl FnMut()) {
+    let start = std::time::Instant::now();
+    loop {
+        f();
+        if start.elapsed() >= WARM_UP {
+            return;
+        }
+    }
+}
+
+/// Best seconds per call of `rust` and of Python function `i`, trial by trial in turn, each
+/// trial after its side's [`WARM_UP`].
 fn side_by_side(
     numpy: &mut NumpySide,
     i: usize,
@@ -437,6 +459,7 @@ fn side_by_side(
 ) -> (f64, Option<f64>) {
     let (mut best_rust, mut best_py) = (f64::INFINITY, None::<f64>);
     for _ in 0..trials {
+        warm_up(&mut rust);
         best_rust = best_rust.min(best_secs_per_call(1, iters, &mut rust));
         if i < numpy.functions {
             if let Some(t) = numpy.trial(i) {
