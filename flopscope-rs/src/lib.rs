@@ -31,6 +31,7 @@ mod ops;
 pub mod random;
 pub mod scalar;
 mod shape;
+mod simd;
 pub mod stats;
 mod storage;
 mod symmetry;
