@@ -194,8 +194,10 @@ fn sandbox_auto_scores_and_records_the_cgroup_leaf_or_why_there_is_none() {
 fn the_examples_score_exactly_the_same_inside_the_sandbox() {
     for name in [
         "zeros",
+        "random",
         "mean-propagation",
         "covariance-propagation",
+        "combined",
         "monte-carlo",
     ] {
         let dir = workspace().join("examples").join(name);
