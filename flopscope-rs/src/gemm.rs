@@ -1,8 +1,8 @@
 //! A safe wrapper around the `gemm` crate's matrix product, shared by flopscope's kernels, the
 //! ground-truth sampler and the benchmarks, so the one `unsafe` call to `gemm::gemm` lives here.
-//! Matrix–vector products of at least 2^18 multiply-adds (`b` one column, `a` with contiguous
-//! rows) take flopscope's own kernel instead (`matvec`: one dot product per row in a fixed
-//! order, split by rows over threads; the `gemm` crate runs mat-vecs on one thread).
+//! Matrix–vector products (`b` one column, `a` with contiguous rows) take flopscope's own
+//! kernel instead (`matvec`: one dot product per row in a fixed order, split by rows over
+//! threads), which reads `a` at memory speed on every thread it is given.
 //!
 //! Nothing here is charged: these are raw kernels for code that does its own accounting (or
 //! none). Inside an estimator, use [`crate::Tensor::matmul`], which charges flopscope's price.
@@ -202,8 +202,8 @@ impl std::error::Error for GemmError {}
 /// Shape contract: `a` is `m × k`, `b` is `k × n`, `dst.len() == m·n`. A product with `k = 0`
 /// fills `dst` with zeros; one with `m = 0` or `n = 0` writes nothing. FLOPs: none charged
 /// (this is a raw kernel). Results depend only on the inputs, never on `parallelism`. With
-/// `n = 1`, `a.col_stride == 1` and `m·k ≥ 2^18`, element `i` is row `i` of `a` dotted with
-/// `b` in a fixed order (smaller mat-vecs run faster on the `gemm` crate's own kernel): products `a[i, p]·b[p]` are added into 64 accumulators by `p mod 64`, which are then
+/// `n = 1` and `a.col_stride == 1`, element `i` is row `i` of `a` dotted with `b` in a fixed
+/// order: products `a[i, p]·b[p]` are added into 64 accumulators by `p mod 64`, which are then
 /// added as `(s₀ + s₁₆) + (s₃₂ + s₄₈)` per lane `0..16` and the 16 lanes halved pairwise
 /// (`l += l + 8`, then `+ 4`, `+ 2`, `+ 1`), every multiply and add rounded on its own.
 ///
@@ -346,7 +346,7 @@ fn write_product<T: GemmFloat>(
         dst.fill(MaybeUninit::new(T::default()));
         return;
     }
-    if n == 1 && a.col_stride == 1 && m.saturating_mul(k) >= matvec::MIN_MACS {
+    if n == 1 && a.col_stride == 1 {
         matvec::write(a, b, dst, parallelism);
         return;
     }

@@ -15,92 +15,53 @@ use super::{GemmFloat, MatRef, Parallelism};
 use crate::simd::has_avx512;
 use crate::simd::Path;
 
-/// Multiply-adds (`m·k`) from which [`crate::gemm::matmul`] takes this kernel for a mat-vec:
-/// below, the `gemm` crate's single-threaded kernel is faster (2.6 against 7 µs for a
-/// 256×256 `f32` mat-vec on the 2-vCPU dev VM); from 1024×1024 up this one, split over two
-/// threads, is (42 against 53 µs in `f32`, 84 against 110 µs in `f64`).
-pub(super) const MIN_MACS: usize = 1 << 18;
-
 /// Accumulators per group: one AVX-512 register of `f32`.
 const LANES: usize = 16;
-/// Elements one step of the loop consumes, one per accumulator: four groups of [`LANES`], so
-/// consecutive adds do not wait for each other.
-const SLOTS: usize = 4 * LANES;
+/// Independent groups of accumulators, so consecutive adds do not wait for each other.
+const GROUPS: usize = 4;
+/// Elements one step of the loop consumes: one per accumulator.
+const SLOTS: usize = LANES * GROUPS;
 /// Multiply-adds a parallel task gets at least (smaller ones cost more to hand over than they
 /// save).
 const MIN_TASK_MACS: usize = 1 << 15;
 
-/// Rows [`rows`] takes at a time: their dot products share each load of `v`.
-const ROWS: usize = 4;
-
-/// `row · v` for each of `R` rows in the fixed order of the module docs. Every row has the
-/// length of `v`.
+/// `row · v` in the fixed order of the module docs. `row` and `v` have the same length.
 #[inline(always)]
-fn dots<T: GemmFloat, const R: usize>(rows: [&[T]; R], v: &[T]) -> [T; R] {
-    // Slot `g·LANES + l` is lane `l` of group `g`. Every index below is a constant once the
-    // loops are unrolled, so the accumulators stay in registers.
-    let mut acc = [[T::default(); SLOTS]; R];
+fn dot<T: GemmFloat>(row: &[T], v: &[T]) -> T {
+    let mut acc = [[T::default(); LANES]; GROUPS];
+    let (row_steps, row_tail) = row.as_chunks::<SLOTS>();
     let (v_steps, v_tail) = v.as_chunks::<SLOTS>();
-    let steps = rows.map(|r| r.as_chunks::<SLOTS>());
-    for (i, x) in v_steps.iter().enumerate() {
-        for (a, (r, _)) in acc.iter_mut().zip(&steps) {
-            step(a, &r[i], x);
+    for (r, x) in row_steps.iter().zip(v_steps) {
+        for (g, group) in acc.iter_mut().enumerate() {
+            for (l, a) in group.iter_mut().enumerate() {
+                *a = *a + r[g * LANES + l] * x[g * LANES + l];
+            }
         }
     }
-    if !v_tail.is_empty() {
-        // The tail, zero-padded: a padded slot adds `0·0 = +0`, which leaves any accumulator
-        // unchanged (none is ever −0: they start at +0).
-        let mut x = [T::default(); SLOTS];
-        x[..v_tail.len()].copy_from_slice(v_tail);
-        for (a, (_, tail)) in acc.iter_mut().zip(&steps) {
-            let mut r = [T::default(); SLOTS];
-            r[..tail.len()].copy_from_slice(tail);
-            step(a, &r, &x);
+    for (p, (&r, &x)) in row_tail.iter().zip(v_tail).enumerate() {
+        let a = &mut acc[p / LANES][p % LANES];
+        *a = *a + r * x;
+    }
+    let mut sum = [T::default(); LANES];
+    for (l, s) in sum.iter_mut().enumerate() {
+        *s = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+    }
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            sum[l] = sum[l] + sum[l + width];
         }
+        width /= 2;
     }
-    acc.map(|a| reduce(&a))
+    sum[0]
 }
 
-/// One step of [`dots`]: `acc[s] += r[s]·x[s]` for every slot.
-#[inline(always)]
-fn step<T: GemmFloat>(acc: &mut [T; SLOTS], r: &[T; SLOTS], x: &[T; SLOTS]) {
-    for s in 0..SLOTS {
-        acc[s] = acc[s] + r[s] * x[s];
-    }
-}
-
-/// The accumulators' fixed tree: `(s₀ + s₁₆) + (s₃₂ + s₄₈)` per lane, then the lanes halved
-/// pairwise.
-#[inline(always)]
-fn reduce<T: GemmFloat>(acc: &[T; SLOTS]) -> T {
-    // Written as whole-array steps, which compile to vector adds and lane shuffles.
-    let lanes: [T; LANES] = std::array::from_fn(|l| {
-        (acc[l] + acc[LANES + l]) + (acc[2 * LANES + l] + acc[3 * LANES + l])
-    });
-    let half: [T; 8] = std::array::from_fn(|l| lanes[l] + lanes[l + 8]);
-    let quarter: [T; 4] = std::array::from_fn(|l| half[l] + half[l + 4]);
-    let eighth: [T; 2] = std::array::from_fn(|l| quarter[l] + quarter[l + 2]);
-    eighth[0] + eighth[1]
-}
-
-/// Writes `dst[i] = a[first + i, ..] · v` for every element of `dst`, [`ROWS`] rows at a time.
+/// Writes `dst[i] = a[first + i, ..] · v` for every element of `dst`.
 #[inline(always)]
 fn rows<T: GemmFloat>(a: MatRef<'_, T>, first: usize, v: &[T], dst: &mut [MaybeUninit<T>]) {
-    let row = |i: usize| {
+    for (i, d) in dst.iter_mut().enumerate() {
         let start = (first + i) * a.row_stride;
-        &a.data[start..start + a.cols]
-    };
-    let (blocks, rest) = dst.as_chunks_mut::<ROWS>();
-    for (b, out) in blocks.iter_mut().enumerate() {
-        let sums: [T; ROWS] = dots(std::array::from_fn(|j| row(b * ROWS + j)), v);
-        for (d, s) in out.iter_mut().zip(sums) {
-            d.write(s);
-        }
-    }
-    let done = blocks.len() * ROWS;
-    for (j, d) in rest.iter_mut().enumerate() {
-        let [s] = dots([row(done + j)], v);
-        d.write(s);
+        d.write(dot(&a.data[start..start + a.cols], v));
     }
 }
 
