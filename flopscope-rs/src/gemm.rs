@@ -1,8 +1,5 @@
 //! A safe wrapper around the `gemm` crate's matrix product, shared by flopscope's kernels, the
 //! ground-truth sampler and the benchmarks, so the one `unsafe` call to `gemm::gemm` lives here.
-//! Matrix–vector products (`b` one column, `a` with contiguous rows) take flopscope's own
-//! kernel instead (`matvec`: one dot product per row in a fixed order, split by rows over
-//! threads), which reads `a` at memory speed on every thread it is given.
 //!
 //! Nothing here is charged: these are raw kernels for code that does its own accounting (or
 //! none). Inside an estimator, use [`crate::Tensor::matmul`], which charges flopscope's price.
@@ -26,8 +23,6 @@ use std::fmt;
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
-
-mod matvec;
 
 /// How many threads one product may use: `Parallelism::None` runs on the calling thread,
 /// `Parallelism::Rayon(n)` splits the product over `n` threads of the current rayon pool (the
@@ -101,16 +96,7 @@ impl<'a, T> MatRef<'a, T> {
 
 /// A float type the `gemm` crate multiplies: `f32` or `f64` (sealed: no other type can
 /// implement it).
-pub trait GemmFloat:
-    Copy
-    + Default
-    + Send
-    + Sync
-    + 'static
-    + std::ops::Add<Output = Self>
-    + std::ops::Mul<Output = Self>
-    + sealed::Sealed
-{
+pub trait GemmFloat: Copy + Default + Send + Sync + 'static + sealed::Sealed {
     /// One.
     const ONE: Self;
 }
@@ -201,11 +187,7 @@ impl std::error::Error for GemmError {}
 ///
 /// Shape contract: `a` is `m × k`, `b` is `k × n`, `dst.len() == m·n`. A product with `k = 0`
 /// fills `dst` with zeros; one with `m = 0` or `n = 0` writes nothing. FLOPs: none charged
-/// (this is a raw kernel). Results depend only on the inputs, never on `parallelism`. With
-/// `n = 1` and `a.col_stride == 1`, element `i` is row `i` of `a` dotted with `b` in a fixed
-/// order: products `a[i, p]·b[p]` are added into 64 accumulators by `p mod 64`, which are then
-/// added as `(s₀ + s₁₆) + (s₃₂ + s₄₈)` per lane `0..16` and the 16 lanes halved pairwise
-/// (`l += l + 8`, then `+ 4`, `+ 2`, `+ 1`), every multiply and add rounded on its own.
+/// (this is a raw kernel). Results depend only on the inputs, never on `parallelism`.
 ///
 /// # Errors
 /// [`GemmError::InnerDimensionMismatch`] if `a.cols != b.rows`, [`GemmError::ViewOutOfBounds`]
@@ -344,10 +326,6 @@ fn write_product<T: GemmFloat>(
     }
     if k == 0 {
         dst.fill(MaybeUninit::new(T::default()));
-        return;
-    }
-    if n == 1 && a.col_stride == 1 {
-        matvec::write(a, b, dst, parallelism);
         return;
     }
     // SAFETY: the caller's `check` guarantees that every element the kernel reads,

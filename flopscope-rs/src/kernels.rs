@@ -13,11 +13,10 @@ pub(crate) mod transcendental;
 const PARALLEL_MIN_MNK: usize = 1 << 18;
 
 /// Whether a product is large enough to split across the kernel pool: at least
-/// [`PARALLEL_MIN_MNK`] multiply-adds and not a vector–matrix product (`gemm` runs those on
-/// one thread anyway, so handing them to the pool would only add its wake-up latency;
-/// matrix–vector products split their rows, see [`crate::gemm::matmul`]).
+/// [`PARALLEL_MIN_MNK`] multiply-adds and not a matrix–vector product (`gemm` runs those on
+/// one thread anyway, so handing them to the pool would only add its wake-up latency).
 fn is_parallel(m: usize, n: usize, k: usize) -> bool {
-    m > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_MNK
+    m > 1 && n > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_MNK
 }
 
 /// `out = a · b` for float matrices, written row-major into `out` (length `a.rows · b.cols`),

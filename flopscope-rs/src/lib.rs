@@ -31,7 +31,6 @@ mod ops;
 pub mod random;
 pub mod scalar;
 mod shape;
-mod simd;
 pub mod stats;
 mod storage;
 mod symmetry;

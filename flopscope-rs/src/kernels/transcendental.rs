@@ -23,9 +23,6 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use crate::cpu_time::in_kernel_pool;
-#[cfg(target_arch = "x86_64")]
-use crate::simd::has_avx512;
-pub(crate) use crate::simd::Path;
 
 pub(crate) use exp::{exp_f32, exp_f64};
 pub(crate) use log::{log_f32, log_f64};
@@ -103,6 +100,54 @@ macro_rules! lanewise {
 lanewise!(Exp, exp_f32, exp_f64);
 lanewise!(Log, log_f32, log_f64);
 lanewise!(Tanh, tanh_f32, tanh_f64);
+
+/// A kernel path: which instruction set the lane loop is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// AVX-512F (16 `f32` / 8 `f64` lanes), fused multiply-adds.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    /// AVX2 + FMA (8 `f32` / 4 `f64` lanes), fused multiply-adds.
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+    /// The target's baseline instructions, multiply and add rounded separately.
+    Portable,
+}
+
+/// Whether this CPU runs the [`Path::Avx512`] functions: AVX-512F, AVX2 and FMA, each checked
+/// (a virtual machine may hide one without the others).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+}
+
+impl Path {
+    /// Every path this CPU can run, fastest first.
+    pub(crate) fn available() -> Vec<Path> {
+        let mut paths = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx512() {
+                paths.push(Path::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                paths.push(Path::Avx2Fma);
+            }
+        }
+        paths.push(Path::Portable);
+        paths
+    }
+
+    /// The fastest path this CPU can run (detected once).
+    pub(crate) fn best() -> Path {
+        static BEST: std::sync::OnceLock<Path> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| Path::available()[0])
+    }
+}
 
 /// The lane loop: `dst[i] = K(src[i])`, every element of `dst` written.
 #[inline(always)]
