@@ -230,6 +230,14 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// The object at `key`, or `None` when the key is absent or `null`.
+    fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, ReportReadError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.obj(key).map(Some),
+        }
+    }
+
     fn f64(&self, key: &str) -> Result<f64, ReportReadError> {
         as_f64(self.field(key)?).ok_or_else(|| self.mistyped(key, "a number"))
     }
@@ -432,52 +440,43 @@ fn run_meta(o: &Obj<'_>) -> Result<RunMeta, ReportReadError> {
             numpy_version: h.opt_str("numpy_version")?,
             flopscope_version: h.opt_str("flopscope_version")?,
         },
-        sandbox: match o.map.get("sandbox") {
-            None | Some(Value::Null) => None,
-            Some(_) => {
-                let s = o.obj("sandbox")?;
-                Some(SandboxMeta {
-                    mode: s.str("mode")?,
-                    landlock: s.str("landlock")?,
-                    seccomp: s.bool("seccomp")?,
-                    not_applied: s
-                        .raw("not_applied")
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|v| v.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    cgroup: match s.map.get("cgroup") {
-                        None | Some(Value::Null) => None,
-                        Some(_) => {
-                            let c = s.obj("cgroup")?;
-                            Some(CgroupMeta {
-                                memory_max_mb: c.opt_u64("memory_max_mb")?,
-                                pids_max: c.u64("pids_max")?,
-                                worker_cpu_s: c.f64("worker_cpu_s")?,
-                            })
-                        }
-                    },
-                })
-            }
+        sandbox: match o.opt_obj("sandbox")? {
+            None => None,
+            Some(s) => Some(SandboxMeta {
+                mode: s.str("mode")?,
+                landlock: s.str("landlock")?,
+                seccomp: s.bool("seccomp")?,
+                not_applied: s
+                    .raw("not_applied")
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                cgroup: match s.opt_obj("cgroup")? {
+                    None => None,
+                    Some(c) => Some(CgroupMeta {
+                        memory_max_mb: c.opt_u64("memory_max_mb")?,
+                        pids_max: c.u64("pids_max")?,
+                        worker_cpu_s: c.f64("worker_cpu_s")?,
+                    }),
+                },
+            }),
         },
     })
 }
 
 fn run_config(o: &Obj<'_>) -> Result<RunConfig, ReportReadError> {
-    let dataset = match o.map.get("dataset") {
-        None | Some(Value::Null) => None,
-        Some(_) => {
-            let d = o.obj("dataset")?;
-            Some(DatasetInfo {
-                path: d.str("path")?,
-                sha256: d.str("sha256")?,
-                seed: d.opt_u64("seed")?,
-                n_mlps: d.opt_u64("n_mlps")?,
-            })
-        }
+    let dataset = match o.opt_obj("dataset")? {
+        None => None,
+        Some(d) => Some(DatasetInfo {
+            path: d.str("path")?,
+            sha256: d.str("sha256")?,
+            seed: d.opt_u64("seed")?,
+            n_mlps: d.opt_u64("n_mlps")?,
+        }),
     };
     Ok(RunConfig {
         n_mlps: o.usize("n_mlps")?,
