@@ -15,27 +15,26 @@ use crate::ops::movement::map_buffer;
 #[derive(Clone)]
 pub(crate) struct Elements(Arc<Inner>);
 
-struct Inner {
-    /// The row-major elements, once they exist.
-    ready: OnceLock<Buffer>,
-    /// Set when the elements are the transpose of `source` and not copied yet.
-    pending: Option<Transposed>,
-}
-
-/// The transpose of a row-major `rows × cols` matrix held by `source` (a ready handle).
-struct Transposed {
-    source: Elements,
-    rows: usize,
-    cols: usize,
+/// What a handle holds. A kernel's result is `Ready` from the start, so making one runs no
+/// synchronisation (a `OnceLock` would run its `Once` on every new tensor).
+enum Inner {
+    /// Row-major elements.
+    Ready(Buffer),
+    /// The transpose of the row-major `rows × cols` matrix held by `source` (a ready handle),
+    /// copied into `copy` when something first reads it row-major.
+    Transposed {
+        copy: OnceLock<Buffer>,
+        source: Elements,
+        rows: usize,
+        cols: usize,
+    },
 }
 
 impl Elements {
     /// A handle owning `buf`.
+    #[inline]
     pub(crate) fn new(buf: Buffer) -> Elements {
-        Elements(Arc::new(Inner {
-            ready: OnceLock::from(buf),
-            pending: None,
-        }))
+        Elements(Arc::new(Inner::Ready(buf)))
     }
 
     /// A new handle to the transpose of the row-major `rows × cols` matrix in `source`; the
@@ -43,33 +42,34 @@ impl Elements {
     pub(crate) fn transpose_of(source: &Elements, rows: usize, cols: usize) -> Elements {
         // Reading `source` makes it ready, so a transpose of a transpose copies once.
         let _ready: &Buffer = source;
-        Elements(Arc::new(Inner {
-            ready: OnceLock::new(),
-            pending: Some(Transposed {
-                source: source.clone(),
-                rows,
-                cols,
-            }),
+        Elements(Arc::new(Inner::Transposed {
+            copy: OnceLock::new(),
+            source: source.clone(),
+            rows,
+            cols,
         }))
     }
 
     /// If these elements are a transpose not copied yet: the row-major `rows × cols` source
     /// buffer they transpose, with `rows` and `cols`.
     pub(crate) fn pending_transpose(&self) -> Option<(&Buffer, usize, usize)> {
-        if self.0.ready.get().is_some() {
-            return None;
+        match &*self.0 {
+            Inner::Transposed {
+                copy,
+                source,
+                rows,
+                cols,
+            } if copy.get().is_none() => Some((source, *rows, *cols)),
+            _ => None,
         }
-        let t = self.0.pending.as_ref()?;
-        Some((&t.source, t.rows, t.cols))
     }
 
     /// The elements' dtype, read without copying a pending transpose (so `x.t().matmul(&x)`
     /// still reads `x` in place).
     pub(crate) fn dtype(&self) -> DType {
-        match (self.0.ready.get(), &self.0.pending) {
-            (Some(buf), _) => buf.dtype(),
-            (None, Some(t)) => t.source.dtype(),
-            (None, None) => unreachable!("a handle without a pending transpose is created ready"),
+        match &*self.0 {
+            Inner::Ready(buf) => buf.dtype(),
+            Inner::Transposed { source, .. } => source.dtype(),
         }
     }
 
@@ -82,10 +82,16 @@ impl Elements {
 impl Deref for Elements {
     type Target = Buffer;
 
+    #[inline]
     fn deref(&self) -> &Buffer {
-        self.0.ready.get_or_init(|| match &self.0.pending {
-            Some(t) => map_buffer!(&*t.source, |v| transpose_2d(v, t.rows, t.cols)),
-            None => unreachable!("a handle without a pending transpose is created ready"),
-        })
+        match &*self.0 {
+            Inner::Ready(buf) => buf,
+            Inner::Transposed {
+                copy,
+                source,
+                rows,
+                cols,
+            } => copy.get_or_init(|| map_buffer!(&**source, |v| transpose_2d(v, *rows, *cols))),
+        }
     }
 }

@@ -7,10 +7,34 @@ use std::ops::Deref;
 pub const MAX_NDIM: usize = 8;
 
 /// A tensor shape stored inline (no heap allocation), up to [`MAX_NDIM`] axes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct Shape {
     dims: [usize; MAX_NDIM],
-    ndim: u8,
+    /// A full word, so copying a shape right after setting it never stalls on store forwarding.
+    ndim: usize,
+}
+
+impl PartialEq for Shape {
+    /// Same number of axes and the same lengths. Compares all [`MAX_NDIM`] slots without
+    /// branching (axes past `ndim` masked out): every op compares shapes, and a `memcmp` call
+    /// costs more than the comparison.
+    #[inline]
+    fn eq(&self, other: &Shape) -> bool {
+        let n = self.ndim;
+        let diff = (0..MAX_NDIM).fold(0, |d, i| {
+            let live = if i < n { usize::MAX } else { 0 };
+            d | ((self.dims[i] ^ other.dims[i]) & live)
+        });
+        self.ndim == other.ndim && diff == 0
+    }
+}
+
+impl Eq for Shape {}
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.dims[..self.ndim].hash(state);
+    }
 }
 
 impl Shape {
@@ -32,13 +56,13 @@ impl Shape {
         );
         let mut s = Shape::SCALAR;
         s.dims[..dims.len()].copy_from_slice(dims);
-        s.ndim = dims.len() as u8;
+        s.ndim = dims.len();
         s
     }
 
     /// Number of axes.
     pub fn ndim(&self) -> usize {
-        self.ndim as usize
+        self.ndim
     }
 
     /// Number of elements (1 for a 0-d shape).
@@ -135,7 +159,7 @@ impl Shape {
 impl Deref for Shape {
     type Target = [usize];
     fn deref(&self) -> &[usize] {
-        &self.dims[..self.ndim as usize]
+        &self.dims[..self.ndim]
     }
 }
 

@@ -86,12 +86,17 @@ fn shape_of(op: &Operand<'_>) -> Shape {
 }
 
 /// Broadcast shape of the operands, or a panic naming the op and both shapes.
+#[inline]
 fn broadcast_shapes(op: Op, shapes: &[Shape]) -> Shape {
-    if shapes.windows(2).all(|w| w[0] == w[1]) {
-        if let Some(s) = shapes.first() {
-            return *s;
-        }
+    match shapes {
+        [first, rest @ ..] if rest.iter().all(|s| s == first) => *first,
+        _ => broadcast_differing(op, shapes),
     }
+}
+
+/// [`broadcast_shapes`] of operands whose shapes differ.
+#[inline(never)]
+fn broadcast_differing(op: Op, shapes: &[Shape]) -> Shape {
     let mut out = Shape::SCALAR;
     for s in shapes {
         out = Shape::broadcast(&out, s).unwrap_or_else(|| {

@@ -59,6 +59,22 @@ fn plan(op: Op, a: &Shape, b: &Shape) -> MatmulPlan {
         a.ndim() - 1,
         if b.ndim() == 1 { 0 } else { b.ndim() - 2 }
     );
+    if a.ndim() <= 2 && b.ndim() <= 2 {
+        // No batch axes: the common case, built without the general path's copies.
+        let out_shape = match (a.ndim(), b.ndim()) {
+            (1, 1) => Shape::SCALAR,
+            (1, _) => Shape::new(&[n]),
+            (_, 1) => Shape::new(&[m]),
+            _ => Shape::new(&[m, n]),
+        };
+        return MatmulPlan {
+            batch_shape: Shape::SCALAR,
+            m,
+            k: ka,
+            n,
+            out_shape,
+        };
+    }
     let ba = Shape::new(&a[..a.ndim().saturating_sub(2)]);
     let bb = Shape::new(&b[..b.ndim().saturating_sub(2)]);
     let batch_shape = Shape::broadcast(&ba, &bb).unwrap_or_else(|| {
