@@ -7,7 +7,11 @@ use crate::cpu_time::in_kernel_pool;
 use crate::gemm::{matmul, matmul_to_vec, Parallelism};
 pub(crate) use crate::gemm::{GemmFloat, MatRef};
 
+mod matvec;
 pub(crate) mod transcendental;
+
+pub(crate) use matvec::MvFloat;
+use matvec::{matrix_vector, vector_matrix, Rows};
 
 /// Products with at least this many multiply-adds (m·n·k) use every thread of the kernel pool.
 const PARALLEL_MIN_MNK: usize = 1 << 18;
@@ -26,7 +30,11 @@ fn is_parallel(m: usize, n: usize, k: usize) -> bool {
 /// # Panics
 /// If the inner dimensions differ, a view overruns its slice, or `out` has the wrong length
 /// (the ops check shapes before they get here, so this is a bug, not bad input).
-pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut [T]) {
+pub(crate) fn gemm_into<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut [T]) {
+    if let Some(v) = matrix_vector_product(a, b) {
+        out.copy_from_slice(&v);
+        return;
+    }
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let mut run = move |par: Parallelism| {
         if let Err(e) = matmul(a, b, out, par) {
@@ -48,13 +56,55 @@ pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &
 /// # Panics
 /// If the inner dimensions differ or a view overruns its slice (the ops check shapes before
 /// they get here, so this is a bug, not bad input).
-pub(crate) fn gemm_to_vec<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
+pub(crate) fn gemm_to_vec<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
+    if let Some(v) = matrix_vector_product(a, b) {
+        return v;
+    }
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let run = move |threads: usize| matmul_to_vec(a, b, threads).unwrap_or_else(|e| panic!("{e}"));
     if is_parallel(m, n, k) {
         in_kernel_pool(move || run(rayon::current_num_threads()))
     } else {
         run(1)
+    }
+}
+
+/// `a · b` through [`matvec`] when one side is a vector (`a` one row or `b` one column, not
+/// both) stored contiguously and the other is row-major or a transposed row-major matrix;
+/// `None` otherwise (and for an empty inner dimension), for the general GEMM.
+fn matrix_vector_product<T: MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Option<Vec<T>> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if k == 0 || b.rows != k || (m == 1) == (n == 1) {
+        return None;
+    }
+    let rows = |data, rows, cols, row_stride| Rows {
+        data,
+        rows,
+        cols,
+        row_stride,
+    };
+    if n == 1 {
+        // `a · v`: `v` is `b`'s one column.
+        let v = b.data.get(..k).filter(|_| b.row_stride == 1 || k == 1)?;
+        if a.col_stride == 1 {
+            Some(matrix_vector(rows(a.data, m, k, a.row_stride), v))
+        } else if a.row_stride == 1 {
+            // `a` is the transpose of a row-major `k × m` matrix `s`: `a·v = v·s`.
+            Some(vector_matrix(v, rows(a.data, k, m, a.col_stride)))
+        } else {
+            None
+        }
+    } else {
+        // `v · b`: `v` is `a`'s one row.
+        let v = a.data.get(..k).filter(|_| a.col_stride == 1 || k == 1)?;
+        if b.col_stride == 1 {
+            Some(vector_matrix(v, rows(b.data, k, n, b.row_stride)))
+        } else if b.row_stride == 1 {
+            // `b` is the transpose of a row-major `n × k` matrix `s`: `v·b = s·v`.
+            Some(matrix_vector(rows(b.data, n, k, b.col_stride), v))
+        } else {
+            None
+        }
     }
 }
 
