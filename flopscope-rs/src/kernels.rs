@@ -7,6 +7,7 @@ use crate::cpu_time::in_kernel_pool;
 use crate::gemm::{matmul, matmul_to_vec, Parallelism};
 pub(crate) use crate::gemm::{GemmFloat, MatRef};
 
+mod gram;
 mod matvec;
 pub(crate) mod transcendental;
 
@@ -60,6 +61,9 @@ pub(crate) fn gemm_to_vec<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_
     if let Some(v) = matrix_vector_product(a, b) {
         return v;
     }
+    if is_transpose_of(b, a) && gram::worth_it(a.rows, a.cols) {
+        return gram::gram_to_vec(a);
+    }
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let run = move |threads: usize| matmul_to_vec(a, b, threads).unwrap_or_else(|e| panic!("{e}"));
     if is_parallel(m, n, k) {
@@ -67,6 +71,14 @@ pub(crate) fn gemm_to_vec<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_
     } else {
         run(1)
     }
+}
+
+/// Whether `b` is exactly `a`'s transpose: the same elements read with the strides swapped
+/// (as in `x.t().matmul(&x)` or `x.matmul(&x.t())`).
+fn is_transpose_of<T>(b: MatRef<'_, T>, a: MatRef<'_, T>) -> bool {
+    std::ptr::eq(a.data.as_ptr(), b.data.as_ptr())
+        && (a.rows, a.cols, a.row_stride, a.col_stride)
+            == (b.cols, b.rows, b.col_stride, b.row_stride)
 }
 
 /// `a · b` through [`matvec`] when one side is a vector (`a` one row or `b` one column, not
