@@ -242,7 +242,7 @@ pub fn matmul_to_vec<T: GemmFloat>(
 ) -> Result<Vec<T>, GemmError> {
     let len = a.rows.saturating_mul(b.cols);
     check(a, b, len)?;
-    let mut out = Vec::with_capacity(len);
+    let mut out = crate::buffer::output_vec(len);
     let dst = &mut out.spare_capacity_mut()[..len];
     let (m, n) = (a.rows, b.cols);
     let blocks = threads.min(m / MIN_BLOCK_ROWS);

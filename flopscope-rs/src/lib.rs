@@ -20,6 +20,7 @@
 //! ```
 
 pub mod budget;
+mod buffer;
 mod cpu_time;
 mod dtype;
 mod element;

@@ -551,7 +551,7 @@ pub(crate) fn vector_matrix<T: MvFloat>(v: &[T], m: Rows<'_, T>) -> Vec<T> {
 
 /// A vector of `len` elements, every one written by `fill`.
 fn to_vec<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
-    let mut out = Vec::with_capacity(len);
+    let mut out = crate::buffer::output_vec(len);
     fill(&mut out.spare_capacity_mut()[..len]);
     // SAFETY: the capacity is at least `len`, and `fill` (`product_into`, which checks that
     // the output has `len` elements) wrote every one of the first `len`.

@@ -216,7 +216,7 @@ const CHUNK: usize = 1 << 14;
 /// If `path` is not one of [`Path::available`] (a bug in the caller).
 pub(crate) fn map_on<K: Lanewise<T>, T: Copy + Send + Sync>(path: Path, src: &[T]) -> Vec<T> {
     let n = src.len();
-    let mut out = Vec::with_capacity(n);
+    let mut out = crate::buffer::output_vec(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_MIN {
         in_kernel_pool(|| {
@@ -247,7 +247,7 @@ pub(crate) fn zip_on_pool<T: Copy + Send + Sync>(
     assert!(a.len() == n || a.len() == 1, "zip_on_pool: operand lengths");
     assert!(b.len() == n || b.len() == 1, "zip_on_pool: operand lengths");
     let at = |x: &[T], i: usize| if x.len() == 1 { x[0] } else { x[i] };
-    let mut out = Vec::with_capacity(n);
+    let mut out = crate::buffer::output_vec(n);
     in_kernel_pool(|| {
         out.spare_capacity_mut()[..n]
             .par_chunks_mut(CHUNK)
@@ -390,7 +390,7 @@ pub(crate) fn pow_f32_on(path: Path, x: Lanes<'_, f32>, y: Lanes<'_, f32>, n: us
             assert_eq!(v.len(), n, "pow_f32: operand length");
         }
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = crate::buffer::output_vec(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_MIN {
         in_kernel_pool(|| {

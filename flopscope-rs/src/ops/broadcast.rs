@@ -50,20 +50,23 @@ pub(crate) fn zip2<A: Copy, B: Copy, U>(
     out: &Shape,
     f: impl Fn(A, B) -> U,
 ) -> Vec<U> {
+    let mut v = crate::buffer::output_vec(out.numel());
     if sa == out && sb == out {
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+        v.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
+        return v;
     }
     if sa == out && b.len() == 1 {
         let y = b[0];
-        return a.iter().map(|&x| f(x, y)).collect();
+        v.extend(a.iter().map(|&x| f(x, y)));
+        return v;
     }
     if sb == out && a.len() == 1 {
         let x = a[0];
-        return b.iter().map(|&y| f(x, y)).collect();
+        v.extend(b.iter().map(|&y| f(x, y)));
+        return v;
     }
     let st_a = sa.broadcast_strides(out);
     let st_b = sb.broadcast_strides(out);
-    let mut v = Vec::with_capacity(out.numel());
     for_each_offset2(out, &st_a, &st_b, |oa, ob| v.push(f(a[oa], b[ob])));
     v
 }
