@@ -97,6 +97,24 @@ macro_rules! lanewise {
         }
     };
 }
+/// Square root: the correctly rounded IEEE operation on every path (`vsqrtps`/`vsqrtpd` in
+/// the SIMD loops), so only the kernel pool changes its speed, never its bits.
+pub(crate) struct Sqrt;
+
+impl Lanewise<f32> for Sqrt {
+    #[inline(always)]
+    fn eval<M: MulAdd>(x: f32) -> f32 {
+        x.sqrt()
+    }
+}
+
+impl Lanewise<f64> for Sqrt {
+    #[inline(always)]
+    fn eval<M: MulAdd>(x: f64) -> f64 {
+        x.sqrt()
+    }
+}
+
 lanewise!(Exp, exp_f32, exp_f64);
 lanewise!(Log, log_f32, log_f64);
 lanewise!(Tanh, tanh_f32, tanh_f64);
@@ -246,16 +264,38 @@ pub(crate) fn zip_on_pool<T: Copy + Send + Sync>(
     let n = a.len().max(b.len());
     assert!(a.len() == n || a.len() == 1, "zip_on_pool: operand lengths");
     assert!(b.len() == n || b.len() == 1, "zip_on_pool: operand lengths");
-    let at = |x: &[T], i: usize| if x.len() == 1 { x[0] } else { x[i] };
     let mut out = crate::buffer::output_vec(n);
     in_kernel_pool(|| {
         out.spare_capacity_mut()[..n]
             .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, d)| {
-                for (j, d) in d.iter_mut().enumerate() {
-                    let i = c * CHUNK + j;
-                    d.write(f(at(a, i), at(b, i)));
+                let range = c * CHUNK..c * CHUNK + d.len();
+                // One loop per operand kind, so each vectorises.
+                match (a.len() == n, b.len() == n) {
+                    (true, true) => {
+                        for ((d, &x), &y) in d.iter_mut().zip(&a[range.clone()]).zip(&b[range]) {
+                            d.write(f(x, y));
+                        }
+                    }
+                    (true, false) => {
+                        let y = b[0];
+                        for (d, &x) in d.iter_mut().zip(&a[range]) {
+                            d.write(f(x, y));
+                        }
+                    }
+                    (false, true) => {
+                        let x = a[0];
+                        for (d, &y) in d.iter_mut().zip(&b[range]) {
+                            d.write(f(x, y));
+                        }
+                    }
+                    (false, false) => {
+                        let v = f(a[0], b[0]);
+                        for d in d.iter_mut() {
+                            d.write(v);
+                        }
+                    }
                 }
             });
     });

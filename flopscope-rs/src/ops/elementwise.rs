@@ -131,8 +131,10 @@ pub(crate) trait BinaryKernel {
     const OP: Op;
     /// Integer/bool inputs compute (and return) in `float64` (true division).
     const FLOAT_ONLY: bool = false;
-    /// Large float outputs are split across the kernel pool (for costly scalar functions).
+    /// Float outputs of at least [`Self::POOL_MIN`] elements are split across the kernel pool.
     const ON_POOL: bool = false;
+    /// See [`Self::ON_POOL`].
+    const POOL_MIN: usize = transcendental::PARALLEL_MIN;
     /// A vectorised `f32` kernel used instead of [`Self::f32`].
     const F32_SLICES: Option<F32Slices> = None;
     fn f32(a: f32, b: f32) -> f32;
@@ -141,13 +143,21 @@ pub(crate) trait BinaryKernel {
     fn bool(a: bool, b: bool) -> bool;
 }
 
+/// Float outputs of at least this many elements of a one-instruction kernel (`add`,
+/// `maximum`, …) are split across the kernel pool: below it, handing the work over costs
+/// about what the second thread saves.
+const CHEAP_POOL_MIN: usize = 1 << 18;
+
+/// A one-instruction binary kernel: split across the kernel pool from [`CHEAP_POOL_MIN`]
+/// float outputs.
 macro_rules! binary_kernel {
-    ($name:ident, $op:expr, float_only = $fo:expr, |$a:ident, $b:ident| $f:expr, int = |$ia:ident, $ib:ident| $fi:expr, bool = |$ba:ident, $bb:ident| $fb:expr $(, on_pool = $pool:expr)?) => {
+    ($name:ident, $op:expr, float_only = $fo:expr, |$a:ident, $b:ident| $f:expr, int = |$ia:ident, $ib:ident| $fi:expr, bool = |$ba:ident, $bb:ident| $fb:expr) => {
         pub(crate) struct $name;
         impl BinaryKernel for $name {
             const OP: Op = $op;
             const FLOAT_ONLY: bool = $fo;
-            $(const ON_POOL: bool = $pool;)?
+            const ON_POOL: bool = true;
+            const POOL_MIN: usize = CHEAP_POOL_MIN;
             #[inline(always)]
             fn f32($a: f32, $b: f32) -> f32 {
                 $f
@@ -272,12 +282,12 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
             (Buffer::F32(x), Buffer::F32(y)) => Buffer::F32(
                 match K::F32_SLICES {
                     Some(kernel) => kernel(&flat(x, &sa, &out), &flat(y, &sb, &out), out.numel()),
-                    None => zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f32),
+                    None => zip_float::<K, _>(x, &sa, y, &sb, &out, K::f32),
                 }
                 .into(),
             ),
             (Buffer::F64(x), Buffer::F64(y)) => {
-                Buffer::F64(zip_float(K::ON_POOL, x, &sa, y, &sb, &out, K::f64).into())
+                Buffer::F64(zip_float::<K, _>(x, &sa, y, &sb, &out, K::f64).into())
             }
             (Buffer::I64(x), Buffer::I64(y)) => {
                 Buffer::I64(zip2(x, &sa, y, &sb, &out, K::i64).into())
@@ -302,10 +312,10 @@ fn flat<'x, T: Copy>(x: &'x [T], s: &Shape, out: &Shape) -> std::borrow::Cow<'x,
     }
 }
 
-/// [`zip2`] of two float operands; with `on_pool` and a large output, on every thread of the
-/// kernel pool (operands broadcast to `out` first unless one is a single element).
-fn zip_float<T: Copy + Send + Sync>(
-    on_pool: bool,
+/// [`zip2`] of two float operands of kernel `K`; with [`BinaryKernel::ON_POOL`] and at least
+/// [`BinaryKernel::POOL_MIN`] outputs, on every thread of the kernel pool (operands broadcast
+/// to `out` first unless one is a single element or already has `out`'s elements).
+fn zip_float<K: BinaryKernel, T: Copy + Send + Sync>(
     a: &[T],
     sa: &Shape,
     b: &[T],
@@ -313,17 +323,10 @@ fn zip_float<T: Copy + Send + Sync>(
     out: &Shape,
     f: impl Fn(T, T) -> T + Sync,
 ) -> Vec<T> {
-    if !on_pool || out.numel() < transcendental::PARALLEL_MIN {
+    if !K::ON_POOL || out.numel() < K::POOL_MIN {
         return zip2(a, sa, b, sb, out, f);
     }
-    let full = |x: &[T], s: &Shape| -> Vec<T> {
-        if s == out || x.len() == 1 {
-            x.to_vec()
-        } else {
-            super::broadcast::expand(x, s, out)
-        }
-    };
-    let (a, b) = (full(a, sa), full(b, sb));
+    let (a, b) = (flat(a, sa, out), flat(b, sb, out));
     transcendental::zip_on_pool(&a, &b, f)
 }
 
@@ -401,11 +404,6 @@ macro_rules! unary_kernel {
             }
         }
     };
-    ($name:ident, $op:expr, float_only, |$x:ident| $f:expr) => {
-        unary_kernel!($name, $op, true, |$x| $f, |_i| unreachable!(
-            "float-only kernel"
-        ));
-    };
     ($name:ident, $op:expr, $fo:expr, |$x:ident| $f:expr, |$i:ident| $fi:expr) => {
         pub(crate) struct $name;
         impl UnaryKernel for $name {
@@ -429,7 +427,7 @@ unary_kernel!(AbsK, Op::Absolute, false, |x| x.abs(), |i| i.wrapping_abs());
 unary_kernel!(SquareK, Op::Square, false, |x| x * x, |i| i.wrapping_mul(i));
 unary_kernel!(ExpK, Op::Exp, lanewise = transcendental::Exp);
 unary_kernel!(LogK, Op::Log, lanewise = transcendental::Log);
-unary_kernel!(SqrtK, Op::Sqrt, float_only, |x| x.sqrt());
+unary_kernel!(SqrtK, Op::Sqrt, lanewise = transcendental::Sqrt);
 unary_kernel!(TanhK, Op::Tanh, lanewise = transcendental::Tanh);
 
 /// Applies a unary kernel; charges numel (unique elements if symmetric) × rate × weight.

@@ -10,6 +10,69 @@
 //!
 //! Maximum, minimum and their indices do not depend on the order; they follow numpy's NaN
 //! rules (NaN propagates; the index of the first NaN wins).
+//!
+//! Large reductions (at least [`PARALLEL_MIN`] elements) run on every thread of the kernel
+//! pool, split by output elements (lanes, or whole outer blocks), each computed exactly as
+//! above, so the result does not depend on the thread count.
+
+use rayon::prelude::*;
+
+use crate::cpu_time::{in_kernel_pool, kernel_pool};
+
+/// Reductions over at least this many elements run on the kernel pool.
+const PARALLEL_MIN: usize = 1 << 18;
+
+/// Whether a reduction of this layout runs on the kernel pool (and there is more than one
+/// thread to run it on).
+fn parallel(l: Layout) -> bool {
+    l.outer.saturating_mul(l.n).saturating_mul(l.inner) >= PARALLEL_MIN
+        && kernel_pool().current_num_threads() > 1
+}
+
+/// Outputs per task when a reduction of `count` outputs is split: one task per thread, a
+/// multiple of 16 outputs.
+fn piece(count: usize) -> usize {
+    let threads = kernel_pool().current_num_threads().max(1);
+    count.div_ceil(threads).div_ceil(16).max(1) * 16
+}
+
+/// Runs `lanes(first, out)` for pieces of `out` (output element `first + k` in `out[k]`),
+/// on the kernel pool when `par`, else in one call.
+fn by_pieces<U: Send>(par: bool, out: &mut [U], lanes: impl Fn(usize, &mut [U]) + Sync) {
+    if par && out.len() > 1 {
+        let len = piece(out.len());
+        in_kernel_pool(|| {
+            out.par_chunks_mut(len)
+                .enumerate()
+                .for_each(|(c, o)| lanes(c * len, o));
+        });
+    } else {
+        lanes(0, out);
+    }
+}
+
+/// Runs `columns(o, acc)` for each outer block `o` (its `inner` outputs in `acc`), the
+/// blocks spread over the kernel pool when `par` and there are several. (Splitting one
+/// block's columns between threads measured slower than one thread on the dev VM: each
+/// thread then reads every other piece of every row.)
+fn by_blocks<U: Send>(
+    par: bool,
+    l: Layout,
+    out: &mut [U],
+    columns: impl Fn(usize, &mut [U]) + Sync,
+) {
+    if par && l.outer > 1 {
+        in_kernel_pool(|| {
+            out.par_chunks_mut(l.inner)
+                .enumerate()
+                .for_each(|(o, acc)| columns(o, acc));
+        });
+    } else {
+        for (o, acc) in out.chunks_mut(l.inner).enumerate() {
+            columns(o, acc);
+        }
+    }
+}
 
 /// How a reduction walks a C-contiguous buffer: `outer` blocks, each `n` reduced rows of
 /// `inner` elements.
@@ -130,26 +193,31 @@ fn pairwise<T: Summand>(x: &[T], f: &impl Fn(T) -> T) -> T {
 }
 
 /// The sum of `f(v)` over each reduced lane, in numpy's order; `f` gets the output index.
-fn sum_mapped<T: Summand>(x: &[T], l: Layout, f: impl Fn(usize, T) -> T) -> Vec<T> {
+fn sum_mapped<T: Summand>(x: &[T], l: Layout, f: impl Fn(usize, T) -> T + Sync) -> Vec<T> {
     let mut out = vec![T::ZERO; l.numel_out()];
     if out.is_empty() {
         return out;
     }
+    let par = parallel(l);
     if l.inner == 1 {
-        for (o, (acc, lane)) in out.iter_mut().zip(x.chunks_exact(l.n.max(1))).enumerate() {
-            *acc = T::ZERO.plus(pairwise(lane, &|v| f(o, v)));
-        }
+        let n = l.n.max(1);
+        by_pieces(par, &mut out, |first, accs| {
+            let lanes = x[first * n..].chunks_exact(n);
+            for (k, (acc, lane)) in accs.iter_mut().zip(lanes).enumerate() {
+                *acc = T::ZERO.plus(pairwise(lane, &|v| f(first + k, v)));
+            }
+        });
         return out;
     }
     let block = l.n * l.inner;
-    for (o, acc) in out.chunks_exact_mut(l.inner).enumerate() {
+    by_blocks(par, l, &mut out, |o, acc| {
         let base = o * l.inner;
         for row in x[o * block..(o + 1) * block].chunks_exact(l.inner) {
             for (i, (a, &v)) in acc.iter_mut().zip(row).enumerate() {
                 *a = a.plus(f(base + i, v));
             }
         }
-    }
+    });
     out
 }
 
@@ -258,24 +326,27 @@ pub(super) fn extreme<T: Ordered>(x: &[T], l: Layout, greater: bool) -> Vec<T> {
     if l.numel_out() == 0 {
         return Vec::new();
     }
+    let par = parallel(l);
+    // Every output starts as the first element of its lane (overwritten below).
+    let mut out = vec![x[0]; l.numel_out()];
     if l.inner == 1 {
-        return x
-            .chunks_exact(l.n)
-            .map(|lane| lane_extreme(lane, greater))
-            .collect();
+        by_pieces(par, &mut out, |first, outs| {
+            for (e, lane) in outs.iter_mut().zip(x[first * l.n..].chunks_exact(l.n)) {
+                *e = lane_extreme(lane, greater);
+            }
+        });
+        return out;
     }
     let block = l.n * l.inner;
-    let mut out = Vec::with_capacity(l.numel_out());
-    for o in 0..l.outer {
+    by_blocks(par, l, &mut out, |o, acc| {
         let rows = &x[o * block..(o + 1) * block];
-        let mut acc = rows[..l.inner].to_vec();
+        acc.copy_from_slice(&rows[..l.inner]);
         for row in rows[l.inner..].chunks_exact(l.inner) {
             for (a, &v) in acc.iter_mut().zip(row) {
                 *a = pick(*a, v, greater);
             }
         }
-        out.extend(acc);
-    }
+    });
     out
 }
 
@@ -285,28 +356,28 @@ pub(super) fn arg_extreme<T: Ordered>(x: &[T], l: Layout, greater: bool) -> Vec<
     if l.numel_out() == 0 {
         return Vec::new();
     }
+    let par = parallel(l);
+    let mut out = vec![0i64; l.numel_out()];
     if l.inner == 1 {
-        return x
-            .chunks_exact(l.n)
-            .map(|lane| {
+        by_pieces(par, &mut out, |first, outs| {
+            for (i, lane) in outs.iter_mut().zip(x[first * l.n..].chunks_exact(l.n)) {
                 let e = lane_extreme(lane, greater);
                 let hit = if e.is_nan() {
                     lane.iter().position(|v| v.is_nan())
                 } else {
                     lane.iter().position(|&v| v == e)
                 };
-                hit.unwrap_or(0) as i64
-            })
-            .collect();
+                *i = hit.unwrap_or(0) as i64;
+            }
+        });
+        return out;
     }
     let block = l.n * l.inner;
-    let mut out = Vec::with_capacity(l.numel_out());
-    for o in 0..l.outer {
+    by_blocks(par, l, &mut out, |o, idx| {
         let rows = &x[o * block..(o + 1) * block];
         let mut best = rows[..l.inner].to_vec();
-        let mut idx = vec![0i64; l.inner];
         for (k, row) in rows.chunks_exact(l.inner).enumerate().skip(1) {
-            for ((b, i), &v) in best.iter_mut().zip(&mut idx).zip(row) {
+            for ((b, i), &v) in best.iter_mut().zip(idx.iter_mut()).zip(row) {
                 let beats = if greater { v > *b } else { v < *b };
                 if !b.is_nan() && (beats || v.is_nan()) {
                     *b = v;
@@ -314,7 +385,72 @@ pub(super) fn arg_extreme<T: Ordered>(x: &[T], l: Layout, greater: bool) -> Vec<
                 }
             }
         }
-        out.extend(idx);
-    }
+    });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize) -> Vec<f32> {
+        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    /// Layouts large enough for the kernel pool: rows added into columns, and lanes.
+    const LAYOUTS: [Layout; 3] = [
+        Layout {
+            outer: 1,
+            n: 1024,
+            inner: 301,
+        },
+        Layout {
+            outer: 3,
+            n: 300,
+            inner: 299,
+        },
+        Layout {
+            outer: 2049,
+            n: 130,
+            inner: 1,
+        },
+    ];
+
+    #[test]
+    fn pooled_reductions_keep_numpys_order_and_first_index() {
+        for l in LAYOUTS {
+            assert!(parallel(l) || kernel_pool().current_num_threads() == 1);
+            let mut x = data(l.outer * l.n * l.inner);
+            // A tie (the first index must win) and a NaN (it must propagate and win).
+            x[l.inner + 1] = x[1];
+            x[5 * l.inner + 2] = f32::NAN;
+            let at = |o: usize, k: usize, i: usize| x[(o * l.n + k) * l.inner + i];
+            let (s, mx, am) = (sum(&x, l), extreme(&x, l, true), arg_extreme(&x, l, true));
+            for o in 0..l.outer {
+                for i in 0..l.inner {
+                    let out = o * l.inner + i;
+                    let lane: Vec<f32> = (0..l.n).map(|k| at(o, k, i)).collect();
+                    let want = if l.inner == 1 {
+                        0.0 + pairwise(&lane, &|v| v)
+                    } else {
+                        lane.iter().fold(0.0, |a, &v| a + v)
+                    };
+                    assert_eq!(s[out].to_bits(), want.to_bits(), "sum {l:?} at {out}");
+                    let first_nan = lane.iter().position(|v| v.is_nan());
+                    let best = lane.iter().fold(lane[0], |a, &v| pick(a, v, true));
+                    assert_eq!(mx[out].to_bits(), best.to_bits(), "max {l:?} at {out}");
+                    let idx = first_nan.or_else(|| lane.iter().position(|&v| v == best));
+                    assert_eq!(am[out], idx.unwrap_or(0) as i64, "argmax {l:?} at {out}");
+                }
+            }
+        }
+    }
 }
