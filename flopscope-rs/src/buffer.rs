@@ -21,6 +21,14 @@ pub(crate) fn output_vec<T>(len: usize) -> Vec<T> {
     v
 }
 
+/// A vector of `len` copies of `value`, allocated as [`output_vec`] does (for kernels that
+/// fill a buffer in place).
+pub(crate) fn filled_vec<T: Clone>(len: usize, value: T) -> Vec<T> {
+    let mut v = output_vec(len);
+    v.resize(len, value);
+    v
+}
+
 /// Asks the kernel to back the whole pages inside `bytes` bytes at `start` with huge pages.
 #[cfg(target_os = "linux")]
 fn advise_huge_pages(start: *mut u8, bytes: usize) {

@@ -71,12 +71,14 @@ impl Buffer {
         if let Some(s) = T::slice(self) {
             return s.to_vec();
         }
+        let mut out = crate::buffer::output_vec(self.len());
         match self {
-            Buffer::F32(v) => v.iter().map(|x| T::from_f32(*x)).collect(),
-            Buffer::F64(v) => v.iter().map(|x| T::from_f64(*x)).collect(),
-            Buffer::Bool(v) => v.iter().map(|x| T::from_bool(*x)).collect(),
-            Buffer::I64(v) => v.iter().map(|x| T::from_i64(*x)).collect(),
+            Buffer::F32(v) => out.extend(v.iter().map(|x| T::from_f32(*x))),
+            Buffer::F64(v) => out.extend(v.iter().map(|x| T::from_f64(*x))),
+            Buffer::Bool(v) => out.extend(v.iter().map(|x| T::from_bool(*x))),
+            Buffer::I64(v) => out.extend(v.iter().map(|x| T::from_i64(*x))),
         }
+        out
     }
 
     /// Element `i` as `f64`.

@@ -63,12 +63,12 @@ impl Generator {
             clamped(Op::RandomStandardNormal, n as u64, dtype),
             |charged| match dtype {
                 DType::F32 => {
-                    let mut v = vec![0f32; n];
+                    let mut v = crate::buffer::filled_vec(n, 0f32);
                     self.bits.fill_standard_normal_f32(&mut v);
                     Tensor::from_elems(charged, v, shape)
                 }
                 DType::F64 => {
-                    let mut v = vec![0f64; n];
+                    let mut v = crate::buffer::filled_vec(n, 0f64);
                     self.bits.fill_standard_normal_f64(&mut v);
                     Tensor::from_elems(charged, v, shape)
                 }
@@ -84,7 +84,7 @@ impl Generator {
         let shape = shape.into();
         let n = shape.numel();
         counted(clamped(Op::RandomNormal, n as u64, DType::F64), |charged| {
-            let mut v = vec![0f64; n];
+            let mut v = crate::buffer::filled_vec(n, 0f64);
             self.bits.fill_standard_normal_f64(&mut v);
             for x in &mut v {
                 *x = loc + scale * *x;
@@ -105,7 +105,7 @@ impl Generator {
         counted(
             clamped(Op::RandomUniform, 3 * n as u64, DType::F64),
             |charged| {
-                let mut v = vec![0f64; n];
+                let mut v = crate::buffer::filled_vec(n, 0f64);
                 if let Err(e) = self.bits.fill_uniform_f64(low, high, &mut v) {
                     panic!("uniform: {e}");
                 }
@@ -127,12 +127,12 @@ impl Generator {
             clamped(Op::RandomRandom, n as u64, dtype),
             |charged| match dtype {
                 DType::F32 => {
-                    let mut v = vec![0f32; n];
+                    let mut v = crate::buffer::filled_vec(n, 0f32);
                     self.bits.fill_random_f32(&mut v);
                     Tensor::from_elems(charged, v, shape)
                 }
                 DType::F64 => {
-                    let mut v = vec![0f64; n];
+                    let mut v = crate::buffer::filled_vec(n, 0f64);
                     self.bits.fill_random_f64(&mut v);
                     Tensor::from_elems(charged, v, shape)
                 }
@@ -153,7 +153,7 @@ impl Generator {
         counted(
             clamped(Op::RandomIntegers, n as u64, DType::I64),
             |charged| {
-                let mut v = vec![0i64; n];
+                let mut v = crate::buffer::filled_vec(n, 0i64);
                 if let Err(e) = self.bits.fill_integers_i64(low, high, &mut v) {
                     panic!("integers: {e}");
                 }
