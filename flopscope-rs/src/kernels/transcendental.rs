@@ -167,6 +167,68 @@ impl Path {
     }
 }
 
+/// A loop to compile once per [`Path`]: [`PathLoop::run`] is `#[inline(always)]` in every
+/// implementation, so it is compiled inside each target-feature function of
+/// [`on_best_path`] and its loops use that path's registers. Only for code whose results do
+/// not depend on the instruction set (nothing fuses a multiply and an add unless asked to),
+/// such as numpy-ordered sums and comparisons.
+pub(crate) trait PathLoop {
+    /// What the loop returns.
+    type Out;
+    /// Runs the loop.
+    fn run(self) -> Self::Out;
+}
+
+/// Runs `l` compiled for this CPU's [fastest path](Path::best).
+pub(crate) fn on_best_path<L: PathLoop>(l: L) -> L::Out {
+    on_path(Path::best(), l)
+}
+
+/// Runs `l` compiled for `path`.
+///
+/// # Panics
+/// If `path` is not one of [`Path::available`] (a bug in the caller).
+pub(crate) fn on_path<L: PathLoop>(path: Path, l: L) -> L::Out {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 => {
+            assert!(has_avx512());
+            // SAFETY: AVX-512F, AVX2 and FMA were detected just above.
+            unsafe { run_avx512(l) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx2Fma => {
+            assert!(
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            // SAFETY: AVX2 and FMA were detected just above.
+            unsafe { run_avx2(l) }
+        }
+        Path::Portable => l.run(),
+    }
+}
+
+/// [`PathLoop::run`] compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn run_avx512<L: PathLoop>(l: L) -> L::Out {
+    l.run()
+}
+
+/// [`PathLoop::run`] compiled for AVX2 + FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<L: PathLoop>(l: L) -> L::Out {
+    l.run()
+}
+
 /// The lane loop: `dst[i] = K(src[i])`, every element of `dst` written.
 #[inline(always)]
 fn lanes<K: Lanewise<T>, T: Copy, M: MulAdd>(src: &[T], dst: &mut [MaybeUninit<T>]) {
@@ -269,40 +331,71 @@ pub(crate) fn zip_on_pool<T: Copy + Send + Sync>(
         out.spare_capacity_mut()[..n]
             .par_chunks_mut(CHUNK)
             .enumerate()
-            .for_each(|(c, d)| {
-                let range = c * CHUNK..c * CHUNK + d.len();
-                // One loop per operand kind, so each vectorises.
-                match (a.len() == n, b.len() == n) {
-                    (true, true) => {
-                        for ((d, &x), &y) in d.iter_mut().zip(&a[range.clone()]).zip(&b[range]) {
-                            d.write(f(x, y));
-                        }
-                    }
-                    (true, false) => {
-                        let y = b[0];
-                        for (d, &x) in d.iter_mut().zip(&a[range]) {
-                            d.write(f(x, y));
-                        }
-                    }
-                    (false, true) => {
-                        let x = a[0];
-                        for (d, &y) in d.iter_mut().zip(&b[range]) {
-                            d.write(f(x, y));
-                        }
-                    }
-                    (false, false) => {
-                        let v = f(a[0], b[0]);
-                        for d in d.iter_mut() {
-                            d.write(v);
-                        }
-                    }
-                }
+            .for_each(|(c, dst)| {
+                let start = c * CHUNK;
+                let (a, b) = (
+                    window(a, n, start, dst.len()),
+                    window(b, n, start, dst.len()),
+                );
+                on_best_path(Zip { dst, a, b, f: &f });
             });
     });
     // SAFETY: the capacity is at least `n`, and the chunks cover all of its first `n`
     // elements, each written once.
     unsafe { out.set_len(n) };
     out
+}
+
+/// Elements `start .. start + len` of an operand of `n` elements, or the operand itself
+/// when it is one element standing for all.
+fn window<T>(x: &[T], n: usize, start: usize, len: usize) -> &[T] {
+    if x.len() == n {
+        &x[start..start + len]
+    } else {
+        x
+    }
+}
+
+/// `dst[i] = f(a[i], b[i])`, an operand of one element standing for all (one loop per
+/// operand kind, so each vectorises).
+struct Zip<'a, T, F> {
+    dst: &'a mut [MaybeUninit<T>],
+    a: &'a [T],
+    b: &'a [T],
+    f: &'a F,
+}
+
+impl<T: Copy, F: Fn(T, T) -> T> PathLoop for Zip<'_, T, F> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        let (dst, a, b, f) = (self.dst, self.a, self.b, self.f);
+        match (a.len() == dst.len(), b.len() == dst.len()) {
+            (true, true) => {
+                for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+                    d.write(f(x, y));
+                }
+            }
+            (true, false) => {
+                let y = b[0];
+                for (d, &x) in dst.iter_mut().zip(a) {
+                    d.write(f(x, y));
+                }
+            }
+            (false, true) => {
+                let x = a[0];
+                for (d, &y) in dst.iter_mut().zip(b) {
+                    d.write(f(x, y));
+                }
+            }
+            (false, false) => {
+                let v = f(a[0], b[0]);
+                for d in dst.iter_mut() {
+                    d.write(v);
+                }
+            }
+        }
+    }
 }
 
 /// [`map_on`] on the [fastest path](Path::best).

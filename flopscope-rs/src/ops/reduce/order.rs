@@ -18,6 +18,7 @@
 use rayon::prelude::*;
 
 use crate::cpu_time::{in_kernel_pool, kernel_pool};
+use crate::kernels::transcendental::{on_best_path, PathLoop};
 
 /// Reductions over at least this many elements run on the kernel pool.
 const PARALLEL_MIN: usize = 1 << 18;
@@ -211,12 +212,12 @@ fn sum_mapped<T: Summand>(x: &[T], l: Layout, f: impl Fn(usize, T) -> T + Sync) 
     }
     let block = l.n * l.inner;
     by_blocks(par, l, &mut out, |o, acc| {
-        let base = o * l.inner;
-        for row in x[o * block..(o + 1) * block].chunks_exact(l.inner) {
-            for (i, (a, &v)) in acc.iter_mut().zip(row).enumerate() {
-                *a = a.plus(f(base + i, v));
-            }
-        }
+        on_best_path(AddRows {
+            acc,
+            rows: &x[o * block..(o + 1) * block],
+            first: o * l.inner,
+            f: &f,
+        });
     });
     out
 }
@@ -341,13 +342,64 @@ pub(super) fn extreme<T: Ordered>(x: &[T], l: Layout, greater: bool) -> Vec<T> {
     by_blocks(par, l, &mut out, |o, acc| {
         let rows = &x[o * block..(o + 1) * block];
         acc.copy_from_slice(&rows[..l.inner]);
-        for row in rows[l.inner..].chunks_exact(l.inner) {
-            for (a, &v) in acc.iter_mut().zip(row) {
-                *a = pick(*a, v, greater);
-            }
+        // One loop per direction, so each vectorises as a compare and a blend.
+        let rows = &rows[l.inner..];
+        if greater {
+            on_best_path(FoldRows {
+                acc,
+                rows,
+                step: |a, v| pick(a, v, true),
+            });
+        } else {
+            on_best_path(FoldRows {
+                acc,
+                rows,
+                step: |a, v| pick(a, v, false),
+            });
         }
     });
     out
+}
+
+/// `acc[i] = acc[i] + f(first + i, row[i])` for each row of `rows` (rows of `acc.len()`
+/// elements), in row order: numpy's order along a non-contiguous axis.
+struct AddRows<'a, T, F> {
+    acc: &'a mut [T],
+    rows: &'a [T],
+    first: usize,
+    f: &'a F,
+}
+
+impl<T: Summand, F: Fn(usize, T) -> T> PathLoop for AddRows<'_, T, F> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        for row in self.rows.chunks_exact(self.acc.len()) {
+            for (i, (a, &v)) in self.acc.iter_mut().zip(row).enumerate() {
+                *a = a.plus((self.f)(self.first + i, v));
+            }
+        }
+    }
+}
+
+/// `acc[i] = step(acc[i], row[i])` for each row of `rows` (rows of `acc.len()` elements), in
+/// row order.
+struct FoldRows<'a, T, S> {
+    acc: &'a mut [T],
+    rows: &'a [T],
+    step: S,
+}
+
+impl<T: Copy, S: Fn(T, T) -> T> PathLoop for FoldRows<'_, T, S> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        for row in self.rows.chunks_exact(self.acc.len()) {
+            for (a, &v) in self.acc.iter_mut().zip(row) {
+                *a = (self.step)(*a, v);
+            }
+        }
+    }
 }
 
 /// numpy `argmax` (`greater`) or `argmin` over the layout's reduced axis (`n ≥ 1`): the index
@@ -423,6 +475,40 @@ mod tests {
             inner: 1,
         },
     ];
+
+    #[test]
+    fn every_kernel_path_adds_and_compares_rows_to_the_same_bits() {
+        use crate::kernels::transcendental::{on_path, Path};
+        let (w, n) = (37, 50);
+        let mut x = data(w * n);
+        x[3 * w + 5] = f32::NAN;
+        let run = |path: Path| {
+            let (mut sums, mut maxes) = (vec![0.0f32; w], x[..w].to_vec());
+            on_path(
+                path,
+                AddRows {
+                    acc: &mut sums,
+                    rows: &x,
+                    first: 0,
+                    f: &|_, v: f32| v * v,
+                },
+            );
+            on_path(
+                path,
+                FoldRows {
+                    acc: &mut maxes,
+                    rows: &x[w..],
+                    step: |a, v| pick(a, v, true),
+                },
+            );
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            (bits(&sums), bits(&maxes))
+        };
+        let portable = run(Path::Portable);
+        for path in Path::available() {
+            assert_eq!(run(path), portable, "{path:?}");
+        }
+    }
 
     #[test]
     fn pooled_reductions_keep_numpys_order_and_first_index() {
