@@ -193,30 +193,68 @@ fn pairwise<T: Summand>(x: &[T], f: &impl Fn(T) -> T) -> T {
     pairwise(&x[..half], f).plus(pairwise(&x[half..], f))
 }
 
-/// The sum of `f(v)` over each reduced lane, in numpy's order; `f` gets the output index.
-fn sum_mapped<T: Summand>(x: &[T], l: Layout, f: impl Fn(usize, T) -> T + Sync) -> Vec<T> {
+/// What a reduction adds up for each element `v` of output `o`'s lane: `v` itself, or its
+/// squared deviation from `center[o]`.
+trait Term<T>: Copy + Sync {
+    /// Whether the term reads a center.
+    const CENTERED: bool;
+    /// The term of `v` given its lane's center `c` (ignored unless [`Self::CENTERED`]).
+    fn term(v: T, c: T) -> T;
+}
+
+/// `v`.
+#[derive(Clone, Copy)]
+struct Plain;
+
+impl<T: Summand> Term<T> for Plain {
+    const CENTERED: bool = false;
+    #[inline(always)]
+    fn term(v: T, _c: T) -> T {
+        v
+    }
+}
+
+/// `(v − c)²`.
+#[derive(Clone, Copy)]
+struct SquaredDeviation;
+
+impl<T: Real> Term<T> for SquaredDeviation {
+    const CENTERED: bool = true;
+    #[inline(always)]
+    fn term(v: T, c: T) -> T {
+        let d = v - c;
+        d * d
+    }
+}
+
+/// The sum of `K`'s terms over each reduced lane, in numpy's order; `center` holds one value
+/// per output when `K` is centered (else it is not read).
+fn sum_terms<T: Summand, K: Term<T>>(x: &[T], l: Layout, center: &[T]) -> Vec<T> {
     let mut out = vec![T::ZERO; l.numel_out()];
     if out.is_empty() {
         return out;
     }
+    let at = |o: usize| if K::CENTERED { center[o] } else { T::ZERO };
     let par = parallel(l);
     if l.inner == 1 {
         let n = l.n.max(1);
         by_pieces(par, &mut out, |first, accs| {
             let lanes = x[first * n..].chunks_exact(n);
             for (k, (acc, lane)) in accs.iter_mut().zip(lanes).enumerate() {
-                *acc = T::ZERO.plus(pairwise(lane, &|v| f(first + k, v)));
+                let c = at(first + k);
+                *acc = T::ZERO.plus(pairwise(lane, &|v| K::term(v, c)));
             }
         });
         return out;
     }
     let block = l.n * l.inner;
     by_blocks(par, l, &mut out, |o, acc| {
+        let outs = o * l.inner..(o + 1) * l.inner;
         on_best_path(AddRows {
             acc,
             rows: &x[o * block..(o + 1) * block],
-            first: o * l.inner,
-            f: &f,
+            center: if K::CENTERED { &center[outs] } else { &[] },
+            term: std::marker::PhantomData::<K>,
         });
     });
     out
@@ -224,7 +262,7 @@ fn sum_mapped<T: Summand>(x: &[T], l: Layout, f: impl Fn(usize, T) -> T + Sync) 
 
 /// numpy `sum` over the layout's reduced axis.
 pub(super) fn sum<T: Summand>(x: &[T], l: Layout) -> Vec<T> {
-    sum_mapped(x, l, |_, v| v)
+    sum_terms::<T, Plain>(x, l, &[])
 }
 
 /// numpy `mean`: the sum divided by the lane length.
@@ -240,10 +278,7 @@ pub(super) fn mean<T: Real>(x: &[T], l: Layout) -> Vec<T> {
 /// the same order, divided by the lane length.
 pub(super) fn var<T: Real>(x: &[T], l: Layout) -> Vec<T> {
     let m = mean(x, l);
-    let mut v = sum_mapped(x, l, |o, v| {
-        let d = v - m[o];
-        d * d
-    });
+    let mut v = sum_terms::<T, SquaredDeviation>(x, l, &m);
     for s in &mut v {
         *s = s.div_count(l.n);
     }
@@ -361,22 +396,30 @@ pub(super) fn extreme<T: Ordered>(x: &[T], l: Layout, greater: bool) -> Vec<T> {
     out
 }
 
-/// `acc[i] = acc[i] + f(first + i, row[i])` for each row of `rows` (rows of `acc.len()`
-/// elements), in row order: numpy's order along a non-contiguous axis.
-struct AddRows<'a, T, F> {
+/// `acc[i] = acc[i] + K::term(row[i], center[i])` for each row of `rows` (rows of `acc.len()`
+/// elements), in row order: numpy's order along a non-contiguous axis. `center` is empty for
+/// a term that reads none.
+struct AddRows<'a, T, K> {
     acc: &'a mut [T],
     rows: &'a [T],
-    first: usize,
-    f: &'a F,
+    center: &'a [T],
+    term: std::marker::PhantomData<K>,
 }
 
-impl<T: Summand, F: Fn(usize, T) -> T> PathLoop for AddRows<'_, T, F> {
+impl<T: Summand, K: Term<T>> PathLoop for AddRows<'_, T, K> {
     type Out = ();
     #[inline(always)]
     fn run(self) {
+        let term = K::term;
         for row in self.rows.chunks_exact(self.acc.len()) {
-            for (i, (a, &v)) in self.acc.iter_mut().zip(row).enumerate() {
-                *a = a.plus((self.f)(self.first + i, v));
+            if self.center.is_empty() {
+                for (a, &v) in self.acc.iter_mut().zip(row) {
+                    *a = a.plus(term(v, T::ZERO));
+                }
+            } else {
+                for ((a, &v), &c) in self.acc.iter_mut().zip(row).zip(self.center) {
+                    *a = a.plus(term(v, c));
+                }
             }
         }
     }
@@ -489,8 +532,8 @@ mod tests {
                 AddRows {
                     acc: &mut sums,
                     rows: &x,
-                    first: 0,
-                    f: &|_, v: f32| v * v,
+                    center: &x[..w],
+                    term: std::marker::PhantomData::<SquaredDeviation>,
                 },
             );
             on_path(
