@@ -96,7 +96,9 @@ impl<'a, T> MatRef<'a, T> {
 
 /// A float type the `gemm` crate multiplies: `f32` or `f64` (sealed: no other type can
 /// implement it).
-pub trait GemmFloat: Copy + Default + Send + Sync + 'static + sealed::Sealed {
+pub trait GemmFloat:
+    Copy + Default + Send + Sync + 'static + sealed::Sealed + crate::kernels::MvFloat
+{
     /// One.
     const ONE: Self;
 }
@@ -281,6 +283,23 @@ pub fn matmul_to_vec<T: GemmFloat>(
     Ok(out)
 }
 
+/// `a · b` through flopscope's matrix–vector kernels, the ones `Tensor::matmul` uses, when one
+/// side is a vector (`a` one row or `b` one column, not both) stored contiguously and the
+/// other is a row-major matrix or the transpose of one: 16 running sums per row in SIMD
+/// registers for `M·v`, rows streamed through the column sums for `v·M`, split over the
+/// kernel pool from 2^18 multiply-adds with a result that does not depend on the thread
+/// count. `None` for any other product (use [`matmul_to_vec`]).
+///
+/// # Errors
+/// As [`matmul_to_vec`].
+pub fn matrix_vector_to_vec<T: GemmFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) -> Result<Option<Vec<T>>, GemmError> {
+    check(a, b, a.rows.saturating_mul(b.cols))?;
+    Ok(crate::kernels::matrix_vector_product(a, b))
+}
+
 /// The shape checks of [`matmul`], for a destination of `dst_len` elements.
 fn check<T>(a: MatRef<'_, T>, b: MatRef<'_, T>, dst_len: usize) -> Result<(), GemmError> {
     if a.cols != b.rows {
@@ -362,6 +381,32 @@ fn write_product<T: GemmFloat>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matrix_vector_products_take_their_own_kernels_and_nothing_else() {
+        let m: Vec<f64> = (0..12).map(|x| x as f64).collect(); // 3×4
+        let (v4, v3) = ([1.0, 10.0, 100.0, 1000.0], [1.0, 10.0, 100.0]);
+        let mv = matrix_vector_to_vec(MatRef::row_major(&m, 3, 4), MatRef::row_major(&v4, 4, 1));
+        assert_eq!(mv, Ok(Some(vec![3210.0, 7654.0, 12098.0])));
+        let vm = matrix_vector_to_vec(MatRef::row_major(&v3, 1, 3), MatRef::row_major(&m, 3, 4));
+        assert_eq!(vm, Ok(Some(vec![840.0, 951.0, 1062.0, 1173.0])));
+        // The transpose of `m` read in place: (4×3)·(3) = v3·m.
+        let tv = matrix_vector_to_vec(
+            MatRef::row_major(&m, 3, 4).t(),
+            MatRef::row_major(&v3, 3, 1),
+        );
+        assert_eq!(tv, Ok(Some(vec![840.0, 951.0, 1062.0, 1173.0])));
+        let mm = matrix_vector_to_vec(MatRef::row_major(&m, 3, 4), MatRef::row_major(&m, 4, 3));
+        assert_eq!(mm, Ok(None));
+        let bad = matrix_vector_to_vec(MatRef::row_major(&m, 3, 4), MatRef::row_major(&v3, 3, 1));
+        assert_eq!(
+            bad,
+            Err(GemmError::InnerDimensionMismatch {
+                a_cols: 4,
+                b_rows: 3
+            })
+        );
+    }
 
     #[test]
     fn transposed_views_multiply_like_the_naive_loop() {

@@ -31,7 +31,7 @@ fn is_parallel(m: usize, n: usize, k: usize) -> bool {
 /// # Panics
 /// If the inner dimensions differ, a view overruns its slice, or `out` has the wrong length
 /// (the ops check shapes before they get here, so this is a bug, not bad input).
-pub(crate) fn gemm_into<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut [T]) {
+pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut [T]) {
     if let Some(v) = matrix_vector_product(a, b) {
         out.copy_from_slice(&v);
         return;
@@ -57,7 +57,7 @@ pub(crate) fn gemm_into<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, 
 /// # Panics
 /// If the inner dimensions differ or a view overruns its slice (the ops check shapes before
 /// they get here, so this is a bug, not bad input).
-pub(crate) fn gemm_to_vec<T: GemmFloat + MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
+pub(crate) fn gemm_to_vec<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
     if let Some(v) = matrix_vector_product(a, b) {
         return v;
     }
@@ -84,7 +84,10 @@ fn is_transpose_of<T>(b: MatRef<'_, T>, a: MatRef<'_, T>) -> bool {
 /// `a · b` through [`matvec`] when one side is a vector (`a` one row or `b` one column, not
 /// both) stored contiguously and the other is row-major or a transposed row-major matrix;
 /// `None` otherwise (and for an empty inner dimension), for the general GEMM.
-fn matrix_vector_product<T: MvFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Option<Vec<T>> {
+pub(crate) fn matrix_vector_product<T: MvFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) -> Option<Vec<T>> {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if k == 0 || b.rows != k || (m == 1) == (n == 1) {
         return None;

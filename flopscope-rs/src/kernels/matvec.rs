@@ -33,8 +33,10 @@ const COLUMN_BLOCK: usize = 2048;
 /// (below it the hand-off costs more than the second thread saves).
 const PARALLEL_MIN: usize = 1 << 18;
 
-/// `f32` or `f64`, with its fused or separate multiply-add and its SIMD registers.
-pub(crate) trait MvFloat: Copy + Send + Sync + std::ops::Add<Output = Self> {
+/// `f32` or `f64`, with its fused or separate multiply-add and its SIMD registers. Public in
+/// a private module (it cannot be named outside flopscope), so that the public
+/// [`crate::gemm::GemmFloat`] can require it.
+pub trait MvFloat: Copy + Send + Sync + std::ops::Add<Output = Self> {
     /// Zero.
     const ZERO: Self;
     /// An AVX-512 register of this type.
@@ -79,7 +81,7 @@ mod regs {
 
     /// A register of `W` lanes of `T`. Every method needs the register's instruction set:
     /// call them only from code compiled for it (`kernel_avx512`, `kernel_avx2`).
-    pub(crate) trait Reg: Copy {
+    pub trait Reg: Copy {
         /// The lane type.
         type T;
         /// Lanes per register.
@@ -436,16 +438,21 @@ fn run<T: MvFloat>(
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => {
-            assert!(Path::available().contains(&Path::Avx512));
-            // SAFETY: the AVX-512 path is only offered when AVX-512F, AVX2 and FMA were
-            // detected (checked just above).
+            assert!(
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            // SAFETY: AVX-512F, AVX2 and FMA were detected just above.
             unsafe { kernel_avx512(kind, m, first, v, out) }
         }
         #[cfg(target_arch = "x86_64")]
         Path::Avx2Fma => {
-            assert!(Path::available().contains(&Path::Avx2Fma));
-            // SAFETY: the AVX2 path is only offered when AVX2 and FMA were detected (checked
-            // just above).
+            assert!(
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            // SAFETY: AVX2 and FMA were detected just above.
             unsafe { kernel_avx2(kind, m, first, v, out) }
         }
         Path::Portable => match kind {

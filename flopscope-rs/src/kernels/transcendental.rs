@@ -30,7 +30,7 @@ use pow::{pow_f32_formula, pow_f32_in_domain};
 pub(crate) use tanh::{tanh_f32, tanh_f64};
 
 /// How a kernel path evaluates `a·b + c`.
-pub(crate) trait MulAdd {
+pub trait MulAdd {
     /// `a·b + c` in `f32`.
     fn f32(a: f32, b: f32, c: f32) -> f32;
     /// `a·b + c` in `f64`.

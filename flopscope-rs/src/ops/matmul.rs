@@ -13,7 +13,7 @@ use crate::budget::{counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::elements::Elements;
-use crate::kernels::{gemm_i64, gemm_into, gemm_to_vec, GemmFloat, MatRef, MvFloat};
+use crate::kernels::{gemm_i64, gemm_into, gemm_to_vec, GemmFloat, MatRef};
 use crate::shape::Shape;
 use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
@@ -157,7 +157,7 @@ fn view<T>(data: &[T], rows: usize, cols: usize, transposed: bool) -> MatRef<'_,
 /// `(ta, tb)`: whether each operand's data is its transpose (see [`Elems`]).
 type Layouts = (bool, bool);
 
-fn run_float<T: GemmFloat + MvFloat>(
+fn run_float<T: GemmFloat>(
     a: &[T],
     sa: &Shape,
     b: &[T],
