@@ -297,7 +297,7 @@ pub fn matrix_vector_to_vec<T: GemmFloat>(
     b: MatRef<'_, T>,
 ) -> Result<Option<Vec<T>>, GemmError> {
     check(a, b, a.rows.saturating_mul(b.cols))?;
-    Ok(crate::kernels::matrix_vector_product(a, b))
+    Ok(T::matrix_vector_product(a, b))
 }
 
 /// The shape checks of [`matmul`], for a destination of `dst_len` elements.

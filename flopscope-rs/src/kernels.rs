@@ -32,7 +32,7 @@ fn is_parallel(m: usize, n: usize, k: usize) -> bool {
 /// If the inner dimensions differ, a view overruns its slice, or `out` has the wrong length
 /// (the ops check shapes before they get here, so this is a bug, not bad input).
 pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut [T]) {
-    if let Some(v) = matrix_vector_product(a, b) {
+    if let Some(v) = T::matrix_vector_product(a, b) {
         out.copy_from_slice(&v);
         return;
     }
@@ -58,7 +58,7 @@ pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &
 /// If the inner dimensions differ or a view overruns its slice (the ops check shapes before
 /// they get here, so this is a bug, not bad input).
 pub(crate) fn gemm_to_vec<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
-    if let Some(v) = matrix_vector_product(a, b) {
+    if let Some(v) = T::matrix_vector_product(a, b) {
         return v;
     }
     if is_transpose_of(b, a) && gram::worth_it(a.rows, a.cols) {

@@ -47,10 +47,24 @@ pub trait MvFloat: Copy + Send + Sync + std::ops::Add<Output = Self> {
     type Narrow: regs::Reg<T = Self>;
     /// `a·b + c`, evaluated as `M` does.
     fn mul_add<M: MulAdd>(a: Self, b: Self, c: Self) -> Self;
+    /// [`crate::kernels::matrix_vector_product`] for this type, compiled once inside
+    /// flopscope, so `Tensor::matmul` and [`crate::gemm::matrix_vector_to_vec`] callers in
+    /// other crates run the very same machine code.
+    fn matrix_vector_product(
+        a: crate::gemm::MatRef<'_, Self>,
+        b: crate::gemm::MatRef<'_, Self>,
+    ) -> Option<Vec<Self>>;
 }
 
 impl MvFloat for f32 {
     const ZERO: f32 = 0.0;
+    #[inline(never)]
+    fn matrix_vector_product(
+        a: crate::gemm::MatRef<'_, f32>,
+        b: crate::gemm::MatRef<'_, f32>,
+    ) -> Option<Vec<f32>> {
+        crate::kernels::matrix_vector_product(a, b)
+    }
     #[cfg(target_arch = "x86_64")]
     type Wide = std::arch::x86_64::__m512;
     #[cfg(target_arch = "x86_64")]
@@ -63,6 +77,13 @@ impl MvFloat for f32 {
 
 impl MvFloat for f64 {
     const ZERO: f64 = 0.0;
+    #[inline(never)]
+    fn matrix_vector_product(
+        a: crate::gemm::MatRef<'_, f64>,
+        b: crate::gemm::MatRef<'_, f64>,
+    ) -> Option<Vec<f64>> {
+        crate::kernels::matrix_vector_product(a, b)
+    }
     #[cfg(target_arch = "x86_64")]
     type Wide = std::arch::x86_64::__m512d;
     #[cfg(target_arch = "x86_64")]
