@@ -36,6 +36,8 @@ pub mod stats;
 mod storage;
 mod symmetry;
 mod tensor;
+#[cfg(test)]
+mod test_data;
 pub mod thread;
 
 pub use budget::{

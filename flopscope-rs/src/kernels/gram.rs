@@ -70,18 +70,7 @@ pub(crate) fn gram_to_vec<T: GemmFloat>(l: MatRef<'_, T>) -> Vec<T> {
 mod tests {
     use super::*;
     use crate::gemm::matmul_to_vec;
-
-    fn data(n: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-            })
-            .collect()
-    }
+    use crate::test_data::uniform as data;
 
     /// `gram_to_vec(l)` is exactly symmetric and within `k` roundings of `l·lᵀ` in `f64`.
     fn check<T: GemmFloat + Into<f64>>(l: MatRef<'_, T>, eps: f64) {

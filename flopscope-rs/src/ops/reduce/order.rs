@@ -489,14 +489,9 @@ mod tests {
     use super::*;
 
     fn data(n: usize) -> Vec<f32> {
-        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-            })
+        crate::test_data::uniform(n, 1)
+            .iter()
+            .map(|&v| v as f32)
             .collect()
     }
 
