@@ -29,6 +29,12 @@ pub const SAME_STREAM_THRESHOLD: f64 = 0.5;
 /// probability about 0.9998.
 pub const STATISTICAL_THRESHOLD: f64 = 6.0;
 
+/// The least standard deviation a neuron is judged by, as a fraction of its layer's largest
+/// pilot standard deviation: a neuron active once in 10^5 samples has a spread the pilot
+/// cannot see, and a difference below this floor's standard error is far below anything a
+/// score can notice.
+pub const SIGMA_FLOOR: f64 = 1e-2;
+
 /// How the re-sampled means relate to the recorded ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Comparison {
@@ -132,9 +138,31 @@ impl VerifyReport {
     }
 }
 
-/// Per-neuron standard deviations (`d × w`) of the MLP's activations from a pilot of
-/// [`PILOT_SAMPLES`] standard normal inputs (a fixed Philox key; any N(0, I) inputs will do).
-fn pilot_sigmas(weights: &[f32], width: usize, depth: usize) -> Vec<f64> {
+/// What the pilot says about one neuron's spread.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Spread {
+    /// Standard deviation over the pilot.
+    sigma: f64,
+    /// An upper bound (about 95%) on the probability that the neuron is active:
+    /// `(k + 3) / n` for `k` of `n` pilot samples active, at most 1.
+    active_upper: f64,
+}
+
+impl Spread {
+    /// The standard deviation to judge a neuron by when the larger of its two estimated means
+    /// is `mean`: the pilot's, or, when larger, the least that a nonnegative variable with
+    /// that mean and an activation probability of at most `active_upper` can have
+    /// (Cauchy-Schwarz: `E[X²] ≥ E[X]² / P(X > 0)`). A neuron the pilot rarely or never saw
+    /// active is then not held to a spread it cannot have.
+    fn sigma_for(self, mean: f64) -> f64 {
+        let floor = mean * (1.0 / self.active_upper - 1.0).max(0.0).sqrt();
+        self.sigma.max(floor)
+    }
+}
+
+/// Per-neuron spreads (`d × w`) of the MLP's activations from a pilot of [`PILOT_SAMPLES`]
+/// standard normal inputs (a fixed Philox key; any N(0, I) inputs will do).
+fn pilot_spreads(weights: &[f32], width: usize, depth: usize) -> Vec<Spread> {
     let n = PILOT_SAMPLES;
     let mut x = vec![0.0f32; n * width];
     PhiloxNormals {
@@ -142,26 +170,32 @@ fn pilot_sigmas(weights: &[f32], width: usize, depth: usize) -> Vec<f64> {
     }
     .fill_rows(0, width, &mut x);
     let mut y = vec![0.0f32; n * width];
-    let mut sigmas = Vec::with_capacity(depth * width);
+    let mut spreads = Vec::with_capacity(depth * width);
     for l in 0..depth {
         let w_l = &weights[l * width * width..(l + 1) * width * width];
         matmul_f32(&x, w_l, &mut y, n, width, Parallelism::Rayon(0));
         let mut sum = vec![0.0f64; width];
         let mut sq = vec![0.0f64; width];
+        let mut active = vec![0usize; width];
         for row in y.chunks_exact_mut(width) {
             for (j, v) in row.iter_mut().enumerate() {
                 *v = v.max(0.0);
                 sum[j] += f64::from(*v);
                 sq[j] += f64::from(*v) * f64::from(*v);
+                active[j] += usize::from(*v > 0.0);
             }
         }
-        sigmas.extend(sum.iter().zip(&sq).map(|(&s, &q)| {
-            let mean = s / n as f64;
-            (q / n as f64 - mean * mean).max(0.0).sqrt()
+        let n_f = n as f64;
+        spreads.extend((0..width).map(|j| {
+            let mean = sum[j] / n_f;
+            Spread {
+                sigma: (sq[j] / n_f - mean * mean).max(0.0).sqrt(),
+                active_upper: ((active[j] + 3) as f64 / n_f).min(1.0),
+            }
         }));
         std::mem::swap(&mut x, &mut y);
     }
-    sigmas
+    spreads
 }
 
 /// Re-samples the first `n_mlps` rows of `split` with `sampler` (`n_samples` each, default the
@@ -221,13 +255,13 @@ pub fn verify(
             .sample(&[SampleJob::of(&mlp)], resampled)
             .remove(0)
             .map_err(|e| DatasetError::BadArgument(format!("re-sampling row {i}: {e}")))?;
-        let sigmas = pilot_sigmas(&mlp.weights, width, depth);
+        let spreads = pilot_spreads(&mlp.weights, width, depth);
         rows.push(compare_row(
             i,
             &row.mlp_name,
             &row.all_layer_means,
             &sampled.truth.all_layer_means,
-            &sigmas,
+            &spreads,
             width,
             |sigma| comparison.unit(sigma, recorded_samples, resampled),
         ));
@@ -240,14 +274,15 @@ pub fn verify(
     })
 }
 
-/// The largest differences of one row. A neuron's standard deviation is floored at 10^-6 of
-/// its layer's largest, so a dead neuron (always 0) only counts when the answers differ.
+/// The largest differences of one row. A neuron's standard deviation is
+/// [`Spread::sigma_for`] its larger mean, floored at [`SIGMA_FLOOR`] of its layer's largest
+/// pilot standard deviation.
 fn compare_row(
     row: usize,
     name: &str,
     recorded: &[f32],
     resampled: &[f32],
-    sigmas: &[f64],
+    spreads: &[Spread],
     width: usize,
     unit: impl Fn(f64) -> f64,
 ) -> RowCheck {
@@ -261,17 +296,18 @@ fn compare_row(
     for (l, ((rec, res), sig)) in recorded
         .chunks(width)
         .zip(resampled.chunks(width))
-        .zip(sigmas.chunks(width))
+        .zip(spreads.chunks(width))
         .enumerate()
     {
-        let layer_sigma = sig.iter().copied().fold(0.0, f64::max);
+        let layer_sigma = sig.iter().map(|s| s.sigma).fold(0.0, f64::max);
         let layer_mean = rec.iter().map(|&v| f64::from(v).abs()).fold(0.0, f64::max);
         for (j, ((&a, &b), &s)) in rec.iter().zip(res).zip(sig).enumerate() {
             let diff = (f64::from(a) - f64::from(b)).abs();
             if diff == 0.0 {
                 continue;
             }
-            let u = unit(s.max(1e-6 * layer_sigma));
+            let mean = f64::from(a).abs().max(f64::from(b).abs());
+            let u = unit(s.sigma_for(mean).max(SIGMA_FLOOR * layer_sigma));
             let z = if u > 0.0 { diff / u } else { f64::INFINITY };
             if z > check.max_z {
                 check.max_z = z;
@@ -298,17 +334,56 @@ mod tests {
         assert!((indep - (0.0125f64).sqrt()).abs() < 1e-15);
     }
 
+    fn spread(sigma: f64, active_upper: f64) -> Spread {
+        Spread {
+            sigma,
+            active_upper,
+        }
+    }
+
     #[test]
     fn rows_report_their_worst_neuron() {
         let recorded = [1.0f32, 2.0, 0.0, 4.0];
         let resampled = [1.0f32, 2.5, 0.0, 4.0];
-        let sigmas = [1.0, 1.0, 0.0, 1.0];
-        let c = compare_row(3, "x", &recorded, &resampled, &sigmas, 2, |s| s * 0.1);
+        let spreads = [
+            spread(1.0, 1.0),
+            spread(1.0, 1.0),
+            spread(0.0, 1.0),
+            spread(1.0, 1.0),
+        ];
+        let c = compare_row(3, "x", &recorded, &resampled, &spreads, 2, |s| s * 0.1);
         assert_eq!(c.at, (0, 1));
         assert!((c.max_z - 5.0).abs() < 1e-12);
         assert!((c.max_relative - 0.25).abs() < 1e-12);
-        // A dead neuron that differs counts against its floor.
-        let c = compare_row(0, "x", &[0.0, 1.0], &[1e-3, 1.0], &[0.0, 1.0], 2, |s| s);
-        assert!(c.max_z > 100.0);
+        // A neuron the pilot saw constant that differs counts against the layer's floor.
+        let spreads = [spread(0.0, 1.0), spread(1.0, 1.0)];
+        let c = compare_row(0, "x", &[0.0, 1.0], &[0.5, 1.0], &spreads, 2, |s| s);
+        assert!((c.max_z - 0.5 / SIGMA_FLOOR).abs() < 1e-9, "{}", c.max_z);
+    }
+
+    /// A neuron the pilot never saw active (sigma 0 there) whose two estimates differ by 20%
+    /// of its mean is judged by the spread such a rare neuron must have (about 3 standard
+    /// errors at 10^6 samples; the pilot's 0 would make it 10^4); one active once in 10^5
+    /// samples, seen by one estimate only, by the layer's floor; a wrong answer many times
+    /// the mean still fails.
+    #[test]
+    fn rarely_active_neurons_are_judged_by_the_spread_they_must_have() {
+        let n: f64 = 1e6;
+        let unit = |s: f64| Comparison::Independent.unit(s, 1_000_000, 1_000_000);
+        let rare = [spread(0.0, 3.0 / 2048.0), spread(1e-3, 1.0)];
+        let c = compare_row(0, "x", &[1.0e-4, 1.0], &[1.2e-4, 1.0], &rare, 2, unit);
+        let least_sigma = 1.2e-4 * (2048.0f64 / 3.0 - 1.0).sqrt();
+        let want = 2.0e-5 / (least_sigma * (2.0 / n).sqrt());
+        assert!(
+            (c.max_z - want).abs() < 1e-3 * want,
+            "{} vs {want}",
+            c.max_z
+        );
+        assert!(c.max_z < 6.0, "{}", c.max_z);
+        let rare = [spread(0.0, 3.0 / 2048.0), spread(1.0, 1.0)];
+        let c = compare_row(0, "x", &[0.0, 1.0], &[2.0e-5, 1.0], &rare, 2, unit);
+        assert!(c.max_z < 2.0, "{}", c.max_z);
+        let c = compare_row(0, "x", &[1.0e-4, 1.0], &[5.0e-2, 1.0], &rare, 2, unit);
+        assert!(c.max_z > Comparison::Independent.threshold(), "{}", c.max_z);
     }
 }
