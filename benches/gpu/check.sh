@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of the CUDA sampler (whest-cuda): about 4 minutes on one H200, no Rust needed.
+# The GPU check of the CUDA sampler (whest-cuda): about 2 minutes on one H200, no Rust needed.
 # Needs benches/gpu/bin/whest-runner and benches/gpu/wheels/whestbench-*.whl from prepare.sh,
 # an NVIDIA driver, NVRTC (libnvrtc.so.12 or .13: found in the Python packages PyTorch
 # installs, /usr/local/cuda or LD_LIBRARY_PATH) and Python with PyTorch (for the reference).
@@ -12,7 +12,9 @@
 #      1024×16, fixed costs (context, NVRTC, generation, parquet) removed by subtracting a bake
 #      with 1% of the samples;
 #   4. whestbench 0.16.2's torch sampler (sample_layer_statistics_torch, the function its
-#      torch bake runs; 16 MLPs per batch and its automatic chunk size) on the same shapes.
+#      torch bake runs; 16 MLPs per batch and its automatic chunk size) on the same shapes,
+#      on its default eager path and with compile=True (inductor + CUDA graphs), and the
+#      ratio of whest-cuda's rate to each.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN=benches/gpu/bin/whest-runner
@@ -87,18 +89,20 @@ tflops() { # W D N_MLPS N_SAMPLES -> prints TFLOP/s
   local t2=$(date +%s.%N)
   $PY -c "
 import sys
-w, d, m, n, small, t0, t1, t2 = map(float, sys.argv[1:])
+w, d, m, n, small, t0, t1, t2 = map(float, sys.argv[1:9])
 dt = (t2 - t1) - (t1 - t0)
 fl = 2 * m * (n - small) * w * w * d
 print(f'  whest-cuda {int(w)}x{int(d)}: {int(m)} MLPs x {int(n):,} samples: {t2 - t1:.1f} s '
       f'({t1 - t0:.1f} s at 1%), {fl / dt / 1e12:.1f} TFLOP/s effective')
-" "$w" "$d" "$m" "$n" "$small" "$t0" "$t1" "$t2"
+with open(sys.argv[9], 'a') as f:
+    f.write(f'{int(w)}x{int(d)} {fl / dt / 1e12}\n')
+" "$w" "$d" "$m" "$n" "$small" "$t0" "$t1" "$t2" "$WORK/tflops.txt"
 }
 tflops 256 8 16 60000000
 tflops 1024 16 2 10000000
 
-echo "== 4. whestbench 0.16.2 torch sampler, same shapes"
-$PY - "$(ls benches/gpu/wheels/whestbench-*.whl | head -1)" <<'PY' || fail "torch reference"
+echo "== 4. whestbench 0.16.2 torch sampler, same shapes (its default eager path, and compile=True)"
+$PY - "$(ls benches/gpu/wheels/whestbench-*.whl | head -1)" "$WORK/tflops.txt" <<'PY' || fail "torch reference"
 import importlib.util, sys, time, zipfile, tempfile, os
 import torch
 whl = sys.argv[1]
@@ -108,6 +112,7 @@ with zipfile.ZipFile(whl) as z:
 spec = importlib.util.spec_from_file_location("wb_sim_torch", os.path.join(tmp, "whestbench/_simulation_torch.py"))
 sim = importlib.util.module_from_spec(spec); spec.loader.exec_module(sim)
 print("  torch", torch.__version__, "on", torch.cuda.get_device_name())
+ours = dict(line.split() for line in open(sys.argv[2]))
 for w, d, n in [(256, 8, 4_000_000), (1024, 16, 200_000)]:
     B = 16  # whestbench's _auto_mlps_per_batch for >= 16 MLPs
     free, _ = torch.cuda.mem_get_info()
@@ -117,12 +122,17 @@ for w, d, n in [(256, 8, 4_000_000), (1024, 16, 200_000)]:
     gens = []
     for i in range(B):
         gi = torch.Generator(device="cuda"); gi.manual_seed(i); gens.append(gi)
-    sim.sample_layer_statistics_torch(W, chunk, gens, chunk_size=chunk)  # warm-up
-    torch.cuda.synchronize(); t = time.perf_counter()
-    sim.sample_layer_statistics_torch(W, n, gens, chunk_size=chunk)
-    torch.cuda.synchronize(); dt = time.perf_counter() - t
-    print(f"  whestbench torch {w}x{d}: {B} MLPs x {n:,} samples (chunk {chunk}): {dt:.1f} s, "
-          f"{2 * B * n * w * w * d / dt / 1e12:.1f} TFLOP/s effective")
+    for compiled in (False, True):
+        # warm-up (and, with compile=True, the inductor compile): two full chunks
+        sim.sample_layer_statistics_torch(W, 2 * chunk, gens, chunk_size=chunk, compile=compiled)
+        torch.cuda.synchronize(); t = time.perf_counter()
+        sim.sample_layer_statistics_torch(W, n, gens, chunk_size=chunk, compile=compiled)
+        torch.cuda.synchronize(); dt = time.perf_counter() - t
+        rate = 2 * B * n * w * w * d / dt / 1e12
+        mine = float(ours.get(f"{w}x{d}", "nan"))
+        print(f"  whestbench torch {w}x{d} compile={compiled}: {B} MLPs x {n:,} samples "
+              f"(chunk {chunk}): {dt:.1f} s, {rate:.1f} TFLOP/s effective; "
+              f"whest-cuda / torch = {mine / rate:.2f}x", flush=True)
 PY
 
 rm -rf "$WORK"

@@ -51,9 +51,10 @@ impl fmt::Display for CudaError {
             ),
             CudaError::NoNvrtc => write!(
                 f,
-                "the CUDA runtime compiler (libnvrtc.so.12) is not found; install CUDA's NVRTC \
-                 (e.g. `pip install nvidia-cuda-nvrtc-cu12`) and add its lib folder to \
-                 LD_LIBRARY_PATH"
+                "the CUDA runtime compiler (libnvrtc.so or libnvrtc.so.12) is not found; install \
+                 CUDA's NVRTC (e.g. `pip install nvidia-cuda-nvrtc-cu12`) and add its lib folder \
+                 to LD_LIBRARY_PATH (CUDA 13 has only libnvrtc.so.13: link it as libnvrtc.so in \
+                 a folder on LD_LIBRARY_PATH)"
             ),
             CudaError::NoDevice { index, count } => write!(
                 f,

@@ -1,0 +1,3 @@
+//! whest-cuda's integration tests (one binary, as every crate of the workspace has).
+
+mod emulated_kernel;
