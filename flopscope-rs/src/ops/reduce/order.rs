@@ -437,10 +437,31 @@ impl<T: Copy, S: Fn(T, T) -> T> PathLoop for FoldRows<'_, T, S> {
     type Out = ();
     #[inline(always)]
     fn run(self) {
-        for row in self.rows.chunks_exact(self.acc.len()) {
-            for (a, &v) in self.acc.iter_mut().zip(row) {
-                *a = (self.step)(*a, v);
-            }
+        fold_rows(self.acc, self.rows, self.step);
+    }
+}
+
+/// [`FoldRows`]'s loop. Each row folds from one buffer into the other, never back into the
+/// values it read: folding in place lets the compiler turn a select step (max, min) into a
+/// masked store of the changed lanes, which AMD's AVX2 cores run microcoded (7× slower on
+/// Zen 3).
+#[inline(always)]
+fn fold_rows<T: Copy>(acc: &mut [T], rows: &[T], step: impl Fn(T, T) -> T) {
+    let mut spare = acc.to_vec();
+    let mut pairs = rows.chunks_exact(2 * acc.len());
+    for pair in pairs.by_ref() {
+        let (first, second) = pair.split_at(acc.len());
+        for ((s, &a), &v) in spare.iter_mut().zip(acc.iter()).zip(first) {
+            *s = step(a, v);
+        }
+        for ((a, &s), &v) in acc.iter_mut().zip(&spare).zip(second) {
+            *a = step(s, v);
+        }
+    }
+    if !pairs.remainder().is_empty() {
+        spare.copy_from_slice(acc);
+        for ((a, &s), &v) in acc.iter_mut().zip(&spare).zip(pairs.remainder()) {
+            *a = step(s, v);
         }
     }
 }
