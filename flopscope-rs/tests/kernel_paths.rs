@@ -118,7 +118,9 @@ fn reference_order(v: &[f64]) -> Vec<i64> {
 #[test]
 fn radix_sorted_lanes_match_a_comparison_sort() {
     let _ctx = BudgetContext::new(u64::MAX / 4).unwrap();
-    for n in [0, 1, 5, 300, 5000] {
+    // 100,000 (90,909 numbers) is past the lane size whose radix passes split between the
+    // kernel pool's threads.
+    for n in [0, 1, 5, 300, 5000, 100_000] {
         let v = awkward(n);
         let want = reference_order(&v);
         for dt in [DType::F32, DType::F64] {

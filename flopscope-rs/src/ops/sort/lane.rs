@@ -1,10 +1,14 @@
 //! Lane sorting. Floats sort by radix: each float maps to an unsigned key whose integer order
 //! is the float order, and a stable LSD radix sort of the keys (8-bit digits, passes whose
-//! digit is the same for every key skipped) sorts a lane in a few linear passes. NaNs are set
-//! aside first and go last in their original order, where numpy puts them. `-0.0` sorts just
-//! before `0.0` (numpy treats them as equal and may return either order). Integers and
-//! booleans use the standard library's stable sort.
+//! digit is the same for every key skipped) sorts a lane in a few linear passes, each split
+//! between the kernel pool's threads for lanes of 2^16 keys or more (in the order one thread
+//! gives). NaNs are set aside first and go last in their original order, where numpy puts
+//! them. `-0.0` sorts just before `0.0` (numpy treats them as equal and may return either
+//! order). Integers and booleans use the standard library's stable sort.
 
+use rayon::prelude::*;
+
+use crate::cpu_time::{in_kernel_pool, kernel_pool};
 use crate::element::Element;
 
 /// An element type that sorts a lane in numpy's order.
@@ -41,7 +45,7 @@ impl LaneSort for bool {
 /// A float with an order-preserving unsigned key of `8·DIGITS` bits.
 trait RadixFloat: Element {
     /// The key type (`u32` for f32, `u64` for f64).
-    type Key: Copy + Into<u64>;
+    type Key: Copy + Into<u64> + Send + Sync;
     /// Number of 8-bit digits in a key.
     const DIGITS: usize;
     /// The key (never called for NaN).
@@ -95,35 +99,91 @@ impl RadixFloat for f64 {
     }
 }
 
+/// Fewest items whose radix passes are split between the kernel pool's threads.
+const PARALLEL_MIN: usize = 1 << 16;
+
 /// Stable LSD radix sort of `items` by `key(item)` (`digits` 8-bit digits).
-fn radix_sort<I: Copy>(items: &mut Vec<I>, digits: usize, key: impl Fn(I) -> u64) {
+///
+/// Each pass splits the items into one contiguous part per kernel-pool thread (one part below
+/// [`PARALLEL_MIN`] items), counts each part's digits, and gives part `p`'s items of digit `b`
+/// the places after every earlier digit's and every earlier part's items of digit `b`: each
+/// part scatters its items on its own thread and the order is the one-thread order.
+fn radix_sort<I: Copy + Send + Sync>(
+    items: &mut Vec<I>,
+    digits: usize,
+    key: impl Fn(I) -> u64 + Sync,
+) {
     let n = items.len();
-    let mut counts = vec![[0usize; 256]; digits];
-    for &it in items.iter() {
-        let k = key(it);
-        for (d, c) in counts.iter_mut().enumerate() {
-            c[((k >> (8 * d)) & 0xff) as usize] += 1;
-        }
-    }
+    let parts = if n >= PARALLEL_MIN {
+        kernel_pool().current_num_threads().max(1)
+    } else {
+        1
+    };
+    let chunk = n.div_ceil(parts).max(1);
     let mut scratch = items.clone();
-    for (d, c) in counts.iter().enumerate() {
-        if c.contains(&n) {
+    for d in 0..digits {
+        let digit = |it: I| ((key(it) >> (8 * d)) & 0xff) as usize;
+        let count = |part: &[I]| {
+            let mut c = [0usize; 256];
+            for &it in part {
+                c[digit(it)] += 1;
+            }
+            c
+        };
+        let counts: Vec<[usize; 256]> = if parts > 1 {
+            in_kernel_pool(|| items.par_chunks(chunk).map(count).collect())
+        } else {
+            items.chunks(chunk).map(count).collect()
+        };
+        if (0..256).any(|b| counts.iter().map(|c| c[b]).sum::<usize>() == n) {
             continue;
         }
-        let mut next = [0usize; 256];
-        let mut acc = 0;
-        for (s, &x) in next.iter_mut().zip(c) {
-            *s = acc;
-            acc += x;
+        let mut next = vec![[0usize; 256]; counts.len()];
+        let mut at = 0;
+        for b in 0..256 {
+            for (start, c) in next.iter_mut().zip(&counts) {
+                start[b] = at;
+                at += c[b];
+            }
         }
-        for &it in items.iter() {
-            let b = ((key(it) >> (8 * d)) & 0xff) as usize;
-            scratch[next[b]] = it;
-            next[b] += 1;
+        let out = Scatter(scratch.as_mut_ptr());
+        let scatter = |(part, next): (&[I], &mut [usize; 256])| {
+            for &it in part {
+                let b = digit(it);
+                // SAFETY: part p's items of digit b go to next[p][b] .. next[p][b] +
+                // counts[p][b], a range inside 0..n (the counts add up to n) that no other
+                // part or digit shares; each place is written once, and `scratch` (n items)
+                // outlives the pass.
+                unsafe { out.ptr().add(next[b]).write(it) };
+                next[b] += 1;
+            }
+        };
+        if parts > 1 {
+            in_kernel_pool(|| {
+                items
+                    .par_chunks(chunk)
+                    .zip(next.par_iter_mut())
+                    .for_each(scatter)
+            });
+        } else {
+            items.chunks(chunk).zip(next.iter_mut()).for_each(scatter);
         }
         std::mem::swap(items, &mut scratch);
     }
 }
+
+/// The destination of a radix pass, written by several threads at disjoint places.
+struct Scatter<I>(*mut I);
+
+impl<I> Scatter<I> {
+    fn ptr(&self) -> *mut I {
+        self.0
+    }
+}
+
+// SAFETY: threads write through the pointer only at the disjoint places `radix_sort` gives
+// them, and only items (`Send`) of the thread's own part.
+unsafe impl<I: Send> Sync for Scatter<I> {}
 
 /// [`LaneSort::sort_lane`] for floats.
 fn sort_floats<T: RadixFloat>(lane: &mut Vec<T>) {
