@@ -54,8 +54,8 @@ impl KernelShape {
     /// The shape for width `w` with at most `smem_limit` bytes of shared memory per block.
     ///
     /// Two blocks of [`PAIRED_THREADS`] per SM when each still holds [`PAIRED_MIN_ROWS`]
-    /// samples without extra padding (one block's barriers and input draws then overlap the other's FMAs), else one
-    /// block of up to [`MAX_THREADS`]. Within that: the most samples per block first (the
+    /// samples without extra padding (one block's barriers and input draws then overlap the
+    /// other's FMAs), else one block of up to [`MAX_THREADS`]. Within that: the most samples per block first (the
     /// fewest weight reads per sample): as many row groups (up to [`MAX_GROUPS`]) as fit in
     /// the threads and [`ACTIVATION_BYTES`] of activations beside two weight tiles, rounded
     /// down to whole warps of the warp layout; then the preferred warp layout, then the
@@ -64,69 +64,74 @@ impl KernelShape {
     /// # Errors
     /// [`CudaError::WidthTooLarge`] when not even one row group fits.
     pub fn for_width(width: usize, smem_limit: usize) -> Result<KernelShape, CudaError> {
+        let too_large = CudaError::WidthTooLarge {
+            width,
+            max: MAX_WIDTH,
+        };
         if width == 0 || width > MAX_WIDTH {
-            return Err(CudaError::WidthTooLarge {
-                width,
-                max: MAX_WIDTH,
-            });
+            return Err(too_large);
         }
         let unpadded = width.div_ceil(COLS_PER_THREAD) * COLS_PER_THREAD;
         let paired = Self::search(width, smem_limit.min(PAIRED_SMEM), PAIRED_THREADS)
             .filter(|s| s.tile_rows() >= PAIRED_MIN_ROWS && s.padded == unpadded);
         paired
             .or_else(|| Self::search(width, smem_limit, MAX_THREADS))
-            .ok_or(CudaError::WidthTooLarge {
-                width,
-                max: MAX_WIDTH,
-            })
+            .ok_or(too_large)
     }
 
     /// The best shape of at most `max_threads` threads and `smem_limit` bytes (see
-    /// [`KernelShape::for_width`]), if any.
+    /// [`KernelShape::for_width`]) at the narrowest padding that some warp layout fits (an odd
+    /// number of column groups only takes 32 row groups per warp, too many threads at wide
+    /// widths), if any.
     fn search(width: usize, smem_limit: usize, max_threads: usize) -> Option<KernelShape> {
-        // The narrowest padding that some warp layout fits (an odd number of column groups
-        // only takes 32 row groups per warp, too many threads at wide widths).
-        let mut padded = width.div_ceil(COLS_PER_THREAD) * COLS_PER_THREAD;
-        while padded <= MAX_WIDTH {
-            let col_groups = padded / COLS_PER_THREAD;
-            let row_bytes = padded * 4;
-            let mut best: Option<(KernelShape, (usize, usize, usize))> = None;
-            for (layout, &(warp_rows, warp_cols)) in WARP_LAYOUTS.iter().enumerate() {
-                if !col_groups.is_multiple_of(warp_cols) {
+        let first = width.div_ceil(COLS_PER_THREAD) * COLS_PER_THREAD;
+        (first..=MAX_WIDTH)
+            .step_by(COLS_PER_THREAD)
+            .find_map(|padded| Self::best_at(width, padded, smem_limit, max_threads))
+    }
+
+    /// The best shape with `padded` columns: the most row groups, then the earliest warp
+    /// layout of [`WARP_LAYOUTS`], then the earliest weight tile of [`K_TILES`].
+    fn best_at(
+        width: usize,
+        padded: usize,
+        smem_limit: usize,
+        max_threads: usize,
+    ) -> Option<KernelShape> {
+        let col_groups = padded / COLS_PER_THREAD;
+        let row_bytes = padded * 4;
+        let mut best: Option<(KernelShape, (usize, usize, usize))> = None;
+        for (layout, &(warp_rows, warp_cols)) in WARP_LAYOUTS.iter().enumerate() {
+            if !col_groups.is_multiple_of(warp_cols) {
+                continue;
+            }
+            for (depth_rank, &k_tile) in K_TILES.iter().enumerate() {
+                if !padded.is_multiple_of(k_tile) {
                     continue;
                 }
-                for (depth_rank, &k_tile) in K_TILES.iter().enumerate() {
-                    if !padded.is_multiple_of(k_tile) {
-                        continue;
-                    }
-                    let by_threads = max_threads / col_groups;
-                    let activations =
-                        ACTIVATION_BYTES.min(smem_limit.saturating_sub(2 * k_tile * row_bytes));
-                    let by_smem = activations / (ROWS_PER_THREAD * row_bytes);
-                    let most = by_threads.min(by_smem).min(MAX_GROUPS);
-                    let groups = most / warp_rows * warp_rows;
-                    if groups == 0 || col_groups * groups > 1024 {
-                        continue;
-                    }
-                    let rank = (groups, usize::MAX - layout, usize::MAX - depth_rank);
-                    if best.as_ref().is_none_or(|(_, r)| rank > *r) {
-                        let shape = KernelShape {
-                            width,
-                            padded,
-                            groups,
-                            k_tile,
-                            warp_rows,
-                        };
-                        best = Some((shape, rank));
-                    }
+                let by_threads = max_threads / col_groups;
+                let activations =
+                    ACTIVATION_BYTES.min(smem_limit.saturating_sub(2 * k_tile * row_bytes));
+                let by_smem = activations / (ROWS_PER_THREAD * row_bytes);
+                let most = by_threads.min(by_smem).min(MAX_GROUPS);
+                let groups = most / warp_rows * warp_rows;
+                if groups == 0 || col_groups * groups > 1024 {
+                    continue;
+                }
+                let rank = (groups, usize::MAX - layout, usize::MAX - depth_rank);
+                if best.as_ref().is_none_or(|(_, r)| rank > *r) {
+                    let shape = KernelShape {
+                        width,
+                        padded,
+                        groups,
+                        k_tile,
+                        warp_rows,
+                    };
+                    best = Some((shape, rank));
                 }
             }
-            if let Some((shape, _)) = best {
-                return Some(shape);
-            }
-            padded += COLS_PER_THREAD;
         }
-        None
+        best.map(|(shape, _)| shape)
     }
 
     /// Samples per block tile.
