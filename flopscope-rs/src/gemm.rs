@@ -1,5 +1,8 @@
-//! A safe wrapper around the `gemm` crate's matrix product, shared by flopscope's kernels, the
-//! ground-truth sampler and the benchmarks, so the one `unsafe` call to `gemm::gemm` lives here.
+//! A safe wrapper around the float matrix product, shared by flopscope's kernels, the
+//! ground-truth sampler and the benchmarks, so the `unsafe` calls live here. On x86-64 with
+//! AVX2 and FMA but no AVX-512 the product is [`packed`]'s (every element one fused
+//! multiply-add chain over the inner dimension in order); elsewhere it is the `gemm` crate's
+//! (its AVX-512 micro-kernels, or its portable ones).
 //!
 //! Nothing here is charged: these are raw kernels for code that does its own accounting (or
 //! none). Inside an estimator, use [`crate::Tensor::matmul`], which charges flopscope's price.
@@ -23,6 +26,8 @@ use std::fmt;
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
+
+mod packed;
 
 /// How many threads one product may use: `Parallelism::None` runs on the calling thread,
 /// `Parallelism::Rayon(n)` splits the product over `n` threads of the current rayon pool (the
@@ -97,7 +102,14 @@ impl<'a, T> MatRef<'a, T> {
 /// A float type the `gemm` crate multiplies: `f32` or `f64` (sealed: no other type can
 /// implement it).
 pub trait GemmFloat:
-    Copy + Default + Send + Sync + 'static + sealed::Sealed + crate::kernels::MvFloat
+    Copy
+    + Default
+    + Send
+    + Sync
+    + 'static
+    + sealed::Sealed
+    + crate::kernels::MvFloat
+    + packed::PackedFloat
 {
     /// One.
     const ONE: Self;
@@ -248,7 +260,9 @@ pub fn matmul_to_vec<T: GemmFloat>(
     let dst = &mut out.spare_capacity_mut()[..len];
     let (m, n) = (a.rows, b.cols);
     let blocks = threads.min(m / MIN_BLOCK_ROWS);
-    if blocks > 1 && n >= MIN_SPLIT_COLS && a.cols > 0 {
+    if uses_packed() {
+        write_product(a, b, dst, Parallelism::Rayon(threads.max(1)));
+    } else if blocks > 1 && n >= MIN_SPLIT_COLS && a.cols > 0 {
         // Block `i` ends at row `i·m/blocks` rounded down to a whole micro-tile (16 rows), so
         // every block has at least MIN_BLOCK_ROWS − 16 = 112 rows (≥ 65, see MIN_BLOCK_ROWS).
         let mut parts = Vec::with_capacity(blocks);
@@ -281,6 +295,42 @@ pub fn matmul_to_vec<T: GemmFloat>(
     // tile `dst`, and each block is written whole), and the capacity is at least `len`.
     unsafe { out.set_len(len) };
     Ok(out)
+}
+
+/// `l · lᵀ` (for a `d × k` view `l`, a symmetric `d × d` row-major matrix) through the packed
+/// product's upper tiles, the lower triangle copied from the upper one, on up to `threads`
+/// threads of the current rayon pool: about half the multiply-adds of the full product, and
+/// every element exactly as [`matmul_to_vec`] computes it (each `(i, j)` is the in-order
+/// chain of the same products as `(j, i)`), so the result is the full product's. `None` where
+/// products do not run through the packed kernel (machines with AVX-512 or without AVX2/FMA)
+/// or `k = 0`, for the caller's own route.
+///
+/// # Errors
+/// [`GemmError::ViewOutOfBounds`] if `l` reaches past its slice.
+pub fn gram_to_vec<T: GemmFloat>(
+    l: MatRef<'_, T>,
+    threads: usize,
+) -> Result<Option<Vec<T>>, GemmError> {
+    let d = l.rows;
+    check(l, l.t(), d.saturating_mul(d))?;
+    if !uses_packed() || l.cols == 0 {
+        return Ok(None);
+    }
+    let mut out = crate::buffer::output_vec(d * d);
+    let dst = &mut out.spare_capacity_mut()[..d * d];
+    packed::upper_product(l, l.t(), dst, threads);
+    for i in 1..d {
+        for j in 0..i {
+            // SAFETY: (j, i) with j < i is on or above the diagonal, which `upper_product`
+            // wrote.
+            let v = unsafe { dst[j * d + i].assume_init() };
+            dst[i * d + j] = MaybeUninit::new(v);
+        }
+    }
+    // SAFETY: every element on or above the diagonal was written by `upper_product` and every
+    // one below it just now; the capacity is at least d·d.
+    unsafe { out.set_len(d * d) };
+    Ok(Some(out))
 }
 
 /// `a · b` through flopscope's matrix–vector kernels, the ones `Tensor::matmul` uses, when one
@@ -330,6 +380,19 @@ fn check<T>(a: MatRef<'_, T>, b: MatRef<'_, T>, dst_len: usize) -> Result<(), Ge
     Ok(())
 }
 
+/// Whether products run through [`packed`]: x86-64 with AVX2 and FMA, without AVX-512F (where
+/// the `gemm` crate's 16-lane kernels are faster).
+fn uses_packed() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        packed::available() && !std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Writes `a · b` into every element of `dst` (row-major, `a.rows × b.cols`). The caller has
 /// passed [`check`] with `dst.len()`.
 fn write_product<T: GemmFloat>(
@@ -345,6 +408,15 @@ fn write_product<T: GemmFloat>(
     }
     if k == 0 {
         dst.fill(MaybeUninit::new(T::default()));
+        return;
+    }
+    if uses_packed() {
+        let threads = match parallelism {
+            Parallelism::None => 1,
+            Parallelism::Rayon(0) => rayon::current_num_threads(),
+            Parallelism::Rayon(n) => n,
+        };
+        packed::product(a, b, dst, threads);
         return;
     }
     // SAFETY: the caller's `check` guarantees that every element the kernel reads,

@@ -1,7 +1,7 @@
 //! Raw numeric kernels behind the counted ops: float GEMM through [`crate::gemm`] (the `gemm`
-//! crate's AVX-512 / AVX2 micro-kernels chosen at run time, on the kernel pool for large
-//! products), plus a plain loop for integer types; vectorised `exp`/`log`/`tanh` in
-//! [`transcendental`].
+//! crate's AVX-512 micro-kernels, or flopscope's packed AVX2 product on machines without
+//! AVX-512, chosen at run time, on the kernel pool for large products), plus a plain loop for
+//! integer types; vectorised `exp`/`log`/`tanh` in [`transcendental`].
 
 use crate::cpu_time::in_kernel_pool;
 use crate::gemm::{matmul, matmul_to_vec, Parallelism};

@@ -1,14 +1,20 @@
 //! Symmetric products `l · lᵀ` (a Gram matrix such as `xᵀx` or `x·xᵀ`), computing only the
-//! upper triangle and mirroring it, like BLAS `syrk`: about 60% of the multiply-adds of the
-//! full product at the sizes Monte-Carlo estimators use.
+//! upper triangle and mirroring it, like BLAS `syrk`.
 //!
-//! The upper triangle is cut into panels of [`PANEL`] rows; panel `p` (rows `i0 .. i1`) is
-//! the ordinary product of those rows of `l` with the rows `i0 ..` of `l`, transposed, through
-//! [`crate::gemm::matmul`], and the lower triangle is the mirror image of the upper one, so
-//! the result is exactly symmetric. The panels are fixed by the size alone, so the result does
-//! not depend on the thread count. An element can differ from the full product's in the last
-//! bits (the `gemm` crate picks its kernels by block size): both are sums of the same `k`
-//! products, each within `k` roundings of the exact value.
+//! Where products run through the packed AVX2 kernel, [`crate::gemm::gram_to_vec`] computes
+//! the tiles on and above the diagonal (about half the multiply-adds) with one shared packing
+//! of each depth block; every element is then exactly the full product's.
+//!
+//! Elsewhere (the `gemm` crate, on AVX-512 machines), the upper triangle is cut into panels of
+//! [`PANEL`] rows; panel `p` (rows `i0 .. i1`) is the ordinary product of those rows of `l`
+//! with the rows `i0 ..` of `l`, transposed, through [`crate::gemm::matmul`] (about 60% of the
+//! multiply-adds at the sizes Monte-Carlo estimators use). The panels are fixed by the size
+//! alone, so the result does not depend on the thread count. An element can differ from the
+//! full product's in the last bits (the `gemm` crate picks its kernels by block size): both
+//! are sums of the same `k` products, each within `k` roundings of the exact value.
+//!
+//! Either way the lower triangle is the mirror image of the upper one, so the result is
+//! exactly symmetric.
 
 use rayon::prelude::*;
 
@@ -16,7 +22,8 @@ use crate::cpu_time::in_kernel_pool;
 use crate::gemm::{matmul, GemmFloat, MatRef, Parallelism};
 
 /// Rows per panel: a whole number of the `gemm` crate's AVX-512 micro-tiles (48 `f32` rows,
-/// 24 `f64` rows), so no panel ends in a partial tile.
+/// 24 `f64` rows) and of the packed AVX2 product's (6 rows), so no panel ends in a partial
+/// tile.
 const PANEL: usize = 48;
 
 /// Whether `l · lᵀ` for a `rows × depth` view `l` goes through [`gram_to_vec`]: at least two
@@ -31,6 +38,12 @@ pub(crate) fn worth_it(rows: usize, depth: usize) -> bool {
 /// # Panics
 /// If the view overruns its slice (a bug in the caller).
 pub(crate) fn gram_to_vec<T: GemmFloat>(l: MatRef<'_, T>) -> Vec<T> {
+    let packed = in_kernel_pool(|| crate::gemm::gram_to_vec(l, rayon::current_num_threads()));
+    match packed {
+        Ok(Some(g)) => return g,
+        Ok(None) => {}
+        Err(e) => panic!("{e}"),
+    }
     let d = l.rows;
     let rows_from = |i0: usize, i1: usize| MatRef {
         data: &l.data[(i0 * l.row_stride).min(l.data.len())..],

@@ -1,0 +1,807 @@
+//! A packed, cache-blocked matrix product with AVX2/FMA register tiles (the loop nest of BLIS:
+//! column blocks of `b`, depth blocks, row blocks of `a`, then `MR × NR` tiles), used on x86-64
+//! machines that have AVX2 and FMA but not AVX-512, where it outruns the `gemm` crate's AVX2
+//! kernels.
+//!
+//! Summation order: every element of the product is one fused multiply-add chain over the
+//! inner dimension in order, `c = fma(a[i][k-1], b[k-1][j], … fma(a[i][1], b[1][j],
+//! a[i][0]·b[0][j]))`: a depth block continues the chain of the block before it (the register
+//! tile starts from the partial sums already in the destination). The result therefore depends
+//! on nothing but the inputs: not on the blocking, not on how the work is split between
+//! threads, not on where a tile falls at an edge.
+
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
+use super::MatRef;
+
+/// Depth (inner-dimension) block: a packed `KC × NR` strip of `b` (16 KiB of f32) stays in L1
+/// while a row block's tiles sweep it.
+const KC: usize = 256;
+
+/// A float the packed product multiplies: its register tile and cache blocks.
+pub trait PackedFloat: Copy + Default + Send + Sync + 'static {
+    /// Rows of the register tile.
+    const MR: usize;
+    /// Columns of the register tile.
+    const NR: usize;
+    /// Rows of `a` packed at a time (`MC × KC` elements stay in L2); a multiple of `MR`.
+    const MC: usize;
+    /// Columns of `b` packed at a time (`KC × NC` elements stay in L3); a multiple of `NR`.
+    const NC: usize;
+
+    /// The register tile: for `i < MR`, `j < NR`, continues (`load`) or starts the chain
+    /// `c[i·ldc + j] = fma(a[i·ars + p·acs], b[p·NR + j], c[i·ldc + j])` for `p = 0 .. kc`.
+    ///
+    /// # Safety
+    /// AVX2 and FMA must be available; `a` must be valid for reads at every
+    /// `i·ars + p·acs` (`i < MR`, `p < kc`), `b` for `kc·NR` elements, and `c` for reads
+    /// (when `load`) and writes of `MR` rows of `NR` elements, `ldc` apart. When `load` is
+    /// false `c` may be uninitialised.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile(
+        kc: usize,
+        a: *const Self,
+        ars: usize,
+        acs: usize,
+        b: *const Self,
+        c: *mut Self,
+        ldc: usize,
+        load: bool,
+    );
+}
+
+/// Declares the register tile of one float type: `MR` rows of `NV` registers of `$lanes`.
+macro_rules! register_tile {
+    ($name:ident, $t:ty, $reg:ty, $lanes:expr, $zero:ident, $load:ident, $store:ident,
+     $bcast:ident, $fma:ident, $mr:expr, $nv:expr) => {
+        /// The register tile of [`PackedFloat::tile`] for this type (6 rows, 2 registers).
+        ///
+        /// # Safety
+        /// As [`PackedFloat::tile`].
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $name(
+            kc: usize,
+            a: *const $t,
+            ars: usize,
+            acs: usize,
+            b: *const $t,
+            c: *mut $t,
+            ldc: usize,
+            load: bool,
+        ) {
+            use std::arch::x86_64::*;
+            const MR: usize = $mr;
+            const NV: usize = $nv;
+            let mut acc = [[$zero(); NV]; MR];
+            if load {
+                for (r, row) in acc.iter_mut().enumerate() {
+                    for (v, x) in row.iter_mut().enumerate() {
+                        *x = $load(c.add(r * ldc + v * $lanes));
+                    }
+                }
+            }
+            let (mut a, mut b) = (a, b);
+            for _ in 0..kc {
+                let mut bv = [$zero(); NV];
+                for (v, x) in bv.iter_mut().enumerate() {
+                    *x = $load(b.add(v * $lanes));
+                }
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let x = $bcast(&*a.add(r * ars));
+                    for (v, y) in row.iter_mut().enumerate() {
+                        *y = $fma(x, bv[v], *y);
+                    }
+                }
+                a = a.add(acs);
+                b = b.add(NV * $lanes);
+            }
+            for (r, row) in acc.iter().enumerate() {
+                for (v, x) in row.iter().enumerate() {
+                    $store(c.add(r * ldc + v * $lanes), *x);
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+register_tile!(
+    tile_f32,
+    f32,
+    __m256,
+    8,
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_broadcast_ss,
+    _mm256_fmadd_ps,
+    6,
+    2
+);
+#[cfg(target_arch = "x86_64")]
+register_tile!(
+    tile_f64,
+    f64,
+    __m256d,
+    4,
+    _mm256_setzero_pd,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_broadcast_sd,
+    _mm256_fmadd_pd,
+    6,
+    2
+);
+
+impl PackedFloat for f32 {
+    const MR: usize = 6;
+    const NR: usize = 16;
+    const MC: usize = 144;
+    const NC: usize = 4080;
+    unsafe fn tile(
+        kc: usize,
+        a: *const f32,
+        ars: usize,
+        acs: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        load: bool,
+    ) {
+        // SAFETY: forwarded; the caller guarantees the contract of `PackedFloat::tile`
+        // (which requires AVX2 and FMA, so an x86-64 machine).
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            tile_f32(kc, a, ars, acs, b, c, ldc, load)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!(
+            "packed gemm needs AVX2 and FMA: {:?}",
+            (kc, a, ars, acs, b, c, ldc, load)
+        )
+    }
+}
+
+impl PackedFloat for f64 {
+    const MR: usize = 6;
+    const NR: usize = 8;
+    const MC: usize = 72;
+    const NC: usize = 4080;
+    unsafe fn tile(
+        kc: usize,
+        a: *const f64,
+        ars: usize,
+        acs: usize,
+        b: *const f64,
+        c: *mut f64,
+        ldc: usize,
+        load: bool,
+    ) {
+        // SAFETY: forwarded; the caller guarantees the contract of `PackedFloat::tile`
+        // (which requires AVX2 and FMA, so an x86-64 machine).
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            tile_f64(kc, a, ars, acs, b, c, ldc, load)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!(
+            "packed gemm needs AVX2 and FMA: {:?}",
+            (kc, a, ars, acs, b, c, ldc, load)
+        )
+    }
+}
+
+/// Whether this machine runs the packed product (AVX2 and FMA present).
+pub(crate) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The destination of one part of the product: a raw pointer to element `(0, 0)` of a
+/// row-major block with rows `ldc` apart.
+#[derive(Clone, Copy)]
+struct Dst<T> {
+    ptr: *mut T,
+    ldc: usize,
+}
+
+impl<T> Dst<T> {
+    /// The destination `offset` elements further on (same row stride).
+    ///
+    /// # Safety
+    /// The offset must stay inside the destination block.
+    unsafe fn at(self, offset: usize) -> Self {
+        Dst {
+            // SAFETY: the caller keeps the offset inside the block.
+            ptr: unsafe { self.ptr.add(offset) },
+            ldc: self.ldc,
+        }
+    }
+}
+
+// SAFETY: a `Dst` is only handed to one thread per disjoint block of the destination (see
+// `product`), so no two threads write the same element, and the borrow it was made from
+// outlives the scope the threads run in.
+unsafe impl<T: Send> Send for Dst<T> {}
+// SAFETY: as for `Send`: shared `Dst`s are only used for disjoint blocks.
+unsafe impl<T: Sync> Sync for Dst<T> {}
+
+/// `dst = a · b` (row-major, `a.rows × b.cols`) on up to `threads` threads of the current
+/// rayon pool. A product taller than it is wide (with at least two register-tile rows per
+/// thread) is cut into row blocks that share one packed copy of `b` (packed by all threads
+/// together); any other is cut into column blocks, each packing its own columns of `b`. The result
+/// does not depend on `threads` (see the module docs).
+///
+/// # Panics
+/// If [`available`] is false. The caller has checked the shapes: `a.cols == b.rows`, both views
+/// in bounds, `dst.len() == a.rows · b.cols`, and `a.cols > 0`.
+pub(crate) fn product<T: PackedFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    dst: &mut [MaybeUninit<T>],
+    threads: usize,
+) {
+    assert!(available(), "packed gemm: AVX2 and FMA are required");
+    let (m, n) = (a.rows, b.cols);
+    debug_assert!(dst.len() == m * n && a.cols == b.rows && a.cols > 0);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let out = Dst {
+        ptr: dst.as_mut_ptr().cast::<T>(),
+        ldc: n,
+    };
+    let threads = threads.max(1);
+    if threads == 1 || (m > n && m >= 2 * T::MR * threads) {
+        by_rows(a, b, out, threads, Tiles::All);
+    } else {
+        by_columns(a, b, out, threads);
+    }
+}
+
+/// Like [`product`], but only the tiles that reach the diagonal or above it are computed:
+/// every element `(i, j)` with `j ≥ i` is written (as `product` writes it), elements below the
+/// diagonal may be left unwritten. For symmetric products such as `l · lᵀ`, whose lower
+/// triangle is the mirror image of the upper one (each `(j, i)` is the same chain of the same
+/// products as `(i, j)`), at about half the multiply-adds.
+///
+/// The rows are cut into one block per thread holding equal shares of the triangle (the first
+/// block has the fewest rows); each block packs its own columns of `b` (those on or right of
+/// its first row), so the threads never wait for each other between depth blocks, which
+/// matters for the deep products (`k` in the thousands) that Gram matrices are.
+///
+/// # Panics
+/// As [`product`]; also if the product is not square.
+pub(crate) fn upper_product<T: PackedFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    dst: &mut [MaybeUninit<T>],
+    threads: usize,
+) {
+    assert!(available(), "packed gemm: AVX2 and FMA are required");
+    assert_eq!(
+        a.rows, b.cols,
+        "packed gemm: an upper product must be square"
+    );
+    let d = a.rows;
+    debug_assert!(dst.len() == d * d && a.cols == b.rows && a.cols > 0);
+    if d == 0 {
+        return;
+    }
+    let out = Dst {
+        ptr: dst.as_mut_ptr().cast::<T>(),
+        ldc: d,
+    };
+    let parts = threads.clamp(1, d.div_ceil(T::MR));
+    // Rows 0 .. r hold r·d − r²/2 of the d²/2 triangle: block `t` starts where that is t/parts
+    // of it, rounded down to a whole tile.
+    let bound = |t: usize| {
+        if t >= parts {
+            d
+        } else {
+            let share = 1.0 - (1.0 - t as f64 / parts as f64).sqrt();
+            (d as f64 * share) as usize / T::MR * T::MR
+        }
+    };
+    let run = |t: usize| {
+        let (r0, r1) = (bound(t), bound(t + 1));
+        if r0 >= r1 {
+            return;
+        }
+        let rows = MatRef {
+            data: &a.data[r0 * a.row_stride..],
+            rows: r1 - r0,
+            ..a
+        };
+        let cols = MatRef {
+            data: &b.data[r0 * b.col_stride..],
+            cols: d - r0,
+            ..b
+        };
+        // SAFETY: rows r0..r1, columns r0..d of the destination; row blocks are disjoint.
+        let part = unsafe { out.at(r0 * d + r0) };
+        by_rows(rows, cols, part, 1, Tiles::Upper { origin: r0 });
+    };
+    if parts == 1 {
+        run(0);
+    } else {
+        (0..parts).into_par_iter().for_each(run);
+    }
+}
+
+/// Which tiles of the destination to compute.
+#[derive(Clone, Copy)]
+enum Tiles {
+    /// Every tile.
+    All,
+    /// Only tiles with an element on or above the diagonal of the whole product, whose row
+    /// and column `origin` are this block's row and column 0.
+    Upper {
+        /// Where this block starts on the diagonal of the whole product.
+        origin: usize,
+    },
+}
+
+/// `start .. end` of part `i` of `len` elements cut into `parts` runs of whole `unit`s (the
+/// last run takes the remainder).
+fn part_bounds(len: usize, unit: usize, parts: usize, i: usize) -> (usize, usize) {
+    let at = |i: usize| {
+        if i >= parts {
+            len
+        } else {
+            len.div_ceil(unit) * i / parts * unit
+        }
+    };
+    (at(i), at(i + 1))
+}
+
+/// The row-block split: for each column block and depth block, all threads pack `b` into one
+/// shared buffer, then each row block (about `MC` rows, at least one per thread) runs its
+/// tiles against it.
+fn by_rows<T: PackedFloat>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    out: Dst<T>,
+    threads: usize,
+    tiles: Tiles,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let kc_max = k.min(KC);
+    let mut b_pack = vec![T::default(); kc_max * n.min(T::NC).next_multiple_of(T::NR)];
+    let tasks = if threads == 1 {
+        1
+    } else {
+        m.div_ceil(T::MC).next_multiple_of(threads)
+    };
+    for jc in (0..n).step_by(T::NC) {
+        let nc = (n - jc).min(T::NC);
+        for pc in (0..k).step_by(KC) {
+            let kc = (k - pc).min(KC);
+            let b_pack = &mut b_pack[..nc.next_multiple_of(T::NR) * kc];
+            let strips = b_pack.chunks_exact_mut(T::NR * kc).enumerate();
+            let pack = |(s, strip): (usize, &mut [T])| {
+                pack_b_strip(b, pc, kc, jc + s * T::NR, nc - s * T::NR, strip)
+            };
+            if threads == 1 {
+                strips.for_each(pack);
+            } else {
+                b_pack
+                    .par_chunks_exact_mut(T::NR * kc)
+                    .enumerate()
+                    .for_each(pack);
+            }
+            let b_pack = &*b_pack;
+            let block = |t: usize| {
+                let (start, end) = part_bounds(m, T::MR, tasks, t);
+                let rows = MatRef {
+                    data: &a.data[start * a.row_stride..],
+                    rows: end - start,
+                    ..a
+                };
+                // SAFETY: rows start..end, columns jc.. of the destination; row blocks are
+                // disjoint.
+                let part = unsafe { out.at(start * out.ldc + jc) };
+                let skip_below = match tiles {
+                    Tiles::All => None,
+                    Tiles::Upper { origin } => Some((origin + start, origin + jc)),
+                };
+                row_block(rows, pc, kc, b_pack, nc, part, skip_below);
+            };
+            if tasks == 1 {
+                block(0);
+            } else {
+                (0..tasks).into_par_iter().for_each(block);
+            }
+        }
+    }
+}
+
+/// The column-block split, for products too short to share out by rows: each of up to
+/// `threads` column blocks (whole register tiles) packs its own columns of `b`.
+fn by_columns<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Dst<T>, threads: usize) {
+    let n = b.cols;
+    let parts = threads.min(n.div_ceil(T::NR));
+    (0..parts).into_par_iter().for_each(|i| {
+        let (start, end) = part_bounds(n, T::NR, parts, i);
+        let cols = MatRef {
+            data: &b.data[start * b.col_stride..],
+            cols: end - start,
+            ..b
+        };
+        // SAFETY: columns start..end of the destination; column blocks are disjoint.
+        let part = unsafe { out.at(start) };
+        by_rows(a, cols, part, 1, Tiles::All);
+    });
+}
+
+/// All tiles of the rows of `a` against one packed depth block of `b` (`kc` deep from `pc`,
+/// `nc` columns): `MC` rows at a time, each packed (unless read in place) and swept across
+/// the strips of `b_pack`, then the next `MC` rows. `out` is the block's element `(0, 0)`.
+/// With `skip_below = Some((row0, col0))` (the block's first row and column in the whole
+/// product), tiles whose every element lies below the diagonal are skipped.
+fn row_block<T: PackedFloat>(
+    a: MatRef<'_, T>,
+    pc: usize,
+    kc: usize,
+    b_pack: &[T],
+    nc: usize,
+    out: Dst<T>,
+    skip_below: Option<(usize, usize)>,
+) {
+    let m = a.rows;
+    // Rows of `a` stored contiguously are read in place by the register tile (six row
+    // streams); only a strip cut by the last row is packed, to pad it with zeros.
+    let in_place = a.col_stride == 1;
+    let pack_rows = if in_place {
+        T::MR
+    } else {
+        m.min(T::MC).next_multiple_of(T::MR)
+    };
+    let mut a_pack = vec![T::default(); kc * pack_rows];
+    let mut edge = vec![T::default(); T::MR * T::NR];
+    let load = pc > 0;
+    for ic in (0..m).step_by(T::MC) {
+        let mc = (m - ic).min(T::MC);
+        if !in_place {
+            for (s, strip) in a_pack[..mc.next_multiple_of(T::MR) * kc]
+                .chunks_exact_mut(T::MR * kc)
+                .enumerate()
+            {
+                pack_a_strip(
+                    a,
+                    ic + s * T::MR,
+                    (mc - s * T::MR).min(T::MR),
+                    pc,
+                    kc,
+                    strip,
+                );
+            }
+        } else if mc % T::MR != 0 {
+            let last = mc - mc % T::MR;
+            pack_a_strip(a, ic + last, mc % T::MR, pc, kc, &mut a_pack);
+        }
+        for jr in (0..nc).step_by(T::NR) {
+            let nr = (nc - jr).min(T::NR);
+            let b_strip = &b_pack[jr * kc..(jr + T::NR) * kc];
+            for ir in (0..mc).step_by(T::MR) {
+                let mr = (mc - ir).min(T::MR);
+                if skip_below.is_some_and(|(row0, col0)| col0 + jr + nr <= row0 + ic + ir) {
+                    continue;
+                }
+                let a_strip = if !in_place {
+                    Strip::packed(&a_pack[ir * kc..(ir + T::MR) * kc])
+                } else if mr == T::MR {
+                    Strip {
+                        // In bounds: row ic + ir < m, column pc < k of a checked view.
+                        ptr: a.data[(ic + ir) * a.row_stride + pc..].as_ptr(),
+                        row_stride: a.row_stride,
+                        step: 1,
+                    }
+                } else {
+                    Strip::packed(&a_pack)
+                };
+                // SAFETY: (ic + ir, jr) is inside the block `out` (rows < m, columns < nc).
+                let c = unsafe { out.at((ic + ir) * out.ldc + jr) };
+                if mr == T::MR && nr == T::NR {
+                    // SAFETY: AVX2/FMA checked in `product`; `a_strip` reads MR rows of kc
+                    // elements inside `a` or `a_pack`, `b_strip` holds kc·NR elements; the
+                    // whole MR × NR tile at `c` is inside the destination, and initialised
+                    // when `load` (an earlier depth block wrote it).
+                    unsafe { a_strip.tile(kc, b_strip, c.ptr, c.ldc, load) };
+                } else {
+                    edge_tile(kc, a_strip, b_strip, c, mr, nr, load, &mut edge);
+                }
+            }
+        }
+    }
+}
+
+/// Where the register tile reads its `MR` rows of `a`: row `i`, step `p` at
+/// `ptr[i·row_stride + p·step]`.
+#[derive(Clone, Copy)]
+struct Strip<T> {
+    ptr: *const T,
+    row_stride: usize,
+    step: usize,
+}
+
+impl<T: PackedFloat> Strip<T> {
+    /// A packed strip: step `p` holds the `MR` rows' elements side by side.
+    fn packed(strip: &[T]) -> Self {
+        Strip {
+            ptr: strip.as_ptr(),
+            row_stride: 1,
+            step: T::MR,
+        }
+    }
+
+    /// Runs the register tile over `kc` steps of this strip and `b_strip`.
+    ///
+    /// # Safety
+    /// As [`PackedFloat::tile`]: the strip's `MR` rows are readable for `kc` steps, `b_strip`
+    /// holds `kc·NR` elements.
+    unsafe fn tile(self, kc: usize, b_strip: &[T], c: *mut T, ldc: usize, load: bool) {
+        debug_assert!(b_strip.len() >= kc * T::NR);
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            T::tile(
+                kc,
+                self.ptr,
+                self.row_stride,
+                self.step,
+                b_strip.as_ptr(),
+                c,
+                ldc,
+                load,
+            )
+        }
+    }
+}
+
+/// A tile cut by the edge of the destination (`mr × nr` of the `MR × NR` elements are real):
+/// the register tile runs on `edge`, and only the real elements are copied in and out.
+#[allow(clippy::too_many_arguments)]
+fn edge_tile<T: PackedFloat>(
+    kc: usize,
+    a_strip: Strip<T>,
+    b_strip: &[T],
+    c: Dst<T>,
+    mr: usize,
+    nr: usize,
+    load: bool,
+    edge: &mut [T],
+) {
+    for i in 0..mr {
+        for j in 0..nr {
+            // SAFETY: element (i, j) with i < mr, j < nr is inside the destination, and was
+            // written by an earlier depth block when `load`.
+            edge[i * T::NR + j] = if load {
+                unsafe { *c.ptr.add(i * c.ldc + j) }
+            } else {
+                T::default()
+            };
+        }
+    }
+    // SAFETY: AVX2/FMA checked in `product`; the caller's strips are readable for kc steps;
+    // `edge` holds MR × NR initialised elements, NR apart. Always `load`: `edge` holds zeros
+    // where a chain starts, and fma(x, y, 0) = x·y exactly rounded, as a fresh chain's first
+    // step.
+    unsafe { a_strip.tile(kc, b_strip, edge.as_mut_ptr(), T::NR, true) };
+    for i in 0..mr {
+        for j in 0..nr {
+            // SAFETY: as above; (i, j) is inside the destination.
+            unsafe { *c.ptr.add(i * c.ldc + j) = edge[i * T::NR + j] };
+        }
+    }
+}
+
+/// Packs columns `j0 .. j0 + min(width, NR)` of `b`, rows `pc .. pc+kc`, into `strip`: step
+/// `p` holds the `NR` elements `b[pc+p][j0 + j]` side by side (zeros past the width).
+fn pack_b_strip<T: PackedFloat>(
+    b: MatRef<'_, T>,
+    pc: usize,
+    kc: usize,
+    j0: usize,
+    width: usize,
+    strip: &mut [T],
+) {
+    let width = width.min(T::NR);
+    for (p, row) in strip[..T::NR * kc].chunks_exact_mut(T::NR).enumerate() {
+        let base = (pc + p) * b.row_stride + j0 * b.col_stride;
+        if b.col_stride == 1 {
+            row[..width].copy_from_slice(&b.data[base..base + width]);
+        } else {
+            for (j, x) in row[..width].iter_mut().enumerate() {
+                *x = b.data[base + j * b.col_stride];
+            }
+        }
+        row[width..].fill(T::default());
+    }
+}
+
+/// Packs rows `i0 .. i0+height` (`height ≤ MR`) of `a`, columns `pc .. pc+kc`, into `strip`:
+/// step `p` holds the `MR` elements `a[i0 + i][pc + p]` side by side (zeros past `height`).
+fn pack_a_strip<T: PackedFloat>(
+    a: MatRef<'_, T>,
+    i0: usize,
+    height: usize,
+    pc: usize,
+    kc: usize,
+    strip: &mut [T],
+) {
+    let strip = &mut strip[..T::MR * kc];
+    if a.row_stride == 1 {
+        // Columns of `a` are contiguous (a transposed row-major matrix).
+        for (p, col) in strip.chunks_exact_mut(T::MR).enumerate() {
+            let base = i0 + (pc + p) * a.col_stride;
+            col[..height].copy_from_slice(&a.data[base..base + height]);
+            col[height..].fill(T::default());
+        }
+    } else {
+        for i in 0..T::MR {
+            let row = (i0 + i) * a.row_stride + pc * a.col_stride;
+            for (p, x) in strip[i..].iter_mut().step_by(T::MR).enumerate() {
+                *x = if i < height {
+                    a.data[row + p * a.col_stride]
+                } else {
+                    T::default()
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `a · b` as one fused multiply-add chain per element, in order (the documented result).
+    fn chained<T: Copy + Default>(
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        fma: fn(T, T, T) -> T,
+    ) -> Vec<T> {
+        let mut out = vec![T::default(); a.rows * b.cols];
+        for i in 0..a.rows {
+            for j in 0..b.cols {
+                let mut acc = T::default();
+                for p in 0..a.cols {
+                    let x = a.data[i * a.row_stride + p * a.col_stride];
+                    let y = b.data[p * b.row_stride + j * b.col_stride];
+                    acc = fma(x, y, acc);
+                }
+                out[i * b.cols + j] = acc;
+            }
+        }
+        out
+    }
+
+    /// `product` on `threads` threads of a pool of that size.
+    fn packed<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, threads: usize) -> Vec<T> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut out = vec![T::default(); a.rows * b.cols];
+        // SAFETY: `MaybeUninit<T>` has the layout of `T`; `product` writes only `T`s.
+        let dst = unsafe { &mut *(out.as_mut_slice() as *mut [T] as *mut [MaybeUninit<T>]) };
+        pool.install(|| product(a, b, dst, threads));
+        out
+    }
+
+    /// Deterministic values in [-1, 1) with many mantissa bits set.
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+            })
+            .collect()
+    }
+
+    /// Every layout and size class against the in-order chain, for one float type.
+    fn check_type<T: PackedFloat + std::fmt::Debug + PartialEq>(
+        from: fn(f64) -> T,
+        fma: fn(T, T, T) -> T,
+    ) {
+        // (m, k, n): edges in every direction, several depth blocks (k > 256), several row
+        // blocks (m > 144), more than one column block (n > 4080), one-element products.
+        let shapes = [
+            (1, 1, 1),
+            (5, 3, 7),
+            (6, 256, 16),
+            (13, 513, 33),
+            (150, 300, 40),
+            (7, 3, 4100),
+            (40, 40, 2),
+        ];
+        for (m, k, n) in shapes {
+            let a_rows: Vec<T> = values(m * (k + 3), 1).into_iter().map(from).collect();
+            let a_cols: Vec<T> = values(k * m, 2).into_iter().map(from).collect();
+            let b_rows: Vec<T> = values(k * n, 3).into_iter().map(from).collect();
+            let b_cols: Vec<T> = values(n * k, 4).into_iter().map(from).collect();
+            let a_views = [
+                // Rows read in place, with a row stride longer than the row.
+                MatRef {
+                    data: &a_rows,
+                    rows: m,
+                    cols: k,
+                    row_stride: k + 3,
+                    col_stride: 1,
+                },
+                // A transpose: packed from contiguous columns.
+                MatRef::row_major(&a_cols, k, m).t(),
+            ];
+            let b_views = [
+                MatRef::row_major(&b_rows, k, n),
+                MatRef::row_major(&b_cols, n, k).t(),
+            ];
+            for a in a_views {
+                for b in b_views {
+                    let want = chained(a, b, fma);
+                    for threads in [1, 2, 3] {
+                        assert_eq!(
+                            packed(a, b, threads),
+                            want,
+                            "{m}×{k}×{n}, {threads} threads"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_upper_product_writes_the_full_products_upper_triangle() {
+        if !available() {
+            eprintln!("skipped: this machine has no AVX2/FMA, so the packed product never runs");
+            return;
+        }
+        for (d, k) in [(1, 1), (7, 5), (40, 300), (150, 70), (301, 9)] {
+            let x: Vec<f32> = values(d * k, 5).into_iter().map(|v| v as f32).collect();
+            let l = MatRef::row_major(&x, k, d).t();
+            let full = packed(l, l.t(), 1);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut upper = vec![f32::NAN; d * d];
+                // SAFETY: `MaybeUninit<f32>` has the layout of `f32`.
+                let dst = unsafe {
+                    &mut *(upper.as_mut_slice() as *mut [f32] as *mut [MaybeUninit<f32>])
+                };
+                pool.install(|| upper_product(l, l.t(), dst, threads));
+                for i in 0..d {
+                    assert_eq!(
+                        upper[i * d + i..(i + 1) * d],
+                        full[i * d + i..(i + 1) * d],
+                        "{d}×{k}, row {i}, {threads} threads"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_element_is_the_in_order_fma_chain_whatever_the_layout_split_or_threads() {
+        if !available() {
+            eprintln!("skipped: this machine has no AVX2/FMA, so the packed product never runs");
+            return;
+        }
+        check_type::<f32>(|x| x as f32, f32::mul_add);
+        check_type::<f64>(|x| x, f64::mul_add);
+    }
+}
