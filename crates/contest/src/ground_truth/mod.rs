@@ -148,8 +148,9 @@ pub fn matmul_f32(
     assert_eq!(x.len(), rows * width, "matmul: lhs length");
     assert_eq!(w.len(), width * width, "matmul: rhs length");
     assert_eq!(out.len(), rows * width, "matmul: out length");
-    // The shared checked wrapper makes the same `gemm::gemm` call (row-major strides, dst
-    // overwritten, never read), so results are bit-identical to a direct call.
+    // The shared checked wrapper: flopscope's packed AVX2 product on x86-64 without AVX-512
+    // (each element the in-order FMA chain), the `gemm` crate elsewhere; dst is overwritten,
+    // never read, and the result does not depend on `par`.
     gemm::matmul(
         MatRef::row_major(x, rows, width),
         MatRef::row_major(w, width, width),
