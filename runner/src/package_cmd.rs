@@ -2,6 +2,7 @@
 //! their results (human lines, or JSON on stdout with `--json`). Exit codes: 0 success, 1 a
 //! refused, invalid or failed submission.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -89,10 +90,67 @@ pub fn package(args: &PackageArgs) -> i32 {
         Err(issues) => return report_issues(args.json, "package", "Packaging refused", &issues),
     };
     if let Err(e) = write_atomically(&packaged, &output, args.yes, now) {
-        return refuse(Issue::new("write_failed", output.display().to_string(), e));
+        return refuse(Issue::new(
+            "write_failed",
+            output.display().to_string(),
+            e.to_string(),
+        ));
     }
     print_packaged(args.json, &packaged, &output);
     EXIT_OK
+}
+
+/// Why the archive could not be written to `--output` (nothing is left behind).
+#[derive(Debug)]
+enum WriteError {
+    /// `--output` names no file (it ends in `..` or is a root): pass a file name.
+    NotAFilePath {
+        /// The `--output` path.
+        output: PathBuf,
+    },
+    /// The temporary archive beside `--output` could not be written (no permission, disk
+    /// full): choose a writable folder.
+    WritePartial {
+        /// The temporary file.
+        partial: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The finished archive could not be moved to `--output` (it appeared meanwhile, or the
+    /// folder refuses links): retry, or choose another `--output`.
+    Place {
+        /// The `--output` path.
+        output: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteError::NotAFilePath { output } => {
+                write!(f, "{} is not a file path", output.display())
+            }
+            WriteError::WritePartial { partial, source } => {
+                write!(f, "cannot write {}: {source}", partial.display())
+            }
+            WriteError::Place { output, source } => {
+                write!(f, "cannot create {}: {source}", output.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::NotAFilePath { .. } => None,
+            WriteError::WritePartial { source, .. } | WriteError::Place { source, .. } => {
+                Some(source)
+            }
+        }
+    }
 }
 
 /// Writes the archive to a temporary file beside `output`, then moves it into place (replacing
@@ -102,24 +160,32 @@ fn write_atomically(
     output: &Path,
     overwrite: bool,
     now: SystemTime,
-) -> Result<(), String> {
+) -> Result<(), WriteError> {
     let name = output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("{} is not a file path", output.display()))?;
+        .ok_or_else(|| WriteError::NotAFilePath {
+            output: output.to_path_buf(),
+        })?;
     let partial = output.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let mtime = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let result = archive::write(&partial, &packaged.members, mtime)
-        .map_err(|e| format!("cannot write {}: {e}", partial.display()))
+        .map_err(|source| WriteError::WritePartial {
+            partial: partial.clone(),
+            source,
+        })
         .and_then(|()| {
             if overwrite {
                 std::fs::rename(&partial, output)
             } else {
                 std::fs::hard_link(&partial, output)
             }
-            .map_err(|e| format!("cannot create {}: {e}", output.display()))
+            .map_err(|source| WriteError::Place {
+                output: output.to_path_buf(),
+                source,
+            })
         });
     let _ = std::fs::remove_file(&partial);
     result

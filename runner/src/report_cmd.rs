@@ -2,13 +2,14 @@
 //! whestbench, schema 1.x) as the human report, and with `--plot` draws their per-layer MSE on
 //! one chart.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use whest_score::ErrorCode;
 
 use crate::cli::{Format, ReportArgs};
 use crate::output::fail;
 use whest_score::plot::{write_per_layer_mse_plot, NamedReport};
-use whest_score::report::read::parse_report;
+use whest_score::report::read::{parse_report, ReportReadError};
 use whest_score::report::text::render_text;
 use whest_score::report::{to_python_json, ErrorPayload, Report, EXIT_FAILURE, EXIT_OK};
 
@@ -16,6 +17,46 @@ use whest_score::report::{to_python_json, ErrorPayload, Report, EXIT_FAILURE, EX
 struct LoadedReport {
     name: String,
     report: Report,
+}
+
+/// Why a report file could not be loaded; `Display` is one line naming the file.
+#[derive(Debug)]
+enum LoadError {
+    /// The file could not be read (missing, a folder, no permission): pass a report JSON
+    /// that exists.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The file is not a report JSON `run --json` writes (whest-rs or whestbench, schema 1.x).
+    NotAReport {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its contents.
+        source: ReportReadError,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Unreadable { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
+            LoadError::NotAReport { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::Unreadable { source, .. } => Some(source),
+            LoadError::NotAReport { source, .. } => Some(source),
+        }
+    }
 }
 
 /// The output format: `--json` wins, then `--format`, else the human report.
@@ -32,13 +73,20 @@ fn output_format(args: &ReportArgs) -> Format {
 ///
 /// # Errors
 /// One line naming `path` and what is wrong with it.
-fn load(path: &Path) -> Result<LoadedReport, String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let read = parse_report(&text).map_err(|e| format!("{shown}: {e}"))?;
+fn load(path: &Path) -> Result<LoadedReport, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let read = parse_report(&text).map_err(|source| LoadError::NotAReport {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let name = read.estimator_class.unwrap_or_else(|| {
-        path.file_stem()
-            .map_or_else(|| shown.to_string(), |s| s.to_string_lossy().into_owned())
+        path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
     });
     Ok(LoadedReport {
         name,
@@ -58,7 +106,7 @@ pub fn report(args: &ReportArgs) -> i32 {
             Err(e) => {
                 return fail(
                     format,
-                    ErrorPayload::new("report", ErrorCode::InvalidReport, e),
+                    ErrorPayload::new("report", ErrorCode::InvalidReport, e.to_string()),
                 )
             }
         }
@@ -82,7 +130,7 @@ pub fn report(args: &ReportArgs) -> i32 {
 
 /// The reports in `format`: each human report (under a `==> FILE <==` header when there are
 /// several), or the JSON of the one report, or a JSON list of several.
-fn render(loaded: &[LoadedReport], paths: &[std::path::PathBuf], format: Format) -> String {
+fn render(loaded: &[LoadedReport], paths: &[PathBuf], format: Format) -> String {
     match (format, loaded) {
         (Format::Json, [one]) => one.report.to_json_string(),
         (Format::Json, _) => {

@@ -3,6 +3,7 @@
 //! Pipeline: settings (round + flags) → estimator library → MLPs, names and Monte-Carlo ground
 //! truth → runner start (setup) → predict and score each MLP → aggregate → report.
 
+use std::fmt;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
@@ -54,16 +55,43 @@ pub struct RunSettings {
     pub predict_timeout_s: f64,
 }
 
+/// Why the round and the flags do not make a run (a usage error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingsError {
+    /// `--round` names no known round: pick one of the tags listed.
+    UnknownRound {
+        /// The tag given.
+        tag: String,
+    },
+    /// `--width` or `--depth` is 0: every MLP needs at least one neuron and one layer.
+    EmptyMlp,
+    /// `--n-samples` is 0: the ground truth needs at least one sample.
+    NoSamples,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::UnknownRound { tag } => {
+                let known: Vec<_> = contest::ROUNDS.iter().map(|r| r.tag).collect();
+                write!(f, "unknown round {tag:?}: use one of {}", known.join(", "))
+            }
+            SettingsError::EmptyMlp => f.write_str("--width and --depth must be at least 1"),
+            SettingsError::NoSamples => f.write_str("--n-samples must be at least 1"),
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
 /// Combines `--round` (default: the current round) with the explicit flags.
 ///
 /// # Errors
 /// An unknown round tag, or a zero width/depth/sample count.
-pub fn settings(args: &RunArgs) -> Result<RunSettings, String> {
+pub fn settings(args: &RunArgs) -> Result<RunSettings, SettingsError> {
     let tag = args.round.as_deref().unwrap_or(contest::CURRENT_ROUND);
-    let round = contest::round(tag).ok_or_else(|| {
-        let known: Vec<_> = contest::ROUNDS.iter().map(|r| r.tag).collect();
-        format!("unknown round {tag:?}: use one of {}", known.join(", "))
-    })?;
+    let round =
+        contest::round(tag).ok_or_else(|| SettingsError::UnknownRound { tag: tag.into() })?;
     let mut spec = ContestSpec::from_round(round);
     if let Some(w) = args.width {
         spec.width = w;
@@ -91,10 +119,10 @@ pub fn settings(args: &RunArgs) -> Result<RunSettings, String> {
     }
     let n_samples = args.n_samples.unwrap_or(contest::DEFAULT_N_SAMPLES);
     if spec.width == 0 || spec.depth == 0 {
-        return Err("--width and --depth must be at least 1".into());
+        return Err(SettingsError::EmptyMlp);
     }
     if n_samples == 0 {
-        return Err("--n-samples must be at least 1".into());
+        return Err(SettingsError::NoSamples);
     }
     Ok(RunSettings {
         spec,
@@ -214,7 +242,8 @@ pub fn run(args: &RunArgs) -> i32 {
     let s = match settings(args) {
         Ok(s) => s,
         Err(e) => {
-            return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, e)).max(EXIT_USAGE)
+            let p = ErrorPayload::new("run", ErrorCode::UsageError, e.to_string());
+            return fail(format, p).max(EXIT_USAGE);
         }
     };
     let Some(path) = args.estimator.as_deref() else {
@@ -466,4 +495,37 @@ fn ground_truth_with_progress(
     }
     progress.finish();
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn settings_error(flags: &[&str]) -> String {
+        let cli = Cli::try_parse_from([&["whest-runner"], flags].concat()).expect("flags parse");
+        settings(&cli.run)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let known: Vec<_> = contest::ROUNDS.iter().map(|r| r.tag).collect();
+        assert_eq!(
+            settings_error(&["--round", "r0"]),
+            format!("unknown round \"r0\": use one of {}", known.join(", "))
+        );
+        assert_eq!(
+            settings_error(&["--depth", "0"]),
+            "--width and --depth must be at least 1"
+        );
+        assert_eq!(
+            settings_error(&["--n-samples", "0"]),
+            "--n-samples must be at least 1"
+        );
+        assert_eq!(settings_error(&[]), "");
+    }
 }

@@ -85,7 +85,7 @@ pub fn smoke_test(args: &SmokeTestArgs) -> i32 {
     let s = match settings(&run_args(args)) {
         Ok(s) => s,
         Err(e) => {
-            let p = ErrorPayload::new("smoke-test", ErrorCode::UsageError, e);
+            let p = ErrorPayload::new("smoke-test", ErrorCode::UsageError, e.to_string());
             return fail(format, p).max(EXIT_USAGE);
         }
     };

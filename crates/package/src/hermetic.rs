@@ -23,6 +23,7 @@
 //!    submission cannot lift a `forbid`).
 
 use std::ffi::OsString;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -74,7 +75,8 @@ pub fn build(
     let work = target.join(WORK_DIR);
     let vendor = work.join("vendor");
     let cargo_home = work.join("cargo-home");
-    let _one_build_at_a_time = lock_work_dir(&target).map_err(|e| one("vendor_failed", e))?;
+    let _one_build_at_a_time =
+        lock_work_dir(&target).map_err(|e| one("vendor_failed", e.to_string()))?;
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(|e| {
             one(
@@ -118,21 +120,77 @@ pub fn build(
     })
 }
 
+/// Why the lock on `whest-grader-build.lock` could not be taken; `Display` is
+/// `cannot lock {path}: {source}` for every step.
+#[derive(Debug)]
+enum LockError {
+    /// Cargo's target folder could not be created: check its permissions, or set
+    /// `CARGO_TARGET_DIR` to a writable folder.
+    CreateTargetDir {
+        /// The lock file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The lock file could not be opened or created.
+    Open {
+        /// The lock file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The file system refused the lock (file locks unsupported there).
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for LockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockError::CreateTargetDir { path, source }
+            | LockError::Open { path, source }
+            | LockError::Lock { path, source } => {
+                write!(f, "cannot lock {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LockError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LockError::CreateTargetDir { source, .. }
+            | LockError::Open { source, .. }
+            | LockError::Lock { source, .. } => Some(source),
+        }
+    }
+}
+
 /// Waits for the exclusive lock on `target/whest-grader-build.lock` (created if needed) that
 /// keeps two grader builds from emptying each other's vendored sources; released when the
 /// returned file is dropped.
-fn lock_work_dir(target: &Path) -> Result<std::fs::File, String> {
+fn lock_work_dir(target: &Path) -> Result<std::fs::File, LockError> {
     let path = target.join(format!("{WORK_DIR}.lock"));
-    let cannot = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
-    std::fs::create_dir_all(target).map_err(cannot)?;
-    let file = std::fs::OpenOptions::new()
+    if let Err(source) = std::fs::create_dir_all(target) {
+        return Err(LockError::CreateTargetDir { path, source });
+    }
+    let file = match std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(cannot)?;
-    file.lock().map_err(cannot)?;
-    Ok(file)
+    {
+        Ok(file) => file,
+        Err(source) => return Err(LockError::Open { path, source }),
+    };
+    match file.lock() {
+        Ok(()) => Ok(file),
+        Err(source) => Err(LockError::Lock { path, source }),
+    }
 }
 
 /// `cargo vendor` of the crate's locked registry sources into `vendor`, from the grader's

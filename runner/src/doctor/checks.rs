@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::probe::ProbeError;
 use super::Check;
 
 /// Free space below which `disk_space` warns: 1 GiB.
@@ -26,11 +27,11 @@ pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
 
 /// `rustc`: fails when it is missing, unreadable, or older than `min_version` (the workspace's
 /// `rust-version`).
-pub fn rustc(version_output: Result<String, String>, min_version: &str) -> Check {
+pub fn rustc(version_output: Result<String, ProbeError>, min_version: &str) -> Check {
     let label = "Rust compiler";
     let text = match version_output {
         Ok(t) => t.trim().to_string(),
-        Err(why) => return Check::fail("rustc", label, why, RUSTUP_HINT),
+        Err(why) => return Check::fail("rustc", label, why.to_string(), RUSTUP_HINT),
     };
     let (Some(have), Some(need)) = (parse_version(&text), parse_version(min_version)) else {
         return Check::fail(
@@ -53,7 +54,7 @@ pub fn rustc(version_output: Result<String, String>, min_version: &str) -> Check
 }
 
 /// `cargo`: fails when it is missing (the runner builds estimator crates with it).
-pub fn cargo(version_output: Result<String, String>) -> Check {
+pub fn cargo(version_output: Result<String, ProbeError>) -> Check {
     let label = "Cargo";
     match version_output {
         Ok(t) => Check::ok("cargo", label, t.trim().to_string()),
@@ -67,7 +68,7 @@ pub fn cargo(version_output: Result<String, String>) -> Check {
 }
 
 /// A folder's writability: `Ok(())` or why a test file could not be created.
-pub fn writable(name: &str, label: &str, dir: &Path, probe: Result<(), String>) -> Check {
+pub fn writable(name: &str, label: &str, dir: &Path, probe: Result<(), ProbeError>) -> Check {
     match probe {
         Ok(()) => Check::ok(name, label, dir.display().to_string()),
         Err(why) => Check::fail(
@@ -97,7 +98,7 @@ pub fn human_bytes(bytes: u64) -> String {
 
 /// `disk_space`: warns below [`MIN_FREE_DISK_BYTES`] free (release builds and datasets need
 /// room) or when the free space cannot be read.
-pub fn disk_space(free: Result<u64, String>) -> Check {
+pub fn disk_space(free: Result<u64, ProbeError>) -> Check {
     let label = "Free disk in CWD";
     match free {
         Ok(b) if b >= MIN_FREE_DISK_BYTES => {
@@ -206,7 +207,7 @@ pub fn threads(available: usize, rayon_env: Option<&str>, pool: usize) -> Check 
 
 /// `gpu` (informational: whest-rs computes on the CPU). Ok with a GPU or none; warns only when
 /// `nvidia-smi` exists but fails (a broken driver).
-pub fn gpu(nvidia_smi: Option<Result<String, String>>, libcuda: Option<&Path>) -> Check {
+pub fn gpu(nvidia_smi: Option<Result<String, ProbeError>>, libcuda: Option<&Path>) -> Check {
     let label = "GPU (informational)";
     let unused = "whest-rs computes on the CPU; a GPU is not used";
     match (nvidia_smi, libcuda) {
@@ -237,6 +238,14 @@ pub fn gpu(nvidia_smi: Option<Result<String, String>>, libcuda: Option<&Path>) -
 mod tests {
     use super::*;
     use crate::doctor::Status;
+    use std::io;
+    use std::path::PathBuf;
+
+    fn not_on_path(program: &str) -> ProbeError {
+        ProbeError::NotOnPath {
+            program: PathBuf::from(program),
+        }
+    }
 
     #[test]
     fn versions_parse_from_tool_output() {
@@ -260,7 +269,7 @@ mod tests {
         let old = rustc(Ok("rustc 1.80.1 (x y)".into()), "1.85");
         assert_eq!(old.status, Status::Fail);
         assert!(old.fix_hint.is_some_and(|h| h.contains("rustup update")));
-        let missing = rustc(Err("not on PATH".into()), "1.85");
+        let missing = rustc(Err(not_on_path("rustc")), "1.85");
         assert_eq!(missing.status, Status::Fail);
         assert_eq!(rustc(Ok("garbage".into()), "1.85").status, Status::Fail);
     }
@@ -268,7 +277,7 @@ mod tests {
     #[test]
     fn cargo_is_required() {
         assert_eq!(cargo(Ok("cargo 1.93.0".into())).status, Status::Ok);
-        assert_eq!(cargo(Err("not on PATH".into())).status, Status::Fail);
+        assert_eq!(cargo(Err(not_on_path("cargo"))).status, Status::Fail);
     }
 
     #[test]
@@ -276,10 +285,8 @@ mod tests {
         assert_eq!(disk_space(Ok(2 << 30)).status, Status::Ok);
         assert_eq!(disk_space(Ok(2 << 30)).detail, "2.0 GiB free");
         assert_eq!(disk_space(Ok((1 << 30) - 1)).status, Status::Warn);
-        assert_eq!(
-            disk_space(Err("statvfs failed".into())).status,
-            Status::Warn
-        );
+        let statvfs_failed = ProbeError::FreeSpace(io::Error::other("statvfs failed"));
+        assert_eq!(disk_space(Err(statvfs_failed)).status, Status::Warn);
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }
@@ -326,10 +333,10 @@ mod tests {
         let found = gpu(Some(Ok("NVIDIA H100, 550.1\n".into())), None);
         assert_eq!(found.status, Status::Ok);
         assert!(found.detail.starts_with("NVIDIA H100, 550.1 ("));
-        assert_eq!(
-            gpu(Some(Err("exit status 9".into())), None).status,
-            Status::Warn
-        );
+        let hung = ProbeError::TimedOut {
+            program: PathBuf::from("nvidia-smi"),
+        };
+        assert_eq!(gpu(Some(Err(hung)), None).status, Status::Warn);
         let lib = Path::new("/usr/lib64/libcuda.so.1");
         assert_eq!(gpu(None, Some(lib)).status, Status::Ok);
     }
@@ -337,12 +344,13 @@ mod tests {
     #[test]
     fn writability_failures_fail() {
         let dir = Path::new("/x");
+        let denied = ProbeError::CreateTestFile(io::ErrorKind::PermissionDenied.into());
         assert_eq!(
             writable("cwd_writable", "CWD", dir, Ok(())).status,
             Status::Ok
         );
         assert_eq!(
-            writable("cwd_writable", "CWD", dir, Err("denied".into())).status,
+            writable("cwd_writable", "CWD", dir, Err(denied)).status,
             Status::Fail
         );
     }

@@ -2,9 +2,11 @@
 //! features, GPU presence. Each probe reports failure as a one-line reason.
 
 use std::ffi::{OsStr, OsString};
+use std::fmt;
 use std::fs::{self, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::checks::CpuFeatures;
@@ -12,19 +14,132 @@ use super::checks::CpuFeatures;
 /// How long a probed tool (`rustc --version`, `nvidia-smi`) may take before it is killed.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why a probe failed; `Display` is the one-line reason a check shows.
+#[derive(Debug)]
+pub enum ProbeError {
+    /// The tool is not installed (or not on `PATH`): install it, or fix `PATH`.
+    NotOnPath {
+        /// The program as it was looked up.
+        program: PathBuf,
+    },
+    /// The tool exists but could not be started (not executable, no permission).
+    CannotRun {
+        /// The program.
+        program: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// The tool ran longer than [`TOOL_TIMEOUT`] and was killed: it may hang (a stuck driver).
+    TimedOut {
+        /// The program.
+        program: PathBuf,
+    },
+    /// Waiting for the started tool failed.
+    Wait {
+        /// The program.
+        program: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// The tool's output could not be read.
+    ReadOutput {
+        /// The program.
+        program: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// The tool exited unsuccessfully: run the same command by hand to see why.
+    Exited {
+        /// The program.
+        program: PathBuf,
+        /// Its arguments.
+        args: Vec<String>,
+        /// How it exited.
+        status: ExitStatus,
+    },
+    /// A test file could not be created in the folder (no permission, read-only, missing);
+    /// the check names the folder.
+    CreateTestFile(io::Error),
+    /// The test file was created but could not be removed again: delete the
+    /// `.whest-doctor-*` file by hand.
+    RemoveTestFile(io::Error),
+    /// The free space of the folder's file system could not be read (the error's text starts
+    /// with `statvfs: `).
+    FreeSpace(io::Error),
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeError::NotOnPath { program } => {
+                write!(f, "{} is not on PATH", program.display())
+            }
+            ProbeError::CannotRun { program, source } => {
+                write!(f, "cannot run {}: {source}", program.display())
+            }
+            ProbeError::TimedOut { program } => write!(
+                f,
+                "{} did not answer within {TOOL_TIMEOUT:?}",
+                program.display()
+            ),
+            ProbeError::Wait { program, source } => {
+                write!(f, "waiting for {} failed: {source}", program.display())
+            }
+            ProbeError::ReadOutput { program, source } => {
+                write!(f, "reading {}'s output failed: {source}", program.display())
+            }
+            ProbeError::Exited {
+                program,
+                args,
+                status,
+            } => write!(
+                f,
+                "{} {} exited with {status}",
+                program.display(),
+                args.join(" ")
+            ),
+            ProbeError::CreateTestFile(e) | ProbeError::FreeSpace(e) => write!(f, "{e}"),
+            ProbeError::RemoveTestFile(e) => {
+                write!(f, "created a test file but cannot remove it: {e}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProbeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProbeError::CannotRun { source, .. }
+            | ProbeError::Wait { source, .. }
+            | ProbeError::ReadOutput { source, .. }
+            | ProbeError::CreateTestFile(source)
+            | ProbeError::RemoveTestFile(source)
+            | ProbeError::FreeSpace(source) => Some(source),
+            ProbeError::NotOnPath { .. }
+            | ProbeError::TimedOut { .. }
+            | ProbeError::Exited { .. } => None,
+        }
+    }
+}
+
 /// Runs `program args…` and returns its trimmed stdout, or why it failed (not found, non-zero
 /// exit, timeout after [`TOOL_TIMEOUT`]).
-pub fn tool_output(program: &OsStr, args: &[&str]) -> Result<String, String> {
-    let name = Path::new(program).display().to_string();
+pub fn tool_output(program: &OsStr, args: &[&str]) -> Result<String, ProbeError> {
+    let name = PathBuf::from(program);
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{name} is not on PATH"),
-            _ => format!("cannot run {name}: {e}"),
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => ProbeError::NotOnPath {
+                program: name.clone(),
+            },
+            _ => ProbeError::CannotRun {
+                program: name.clone(),
+                source,
+            },
         })?;
     let start = Instant::now();
     loop {
@@ -33,21 +148,29 @@ pub fn tool_output(program: &OsStr, args: &[&str]) -> Result<String, String> {
             Ok(None) if start.elapsed() > TOOL_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{name} did not answer within {TOOL_TIMEOUT:?}"));
+                return Err(ProbeError::TimedOut { program: name });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("waiting for {name} failed: {e}")),
+            Err(source) => {
+                return Err(ProbeError::Wait {
+                    program: name,
+                    source,
+                })
+            }
         }
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| format!("reading {name}'s output failed: {e}"))?;
+        .map_err(|source| ProbeError::ReadOutput {
+            program: name.clone(),
+            source,
+        })?;
     if !out.status.success() {
-        return Err(format!(
-            "{name} {} exited with {}",
-            args.join(" "),
-            out.status
-        ));
+        return Err(ProbeError::Exited {
+            program: name,
+            args: args.iter().map(|a| (*a).to_string()).collect(),
+            status: out.status,
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -58,7 +181,7 @@ pub fn program(env_var: &str, default: &str) -> OsString {
 }
 
 /// Creates and removes a uniquely named file in `dir`: `Ok(())` if `dir` is writable.
-pub fn try_write(dir: &Path) -> Result<(), String> {
+pub fn try_write(dir: &Path) -> Result<(), ProbeError> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -67,8 +190,8 @@ pub fn try_write(dir: &Path) -> Result<(), String> {
         .write(true)
         .create_new(true)
         .open(&probe)
-        .map_err(|e| e.to_string())?;
-    fs::remove_file(&probe).map_err(|e| format!("created a test file but cannot remove it: {e}"))
+        .map_err(ProbeError::CreateTestFile)?;
+    fs::remove_file(&probe).map_err(ProbeError::RemoveTestFile)
 }
 
 /// The cargo target directory a build started in `cwd` would use: `CARGO_TARGET_DIR`, else
@@ -87,8 +210,8 @@ pub fn target_dir(cwd: &Path) -> (PathBuf, PathBuf) {
 
 /// Free bytes available to this user on the file system holding `dir`, or why they cannot be
 /// read (see [`whest_host::system::free_disk_bytes`]).
-pub fn free_disk_bytes(dir: &Path) -> Result<u64, String> {
-    whest_host::system::free_disk_bytes(dir).map_err(|e| e.to_string())
+pub fn free_disk_bytes(dir: &Path) -> Result<u64, ProbeError> {
+    whest_host::system::free_disk_bytes(dir).map_err(ProbeError::FreeSpace)
 }
 
 /// The SIMD features of this CPU that the GEMM kernels use (all false off x86-64).
@@ -130,13 +253,13 @@ pub fn libcuda() -> Option<PathBuf> {
 }
 
 /// `nvidia-smi`'s GPU list (`name, driver` per line), `None` if it is not installed.
-pub fn nvidia_smi() -> Option<Result<String, String>> {
+pub fn nvidia_smi() -> Option<Result<String, ProbeError>> {
     let out = tool_output(
         OsStr::new("nvidia-smi"),
         &["--query-gpu=name,driver_version", "--format=csv,noheader"],
     );
     match out {
-        Err(e) if e.ends_with("is not on PATH") => None,
+        Err(ProbeError::NotOnPath { .. }) => None,
         other => Some(other),
     }
 }
@@ -147,16 +270,42 @@ mod tests {
 
     #[test]
     fn a_missing_tool_is_reported_not_panicked() {
-        let err = tool_output(OsStr::new("/definitely/not/a/tool"), &["--version"]).unwrap_err();
+        let err = tool_output(OsStr::new("/definitely/not/a/tool"), &["--version"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is not on PATH"), "{err}");
-        let err = tool_output(OsStr::new("false"), &[]).unwrap_err();
+        let err = tool_output(OsStr::new("false"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("exited with"), "{err}");
+    }
+
+    #[test]
+    fn reasons_are_one_line() {
+        let program = PathBuf::from("nvidia-smi");
+        assert_eq!(
+            ProbeError::TimedOut {
+                program: program.clone()
+            }
+            .to_string(),
+            "nvidia-smi did not answer within 10s"
+        );
+        let source = std::io::Error::other("busy");
+        assert_eq!(
+            ProbeError::CannotRun { program, source }.to_string(),
+            "cannot run nvidia-smi: busy"
+        );
+        let source = std::io::Error::other("denied");
+        assert_eq!(
+            ProbeError::RemoveTestFile(source).to_string(),
+            "created a test file but cannot remove it: denied"
+        );
     }
 
     #[test]
     fn temp_dir_is_writable_and_has_free_space() {
         let dir = std::env::temp_dir();
-        assert_eq!(try_write(&dir), Ok(()));
+        assert!(try_write(&dir).is_ok());
         assert!(try_write(Path::new("/definitely/missing")).is_err());
         assert!(free_disk_bytes(&dir).is_ok_and(|b| b > 0));
         assert!(free_disk_bytes(Path::new("/definitely/missing")).is_err());

@@ -11,8 +11,9 @@ pub mod scaffold;
 pub mod source;
 pub mod workspace;
 
+use std::fmt;
 use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use whest_score::ErrorCode;
 
@@ -40,24 +41,103 @@ pub struct InitOutcome {
     pub member_of: Option<workspace::ClaimingWorkspace>,
 }
 
+/// Why `init` could not scaffold the crate; `Display` is one line naming the path.
+#[derive(Debug)]
+pub enum InitError {
+    /// A folder (the crate folder, or a file's parent) could not be created: check the
+    /// permissions, or that no file stands where the folder should be.
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// The crate folder could not be resolved to an absolute path.
+    Resolve {
+        /// The folder as given.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// The checkout's `Cargo.lock` could not be read.
+    ReadLockfile {
+        /// The lockfile.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// A new file could not be created (no permission, or a parent is a file).
+    CreateFile {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+    /// A new file was created but its content could not be written (disk full); it was
+    /// removed again.
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::CreateDir { path, source } | InitError::CreateFile { path, source } => {
+                write!(f, "cannot create {}: {source}", path.display())
+            }
+            InitError::Resolve { path, source } => {
+                write!(f, "cannot resolve {}: {source}", path.display())
+            }
+            InitError::ReadLockfile { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
+            InitError::WriteFile { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::CreateDir { source, .. }
+            | InitError::Resolve { source, .. }
+            | InitError::ReadLockfile { source, .. }
+            | InitError::CreateFile { source, .. }
+            | InitError::WriteFile { source, .. } => Some(source),
+        }
+    }
+}
+
 /// Scaffolds an estimator crate in `dir` depending on whest-rs through `source`.
 ///
 /// # Errors
 /// One line naming the path that could not be created or written. Files this call created are
 /// removed again, so a failure leaves the folder as it was (apart from new empty folders).
-pub fn scaffold_crate(dir: &Path, source: DependencySource) -> Result<InitOutcome, String> {
-    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let dir = dir
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
+pub fn scaffold_crate(dir: &Path, source: DependencySource) -> Result<InitOutcome, InitError> {
+    fs::create_dir_all(dir).map_err(|e| InitError::CreateDir {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    let dir = dir.canonicalize().map_err(|e| InitError::Resolve {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     let crate_name = scaffold::crate_name(folder.as_deref().unwrap_or_default());
     let member_of = workspace::claiming_workspace(&dir);
     let mut files = scaffold::render(&crate_name, &source, member_of.as_ref());
     // A workspace member uses its workspace's lockfile.
     if let (Some(lock), None) = (source.lockfile(), &member_of) {
-        let content = fs::read_to_string(&lock)
-            .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+        let content = fs::read_to_string(&lock).map_err(|e| InitError::ReadLockfile {
+            path: lock.clone(),
+            source: e,
+        })?;
         files.push(ScaffoldFile {
             relative: PathBuf::from("Cargo.lock"),
             content,
@@ -89,20 +169,30 @@ pub fn scaffold_crate(dir: &Path, source: DependencySource) -> Result<InitOutcom
 
 /// Writes `content` to a new file at `path` (creating parent folders). Returns `false`, writing
 /// nothing, if `path` already exists.
-fn write_new(path: &Path, content: &str) -> Result<bool, String> {
+fn write_new(path: &Path, content: &str) -> Result<bool, InitError> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(|source| InitError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     let mut file = match OpenOptions::new().write(true).create_new(true).open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(source) => {
+            return Err(InitError::CreateFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
-    if let Err(e) = file.write_all(content.as_bytes()) {
+    if let Err(source) = file.write_all(content.as_bytes()) {
         drop(file);
         let _ = fs::remove_file(path);
-        return Err(format!("cannot write {}: {e}", path.display()));
+        return Err(InitError::WriteFile {
+            path: path.to_path_buf(),
+            source,
+        });
     }
     Ok(true)
 }
@@ -180,7 +270,7 @@ pub fn init(args: &InitArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             return report(
-                ErrorPayload::new("init", ErrorCode::UsageError, e),
+                ErrorPayload::new("init", ErrorCode::UsageError, e.to_string()),
                 EXIT_USAGE,
             )
         }
@@ -195,7 +285,7 @@ pub fn init(args: &InitArgs) -> i32 {
             0
         }
         Err(e) => {
-            let p = ErrorPayload::new("init", ErrorCode::InitWriteError, e);
+            let p = ErrorPayload::new("init", ErrorCode::InitWriteError, e.to_string());
             let code = p.exit_code();
             report(p, code)
         }
@@ -236,7 +326,8 @@ mod tests {
         fs::create_dir_all(&dir).expect("mkdir");
         fs::write(dir.join("src"), "not a folder").expect("write");
         let err = scaffold_crate(&dir, DependencySource::Git("https://g.example/w".into()))
-            .expect_err("src is a file");
+            .expect_err("src is a file")
+            .to_string();
         assert!(err.contains("src"), "{err}");
         assert!(
             !dir.join("Cargo.toml").exists(),

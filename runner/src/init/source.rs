@@ -11,6 +11,7 @@
 //! Path dependencies build offline and pick up local changes; the git form is what a user
 //! without a checkout needs. The generated `Cargo.toml` shows the other form in a comment.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The git repository of whest-rs (the workspace's `repository` field).
@@ -43,21 +44,65 @@ pub fn build_checkout() -> Option<PathBuf> {
         .flatten()
 }
 
+/// Why `--whest-path` cannot be used (a usage error).
+#[derive(Debug)]
+pub enum SourceError {
+    /// The folder does not exist or cannot be resolved: pass an existing folder.
+    Unresolvable {
+        /// The folder as given.
+        dir: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The folder lacks `estimator-api/Cargo.toml` or `flopscope-rs/Cargo.toml`: pass the
+    /// whest-rs checkout's root.
+    NotACheckout {
+        /// The folder as given.
+        dir: PathBuf,
+    },
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Unresolvable { dir, source } => {
+                write!(f, "--whest-path {}: {source}", dir.display())
+            }
+            SourceError::NotACheckout { dir } => write!(
+                f,
+                "--whest-path {} is not a whest-rs checkout (no {ESTIMATOR_API_DIR}/Cargo.toml \
+                 and {FLOPSCOPE_DIR}/Cargo.toml): pass the folder that holds them",
+                dir.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SourceError::Unresolvable { source, .. } => Some(source),
+            SourceError::NotACheckout { .. } => None,
+        }
+    }
+}
+
 /// Picks the source (see the module docs).
 ///
 /// # Errors
 /// `--whest-path` that does not exist or is not a whest-rs checkout.
-pub fn choose(whest_path: Option<&Path>) -> Result<DependencySource, String> {
+pub fn choose(whest_path: Option<&Path>) -> Result<DependencySource, SourceError> {
     if let Some(dir) = whest_path {
         let root = dir
             .canonicalize()
-            .map_err(|e| format!("--whest-path {}: {e}", dir.display()))?;
+            .map_err(|source| SourceError::Unresolvable {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         if !is_checkout(&root) {
-            return Err(format!(
-                "--whest-path {} is not a whest-rs checkout (no {ESTIMATOR_API_DIR}/Cargo.toml \
-                 and {FLOPSCOPE_DIR}/Cargo.toml): pass the folder that holds them",
-                dir.display()
-            ));
+            return Err(SourceError::NotACheckout {
+                dir: dir.to_path_buf(),
+            });
         }
         return Ok(DependencySource::Checkout(root));
     }
@@ -150,16 +195,19 @@ mod tests {
     #[test]
     fn this_build_knows_its_checkout() {
         let root = build_checkout().expect("tests run from a whest-rs checkout");
-        assert_eq!(choose(None), Ok(DependencySource::Checkout(root.clone())));
         assert_eq!(
-            choose(Some(&root)),
-            Ok(DependencySource::Checkout(root.clone()))
+            choose(None).ok(),
+            Some(DependencySource::Checkout(root.clone()))
+        );
+        assert_eq!(
+            choose(Some(&root)).ok(),
+            Some(DependencySource::Checkout(root.clone()))
         );
     }
 
     #[test]
     fn a_folder_that_is_not_a_checkout_is_refused() {
-        let err = choose(Some(Path::new("/"))).unwrap_err();
+        let err = choose(Some(Path::new("/"))).unwrap_err().to_string();
         assert!(err.contains("not a whest-rs checkout"), "{err}");
         assert!(choose(Some(Path::new("/definitely/missing"))).is_err());
     }

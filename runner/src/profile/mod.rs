@@ -12,9 +12,10 @@
 pub mod forward;
 pub mod sweep;
 
+use std::fmt;
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use whest_score::ErrorCode;
 
@@ -22,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 use crate::cli::ProfileArgs;
 use crate::threads::apply_max_threads;
-use sweep::{Timing, BACKEND};
+use sweep::{SweepError, Timing, BACKEND};
 use whest_score::report::meta::HostFingerprint;
 use whest_score::report::{
     to_python_json, ErrorPayload, EXIT_FAILURE, EXIT_USAGE, WHEST_RS_VERSION,
@@ -60,7 +61,11 @@ pub fn timing_json(t: &Timing) -> Value {
 }
 
 /// The whole report (the `--output` file; `--json` adds `whestbench_version`).
-pub fn report_json(hardware: Value, correctness: &Result<(), String>, timings: &[Timing]) -> Value {
+pub fn report_json(
+    hardware: Value,
+    correctness: &Result<(), SweepError>,
+    timings: &[Timing],
+) -> Value {
     json!({
         "hardware": hardware,
         "backend_versions": {
@@ -72,7 +77,7 @@ pub fn report_json(hardware: Value, correctness: &Result<(), String>, timings: &
         "correctness": [{
             "backend": BACKEND,
             "passed": correctness.is_ok(),
-            "error": correctness.as_ref().err().cloned().unwrap_or_default(),
+            "error": correctness.as_ref().err().map(ToString::to_string).unwrap_or_default(),
         }],
         "timing": timings.iter().map(timing_json).collect::<Vec<_>>(),
     })
@@ -99,7 +104,11 @@ pub fn format_dims(width: usize, depth: usize, n: usize) -> String {
 }
 
 /// The table: one row per size with both medians; with `verbose`, every run and warm-up too.
-pub fn report_text(correctness: &Result<(), String>, timings: &[Timing], verbose: bool) -> String {
+pub fn report_text(
+    correctness: &Result<(), SweepError>,
+    timings: &[Timing],
+    verbose: bool,
+) -> String {
     let mut out = match correctness {
         Ok(()) => format!("Correctness: {BACKEND} ✓\n"),
         Err(e) => return format!("Correctness: {BACKEND} FAILED: {e}\n"),
@@ -153,16 +162,64 @@ pub fn report_text(correctness: &Result<(), String>, timings: &[Timing], verbose
     out
 }
 
+/// Why the `--output` file could not be written.
+#[derive(Debug)]
+pub enum ProfileError {
+    /// The file could not be created (it appeared meanwhile, no permission, missing folder):
+    /// choose another `--output`.
+    CreateOutput {
+        /// The `--output` file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The report could not be written into the new file (disk full); it was removed again.
+    WriteOutput {
+        /// The `--output` file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileError::CreateOutput { path, source } => {
+                write!(f, "cannot create {}: {source}", path.display())
+            }
+            ProfileError::WriteOutput { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProfileError::CreateOutput { source, .. }
+            | ProfileError::WriteOutput { source, .. } => Some(source),
+        }
+    }
+}
+
 /// Writes `text` to a new file at `path`; refuses an existing file and removes a partial one.
-fn write_new_file(path: &Path, text: &str) -> Result<(), String> {
+fn write_new_file(path: &Path, text: &str) -> Result<(), ProfileError> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes()).map_err(|e| {
+        .map_err(|source| ProfileError::CreateOutput {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    f.write_all(text.as_bytes()).map_err(|source| {
         let _ = std::fs::remove_file(path);
-        format!("cannot write {}: {e}", path.display())
+        ProfileError::WriteOutput {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -223,7 +280,7 @@ pub fn profile_simulation(args: &ProfileArgs) -> i32 {
             return fail(
                 "profile-simulation",
                 ErrorCode::OutputWriteError,
-                e,
+                e.to_string(),
                 EXIT_FAILURE,
             );
         }
@@ -309,7 +366,11 @@ mod tests {
 
     #[test]
     fn the_report_has_the_whestbench_sections() {
-        let r = report_json(json!({"os": "Linux"}), &Err("bad".into()), &[]);
+        let r = report_json(
+            json!({"os": "Linux"}),
+            &Err(SweepError::NegativeActivation),
+            &[],
+        );
         let keys: Vec<&str> = r
             .as_object()
             .map_or(vec![], |o| o.keys().map(String::as_str).collect());
@@ -325,7 +386,11 @@ mod tests {
         );
         assert_eq!(
             r["correctness"],
-            json!([{"backend": "flopscope", "passed": false, "error": "bad"}])
+            json!([{
+                "backend": "flopscope",
+                "passed": false,
+                "error": "run_mlp: ReLU outputs must be non-negative"
+            }])
         );
         assert_eq!(hardware_json(Some(3))["max_threads"], 3);
         assert!(hardware_json(None).get("max_threads").is_none());
@@ -342,6 +407,9 @@ mod tests {
         assert!(text.contains("0.2000s"));
         assert!(text.contains("skipped: out of memory"));
         assert!(text.contains("runs [0.3000, 0.1000, 0.2000]"));
-        assert!(report_text(&Err("x".into()), &[], false).contains("FAILED: x"));
+        let failed = Err(SweepError::Panicked {
+            message: "x".into(),
+        });
+        assert!(report_text(&failed, &[], false).contains("FAILED: panic: x"));
     }
 }

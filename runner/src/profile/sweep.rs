@@ -3,16 +3,18 @@
 //! `min(n, 1000)` samples and [`TIMED_RUNS`] timed runs whose median is reported. A run that
 //! fails is recorded (median −1 and the error) instead of aborting the sweep.
 
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use flopscope::random::{Pcg64, SeedSequence};
-use flopscope::{BudgetContext, DType};
+use flopscope::{BudgetContext, BudgetError, DType};
 
 use super::forward::{normal_inputs, run_mlp, weight_tensors};
 use crate::cli::Preset;
 use whest_contest::ground_truth::sample_layer_statistics;
 use whest_contest::mlp_gen::sample_weights;
+use whest_contest::GroundTruthError;
 
 /// Timed runs per measurement.
 pub const TIMED_RUNS: usize = 3;
@@ -151,25 +153,136 @@ fn input_rng() -> Pcg64 {
     Pcg64::from_seed_sequence(&SeedSequence::new(u128::from(INPUT_SEED)))
 }
 
+/// Why a measurement or the correctness pre-check failed; `Display` is the `error` text of the
+/// report.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepError {
+    /// The timed code panicked (out of memory, a flopscope refusal).
+    Panicked {
+        /// The panic message.
+        message: String,
+    },
+    /// flopscope refused to open the budget context a run needs.
+    Budget(BudgetError),
+    /// The ground-truth sampler refused a timed run's input.
+    Sampler(GroundTruthError),
+    /// Pre-check: the forward pass returned the wrong dtype or shape.
+    ForwardShape {
+        /// Inputs (expected rows).
+        n: usize,
+        /// MLP width (expected columns).
+        width: usize,
+        /// The dtype returned.
+        dtype: DType,
+        /// The shape returned.
+        shape: Vec<usize>,
+    },
+    /// Pre-check: the forward pass returned a negative or NaN activation.
+    NegativeActivation,
+    /// Pre-check: the ground-truth sampler refused the check MLP.
+    CheckSampler(GroundTruthError),
+    /// Pre-check: the sampler returned the wrong number of means.
+    SamplerShape {
+        /// MLP depth.
+        depth: usize,
+        /// MLP width.
+        width: usize,
+        /// Per-layer means returned (expected `depth * width`).
+        layer_means: usize,
+        /// Final means returned (expected `width`).
+        final_means: usize,
+    },
+    /// Pre-check: the sampler's average variance is negative or NaN.
+    NegativeVariance {
+        /// The average variance returned.
+        avg_variance: f64,
+    },
+    /// Pre-check: a final mean of the sampler differs from the forward pass's column mean by
+    /// more than 1e-5.
+    MeanMismatch {
+        /// The neuron.
+        neuron: usize,
+        /// The sampler's mean.
+        sampler: f32,
+        /// The forward pass's column mean.
+        forward: f64,
+    },
+}
+
+impl fmt::Display for SweepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SweepError::Panicked { message } => write!(f, "panic: {message}"),
+            SweepError::Budget(e) => write!(f, "{e}"),
+            SweepError::Sampler(e) => write!(f, "{e}"),
+            SweepError::ForwardShape {
+                n,
+                width,
+                dtype,
+                shape,
+            } => write!(
+                f,
+                "run_mlp: expected float32 shape ({n}, {width}), got {dtype} {shape:?}"
+            ),
+            SweepError::NegativeActivation => {
+                f.write_str("run_mlp: ReLU outputs must be non-negative")
+            }
+            SweepError::CheckSampler(e) => write!(f, "sample_layer_statistics: {e}"),
+            SweepError::SamplerShape {
+                depth,
+                width,
+                layer_means,
+                final_means,
+            } => write!(
+                f,
+                "sample_layer_statistics: expected means ({depth}, {width}) and ({width},), got \
+                 {layer_means} and {final_means} values"
+            ),
+            SweepError::NegativeVariance { avg_variance } => write!(
+                f,
+                "sample_layer_statistics: negative average variance {avg_variance}"
+            ),
+            SweepError::MeanMismatch {
+                neuron,
+                sampler,
+                forward,
+            } => write!(
+                f,
+                "neuron {neuron}: sampler mean {sampler} differs from the forward pass's {forward}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SweepError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SweepError::Budget(e) => Some(e),
+            SweepError::Sampler(e) | SweepError::CheckSampler(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Runs `f`, turning a panic into its message.
-fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+fn catch<T>(f: impl FnOnce() -> Result<T, SweepError>) -> Result<T, SweepError> {
     panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         let msg = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "non-string panic payload".to_string());
-        Err(format!("panic: {msg}"))
+        Err(SweepError::Panicked { message: msg })
     })
 }
 
 /// Seconds to push `n` fresh standard-normal rows through the MLP in blocks of at most
 /// [`FORWARD_CHUNK_ROWS`], each inside its own [`PROFILE_BUDGET`] context. Drawing the inputs is
 /// not timed.
-fn time_forward(weights: &[f32], width: usize, depth: usize, n: usize) -> Result<f64, String> {
+fn time_forward(weights: &[f32], width: usize, depth: usize, n: usize) -> Result<f64, SweepError> {
     // Tensors are only ever built inside a context: with none open, flopscope refuses tensor
     // work on a thread while another thread has a context open.
-    let untimed = || BudgetContext::new(PROFILE_BUDGET).map_err(|e| e.to_string());
+    let untimed = || BudgetContext::new(PROFILE_BUDGET).map_err(SweepError::Budget);
     let layers = {
         let _setup = untimed()?;
         weight_tensors(weights, width, depth)
@@ -184,7 +297,7 @@ fn time_forward(weights: &[f32], width: usize, depth: usize, n: usize) -> Result
             normal_inputs(&mut rng, rows, width)
         };
         let t0 = Instant::now();
-        let ctx = BudgetContext::new(PROFILE_BUDGET).map_err(|e| e.to_string())?;
+        let ctx = BudgetContext::new(PROFILE_BUDGET).map_err(SweepError::Budget)?;
         drop(run_mlp(&layers, &inputs));
         drop(ctx);
         total += t0.elapsed().as_secs_f64();
@@ -194,10 +307,10 @@ fn time_forward(weights: &[f32], width: usize, depth: usize, n: usize) -> Result
 }
 
 /// Seconds of one ground-truth sampler call with `n` samples.
-fn time_sampler(weights: &[f32], width: usize, depth: usize, n: usize) -> Result<f64, String> {
+fn time_sampler(weights: &[f32], width: usize, depth: usize, n: usize) -> Result<f64, SweepError> {
     let mut rng = input_rng();
     let t0 = Instant::now();
-    sample_layer_statistics(weights, width, depth, n, &mut rng).map_err(|e| e.to_string())?;
+    sample_layer_statistics(weights, width, depth, n, &mut rng).map_err(SweepError::Sampler)?;
     Ok(t0.elapsed().as_secs_f64())
 }
 
@@ -212,7 +325,7 @@ pub fn measure(op: Operation, weights: &[f32], width: usize, depth: usize, n: us
     let result = time_once(n.min(WARMUP_SAMPLES)).and_then(|warmup| {
         let times = (0..TIMED_RUNS)
             .map(|_| time_once(n))
-            .collect::<Result<Vec<f64>, String>>()?;
+            .collect::<Result<Vec<f64>, SweepError>>()?;
         Ok((warmup, times))
     });
     match result {
@@ -234,7 +347,7 @@ pub fn measure(op: Operation, weights: &[f32], width: usize, depth: usize, n: us
             times: Vec::new(),
             median_time: -1.0,
             warmup_time: None,
-            error: Some(e),
+            error: Some(e.to_string()),
         },
     }
 }
@@ -265,40 +378,40 @@ pub fn sweep(grid: &Grid, mut progress: impl FnMut(usize, usize, &Timing)) -> Ve
 ///
 /// # Errors
 /// The first violated property.
-pub fn correctness_check() -> Result<(), String> {
+pub fn correctness_check() -> Result<(), SweepError> {
     catch(|| {
         let (width, depth, n) = CHECK_SHAPE;
         let weights = profiled_weights(width, depth);
         // Tensor work only inside a context (see `time_forward`).
-        let _ctx = BudgetContext::new(PROFILE_BUDGET).map_err(|e| e.to_string())?;
+        let _ctx = BudgetContext::new(PROFILE_BUDGET).map_err(SweepError::Budget)?;
         let layers = weight_tensors(&weights, width, depth);
         let out = run_mlp(&layers, &normal_inputs(&mut input_rng(), n, width));
         if out.shape() != [n, width] || out.dtype() != DType::F32 {
-            return Err(format!(
-                "run_mlp: expected float32 shape ({n}, {width}), got {} {:?}",
-                out.dtype(),
-                out.shape()
-            ));
+            return Err(SweepError::ForwardShape {
+                n,
+                width,
+                dtype: out.dtype(),
+                shape: out.shape().to_vec(),
+            });
         }
         let acts = out.to_vec::<f32>();
         if acts.iter().any(|&v| v.is_nan() || v < 0.0) {
-            return Err("run_mlp: ReLU outputs must be non-negative".into());
+            return Err(SweepError::NegativeActivation);
         }
         let gt = sample_layer_statistics(&weights, width, depth, n, &mut input_rng())
-            .map_err(|e| format!("sample_layer_statistics: {e}"))?;
+            .map_err(SweepError::CheckSampler)?;
         if gt.all_layer_means.len() != depth * width || gt.final_means.len() != width {
-            return Err(format!(
-                "sample_layer_statistics: expected means ({depth}, {width}) and ({width},), got \
-                 {} and {} values",
-                gt.all_layer_means.len(),
-                gt.final_means.len()
-            ));
+            return Err(SweepError::SamplerShape {
+                depth,
+                width,
+                layer_means: gt.all_layer_means.len(),
+                final_means: gt.final_means.len(),
+            });
         }
         if gt.avg_variance.is_nan() || gt.avg_variance < 0.0 {
-            return Err(format!(
-                "sample_layer_statistics: negative average variance {}",
-                gt.avg_variance
-            ));
+            return Err(SweepError::NegativeVariance {
+                avg_variance: gt.avg_variance,
+            });
         }
         for (j, &m) in gt.final_means.iter().enumerate() {
             let col: f64 = acts
@@ -309,9 +422,11 @@ pub fn correctness_check() -> Result<(), String> {
                 .sum();
             let forward_mean = col / n as f64;
             if (forward_mean - f64::from(m)).abs() > 1e-5 {
-                return Err(format!(
-                    "neuron {j}: sampler mean {m} differs from the forward pass's {forward_mean}"
-                ));
+                return Err(SweepError::MeanMismatch {
+                    neuron: j,
+                    sampler: m,
+                    forward: forward_mean,
+                });
             }
         }
         Ok(())
@@ -342,6 +457,29 @@ mod tests {
     #[test]
     fn the_forward_pass_and_the_sampler_agree() {
         assert_eq!(correctness_check(), Ok(()));
+    }
+
+    #[test]
+    fn check_failures_read_as_one_line() {
+        let shape = SweepError::SamplerShape {
+            depth: 4,
+            width: 8,
+            layer_means: 31,
+            final_means: 8,
+        };
+        assert_eq!(
+            shape.to_string(),
+            "sample_layer_statistics: expected means (4, 8) and (8,), got 31 and 8 values"
+        );
+        let mismatch = SweepError::MeanMismatch {
+            neuron: 3,
+            sampler: 0.5,
+            forward: 0.25,
+        };
+        assert_eq!(
+            mismatch.to_string(),
+            "neuron 3: sampler mean 0.5 differs from the forward pass's 0.25"
+        );
     }
 
     #[test]
