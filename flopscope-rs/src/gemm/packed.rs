@@ -83,19 +83,22 @@ macro_rules! register_tile {
                     }
                 }
             }
-            let (mut a, mut b) = (a, b);
+            // One base pointer per row and one shared offset, so every address is base +
+            // offset (no chain of pointer additions inside the loop).
+            let rows: [*const $t; MR] = std::array::from_fn(|r| a.add(r * ars));
+            let (mut q, mut b) = (0usize, b);
             for _ in 0..kc {
                 let mut bv = [$zero(); NV];
                 for (v, x) in bv.iter_mut().enumerate() {
                     *x = $load(b.add(v * $lanes));
                 }
-                for (r, row) in acc.iter_mut().enumerate() {
-                    let x = $bcast(&*a.add(r * ars));
+                for (row, base) in acc.iter_mut().zip(rows) {
+                    let x = $bcast(&*base.add(q));
                     for (v, y) in row.iter_mut().enumerate() {
                         *y = $fma(x, bv[v], *y);
                     }
                 }
-                a = a.add(acs);
+                q += acs;
                 b = b.add(NV * $lanes);
             }
             for (r, row) in acc.iter().enumerate() {
