@@ -666,6 +666,7 @@ fn pack_a_strip<T: PackedFloat>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::uniform as values;
 
     /// `a · b` as one fused multiply-add chain per element, in order (the documented result).
     fn chained<T: Copy + Default>(
@@ -699,19 +700,6 @@ mod tests {
         let dst = unsafe { &mut *(out.as_mut_slice() as *mut [T] as *mut [MaybeUninit<T>]) };
         pool.install(|| product(a, b, dst, threads));
         out
-    }
-
-    /// Deterministic values in [-1, 1) with many mantissa bits set.
-    fn values(len: usize, seed: u64) -> Vec<f64> {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-            })
-            .collect()
     }
 
     /// Every layout and size class against the in-order chain, for one float type.
