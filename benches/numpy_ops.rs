@@ -1,7 +1,8 @@
 //! Every estimator-path op against numpy, measured side by side in one invocation, plus two
 //! Monte-Carlo `predict` workloads against the same work in Python flopscope.
 //!
-//! Run: `cargo bench -p whest-benches --bench numpy_ops`
+//! Run: `cargo bench -p whest-benches --bench numpy_ops [-- FILTER…]`; with filters, only the
+//! rows whose name contains one of them run (`-- sort matmul`, `-- monte-carlo`).
 //!
 //! The numpy side runs in a Python child process started by this benchmark:
 //! `$WHEST_BENCH_PYTHON` if set, else `python3`; it needs numpy (and flopscope for the
@@ -483,12 +484,23 @@ fn predict_mc(f: Workload, weights: &[Tensor]) -> u64 {
     ctx.flops_used()
 }
 
+/// Whether a row named `name` runs: no filters given, or its name contains one of them.
+fn selected(filters: &[String], name: &str) -> bool {
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+}
+
 fn main() {
     let python = std::env::var("WHEST_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    // Cargo passes `--bench`; every other argument is a row filter.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let mut cases = {
         let _ctx = BudgetContext::new(u64::MAX / 2).expect("open bench context");
         cases()
     };
+    cases.retain(|c| selected(&filters, &c.name));
     let mut numpy = match NumpySide::start(&python, &python_script(&cases)) {
         Ok(side) => side,
         Err(why) => {
@@ -547,6 +559,9 @@ fn main() {
         ("monte-carlo whitened", mc_whitened),
     ];
     for (w, (name, f)) in workloads.into_iter().enumerate() {
+        if !selected(&filters, name) {
+            continue;
+        }
         let flops = predict_mc(f, &weights);
         let (rust, py) = side_by_side(&mut numpy, cases.len() + w, 1, TRIALS, || {
             predict_mc(f, &weights);

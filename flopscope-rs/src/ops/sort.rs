@@ -5,9 +5,13 @@
 //! × rate of the input dtype × weight 4. Results are untagged.
 
 mod lane;
+mod radix;
+
+use rayon::prelude::*;
 
 use super::movement::map_buffer;
 use crate::budget::{clamped, counted, Op};
+use crate::cpu_time::in_kernel_pool;
 use crate::element::Buffer;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -43,17 +47,37 @@ fn lanes(shape: &Shape, axis: usize) -> (usize, usize, usize) {
     (outer, shape[axis], inner)
 }
 
+/// Fewest elements whose contiguous lanes are sorted on all the kernel pool's threads.
+const PARALLEL_LANES_MIN: usize = 1 << 16;
+
 /// Sorts every lane of `v` (NaN last).
 fn sort_lanes<T: LaneSort>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<T> {
-    let mut out = v.to_vec();
+    let mut out = vec![T::ZERO; v.len()];
+    if inner == 1 {
+        let n = n.max(1);
+        if outer > 1 && v.len() >= PARALLEL_LANES_MIN {
+            // Many contiguous lanes: shared out between the kernel pool's threads.
+            in_kernel_pool(|| {
+                v.par_chunks(n)
+                    .zip(out.par_chunks_mut(n))
+                    .for_each(|(lane, sorted)| T::sort_lane_into(lane, sorted))
+            });
+        } else {
+            for (lane, sorted) in v.chunks(n).zip(out.chunks_mut(n)) {
+                T::sort_lane_into(lane, sorted);
+            }
+        }
+        return out;
+    }
     let mut lane = Vec::with_capacity(n);
+    let mut sorted = vec![T::ZERO; n];
     for o in 0..outer {
         for r in 0..inner {
             let at = |j: usize| (o * n + j) * inner + r;
             lane.clear();
             lane.extend((0..n).map(|j| v[at(j)]));
-            T::sort_lane(&mut lane);
-            for (j, &x) in lane.iter().enumerate() {
+            T::sort_lane_into(&lane, &mut sorted);
+            for (j, &x) in sorted.iter().enumerate() {
                 out[at(j)] = x;
             }
         }
