@@ -8,6 +8,14 @@ use std::time::Instant;
 
 pub mod whitened_monte_carlo;
 
+/// Whether the row named `name` runs under the command-line words `filters` (cargo's own
+/// `--bench` flag and any other `--` flag excluded): every row when there are none, else the
+/// rows whose name contains one of them.
+pub fn row_selected(filters: &[String], name: &str) -> bool {
+    let mut words = filters.iter().filter(|f| !f.starts_with("--")).peekable();
+    words.peek().is_none() || words.any(|f| name.contains(f.as_str()))
+}
+
 /// Best (minimum) seconds per call of `f` over `trials` trials of `iters` calls each.
 pub fn best_secs_per_call(trials: usize, iters: usize, mut f: impl FnMut()) -> f64 {
     let mut best = f64::INFINITY;
@@ -39,5 +47,21 @@ pub fn fmt_secs(s: f64) -> String {
         format!("{:.2} µs", s * 1e6)
     } else {
         format!("{:.2} ms", s * 1e3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row_selected;
+
+    #[test]
+    fn rows_are_selected_by_any_word_they_contain() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(row_selected(&args(&[]), "sort f32 2^20"));
+        assert!(row_selected(&args(&["--bench"]), "sort f32 2^20"));
+        let words = args(&["--bench", "sort", "monte-carlo"]);
+        assert!(row_selected(&words, "argsort f32 2^20"));
+        assert!(row_selected(&words, "monte-carlo plain"));
+        assert!(!row_selected(&words, "exp f32 2^20"));
     }
 }

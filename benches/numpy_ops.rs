@@ -30,7 +30,7 @@ use std::process::{Command, Stdio};
 
 use flopscope::random::default_rng;
 use flopscope::{linalg, BudgetContext, DType, Tensor};
-use whest_benches::{best_secs_per_call, fmt_secs};
+use whest_benches::{best_secs_per_call, fmt_secs, row_selected};
 
 /// Trials per op and side, taking turns; each trial times `iters` calls (kept short, so a
 /// trial often runs without being preempted on a loaded machine).
@@ -484,23 +484,14 @@ fn predict_mc(f: Workload, weights: &[Tensor]) -> u64 {
     ctx.flops_used()
 }
 
-/// Whether a row named `name` runs: no filters given, or its name contains one of them.
-fn selected(filters: &[String], name: &str) -> bool {
-    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
-}
-
 fn main() {
     let python = std::env::var("WHEST_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    // Cargo passes `--bench`; every other argument is a row filter.
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let filters: Vec<String> = std::env::args().skip(1).collect();
     let mut cases = {
         let _ctx = BudgetContext::new(u64::MAX / 2).expect("open bench context");
         cases()
     };
-    cases.retain(|c| selected(&filters, &c.name));
+    cases.retain(|c| row_selected(&filters, &c.name));
     let mut numpy = match NumpySide::start(&python, &python_script(&cases)) {
         Ok(side) => side,
         Err(why) => {
@@ -559,7 +550,7 @@ fn main() {
         ("monte-carlo whitened", mc_whitened),
     ];
     for (w, (name, f)) in workloads.into_iter().enumerate() {
-        if !selected(&filters, name) {
+        if !row_selected(&filters, name) {
             continue;
         }
         let flops = predict_mc(f, &weights);

@@ -143,6 +143,19 @@ fn radix_sorted_lanes_match_a_comparison_sort() {
             }
         }
     }
+    // Many contiguous lanes (300 rows of 256: past the size whose lanes are shared out between
+    // the kernel pool's threads).
+    let rows = awkward(300 * 256);
+    let m = Tensor::from_vec(rows.clone(), [300, 256]);
+    let (sorted, order) = (m.sort(-1).to_vec::<f64>(), m.argsort(-1).to_vec::<i64>());
+    for (r, lane) in rows.chunks(256).enumerate() {
+        let want = reference_order(lane);
+        assert_eq!(order[r * 256..(r + 1) * 256], want[..], "argsort row {r}");
+        for (j, &i) in want.iter().enumerate() {
+            let (a, b) = (sorted[r * 256 + j], lane[i as usize]);
+            assert!(a == b || (a.is_nan() && b.is_nan()), "sort row {r}");
+        }
+    }
     // Along the first axis of a matrix (strided lanes).
     let m = Tensor::from_vec(awkward(600), [300, 2]);
     let col: Vec<f64> = m
