@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::movement::map_buffer;
 use crate::budget::{clamped, counted, Op};
+use crate::buffer::{filled_vec, output_vec};
 use crate::cpu_time::in_kernel_pool;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -52,7 +53,7 @@ const PARALLEL_LANES_MIN: usize = 1 << 16;
 
 /// Sorts every lane of `v` (NaN last).
 fn sort_lanes<T: LaneSort>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<T> {
-    let mut out = vec![T::ZERO; v.len()];
+    let mut out = filled_vec(v.len(), T::ZERO);
     if inner == 1 {
         let n = n.max(1);
         if outer > 1 && v.len() >= PARALLEL_LANES_MIN {
@@ -87,8 +88,8 @@ fn sort_lanes<T: LaneSort>(v: &[T], (outer, n, inner): (usize, usize, usize)) ->
 
 /// Stable argsort of every lane of `v` (NaN last), as int64 positions within the lane.
 fn argsort_lanes<T: LaneSort>(v: &[T], (outer, n, inner): (usize, usize, usize)) -> Vec<i64> {
-    let mut out = vec![0i64; v.len()];
-    let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut out = filled_vec(v.len(), 0i64);
+    let mut order: Vec<usize> = output_vec(n);
     let mut lane = Vec::with_capacity(n);
     for o in 0..outer {
         for r in 0..inner {

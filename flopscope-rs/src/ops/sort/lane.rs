@@ -5,6 +5,7 @@
 //! order). Integers and booleans use the standard library's sorts.
 
 use super::radix::sort_into;
+use crate::buffer::{filled_vec, output_vec};
 use crate::element::Element;
 
 /// An element type that sorts a lane in numpy's order.
@@ -103,15 +104,12 @@ fn argsort_floats<T: RadixFloat>(lane: &[T], order: &mut Vec<usize>) {
         order.sort_by_key(|&i| T::key(bits[i]).into());
         return;
     }
-    let pairs: Vec<(T::Bits, u32)> = bits
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| (T::key(b), i as u32))
-        .collect();
+    let mut pairs: Vec<(T::Bits, u32)> = output_vec(lane.len());
+    pairs.extend(bits.iter().enumerate().map(|(i, &b)| (T::key(b), i as u32)));
     let Some(&first) = pairs.first() else {
         return;
     };
-    let mut sorted = vec![first; pairs.len()];
+    let mut sorted = filled_vec(pairs.len(), first);
     sort_into(&pairs, &mut sorted, T::KEY_BITS, |(k, _)| k.into());
     order.extend(sorted.into_iter().map(|(_, i)| i as usize));
 }
