@@ -1,11 +1,11 @@
 //! Stable radix sort of items by an unsigned key: most-significant digit first, 11 bits at a
-//! time, down to regions small enough for least-significant-digit passes (8 bits) or insertion
-//! sort.
+//! time, down to regions small enough for least-significant-digit passes (11 or 8 bits) or
+//! insertion sort.
 //!
-//! The top-level digit pass is split between the kernel pool's threads (each counts and
-//! scatters its own contiguous part, in the order one thread gives), then the top-level
-//! buckets are shared out between the threads in contiguous groups of about equal size, each
-//! sorted on its own thread. Every step keeps equal keys in their input order, so the result
+//! For [`LSD_MAX`] items or more, the top-level digit pass is split between the kernel pool's
+//! threads (each counts and scatters its own contiguous part, in the order one thread gives),
+//! then the top-level buckets are shared out between the threads in contiguous groups of about
+//! equal size, each sorted on its own thread. Every step keeps equal keys in their input order, so the result
 //! is the same whatever the thread count. A digit that is the same for every key of a region
 //! is skipped without moving anything.
 
@@ -23,10 +23,9 @@ const WIDE_LSD_MIN: usize = 2048;
 /// Regions up to this long are insertion-sorted.
 const INSERTION_MAX: usize = 48;
 /// Regions shorter than this finish with least-significant-digit passes (so their counts fit
-/// in `u32`).
+/// in `u32`); sorts of this many items or more split their top-level pass between the kernel
+/// pool's threads.
 const LSD_MAX: usize = 1 << 16;
-/// Fewest items whose top-level pass is split between the kernel pool's threads.
-const PARALLEL_MIN: usize = 1 << 16;
 
 /// Writes `src` sorted by `key(item)` (whose set bits all lie below bit `key_bits`, at most 64)
 /// into `dst` (as long as `src`), stably: items with equal keys keep their order.
@@ -52,21 +51,15 @@ pub(super) fn sort_into<I: Copy + Send + Sync>(
         }
         return;
     }
-    let threads = if n >= PARALLEL_MIN {
-        kernel_pool().current_num_threads().max(1)
-    } else {
-        1
-    };
-    let chunk = n.div_ceil(threads).max(1);
+    let threads = kernel_pool().current_num_threads().max(1);
+    let chunk = n.div_ceil(threads);
     // The first digit (from the top) on which the keys differ: the shared prefix above it
     // needs no pass.
     let mut low = key_bits;
     let counts = loop {
-        if n <= INSERTION_MAX || low == 0 {
+        if low == 0 {
+            // Every key is equal.
             dst.copy_from_slice(src);
-            if low > 0 {
-                insertion_sort(dst, &key);
-            }
             return;
         }
         let shift = low.saturating_sub(MSD_BITS);
