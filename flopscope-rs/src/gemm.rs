@@ -318,7 +318,7 @@ pub fn gram_to_vec<T: GemmFloat>(
     }
     let mut out = crate::buffer::output_vec(d * d);
     let dst = &mut out.spare_capacity_mut()[..d * d];
-    packed::upper_product(l, l.t(), dst, threads);
+    packed::upper_product(l, dst, threads);
     for i in 1..d {
         for j in 0..i {
             // SAFETY: (j, i) with j < i is on or above the diagonal, which `upper_product`

@@ -22,10 +22,11 @@ use super::MatRef;
 /// depth 1024 6–9% faster than 256-deep ones, at the speed of OpenBLAS's kernels.
 const KC: usize = 1024;
 
+/// Rows of the register tile (both float types).
+const MR: usize = 6;
+
 /// A float the packed product multiplies: its register tile and cache blocks.
 pub trait PackedFloat: Copy + Default + Send + Sync + 'static {
-    /// Rows of the register tile.
-    const MR: usize;
     /// Columns of the register tile.
     const NR: usize;
     /// Rows of `a` a row block's tiles sweep against each strip of `b` before the next rows
@@ -35,19 +36,17 @@ pub trait PackedFloat: Copy + Default + Send + Sync + 'static {
     const NC: usize;
 
     /// The register tile: for `i < MR`, `j < NR`, continues (`load`) or starts the chain
-    /// `c[i·ldc + j] = fma(a[i·ars + p·acs], b[p·NR + j], c[i·ldc + j])` for `p = 0 .. kc`.
+    /// `c[i·ldc + j] = fma(a[i][p·step], b[p·NR + j], c[i·ldc + j])` for `p = 0 .. kc`.
     ///
     /// # Safety
-    /// AVX2 and FMA must be available; `a` must be valid for reads at every
-    /// `i·ars + p·acs` (`i < MR`, `p < kc`), `b` for `kc·NR` elements, and `c` for reads
-    /// (when `load`) and writes of `MR` rows of `NR` elements, `ldc` apart. When `load` is
-    /// false `c` may be uninitialised.
-    #[allow(clippy::too_many_arguments)]
+    /// AVX2 and FMA must be available; each row pointer `a[i]` must be valid for reads at
+    /// every `p·step` (`p < kc`), `b` for `kc·NR` elements, and `c` for reads (when `load`)
+    /// and writes of `MR` rows of `NR` elements, `ldc` apart. When `load` is false `c` may be
+    /// uninitialised.
     unsafe fn tile(
         kc: usize,
-        a: *const Self,
-        ars: usize,
-        acs: usize,
+        a: &[*const Self; MR],
+        step: usize,
         b: *const Self,
         c: *mut Self,
         ldc: usize,
@@ -58,25 +57,22 @@ pub trait PackedFloat: Copy + Default + Send + Sync + 'static {
 /// Declares the register tile of one float type: `MR` rows of `NV` registers of `$lanes`.
 macro_rules! register_tile {
     ($name:ident, $t:ty, $reg:ty, $lanes:expr, $zero:ident, $load:ident, $store:ident,
-     $bcast:ident, $fma:ident, $mr:expr, $nv:expr) => {
+     $bcast:ident, $fma:ident, $nv:expr) => {
         /// The register tile of [`PackedFloat::tile`] for this type (6 rows, 2 registers).
         ///
         /// # Safety
         /// As [`PackedFloat::tile`].
         #[target_feature(enable = "avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
         unsafe fn $name(
             kc: usize,
-            a: *const $t,
-            ars: usize,
-            acs: usize,
+            a: &[*const $t; MR],
+            step: usize,
             b: *const $t,
             c: *mut $t,
             ldc: usize,
             load: bool,
         ) {
             use std::arch::x86_64::*;
-            const MR: usize = $mr;
             const NV: usize = $nv;
             let mut acc = [[$zero(); NV]; MR];
             if load {
@@ -88,7 +84,7 @@ macro_rules! register_tile {
             }
             // One base pointer per row and one shared offset, so every address is base +
             // offset (no chain of pointer additions inside the loop).
-            let rows: [*const $t; MR] = std::array::from_fn(|r| a.add(r * ars));
+            let rows = *a;
             let (mut q, mut b) = (0usize, b);
             for _ in 0..kc {
                 let mut bv = [$zero(); NV];
@@ -101,7 +97,7 @@ macro_rules! register_tile {
                         *y = $fma(x, bv[v], *y);
                     }
                 }
-                q += acs;
+                q += step;
                 b = b.add(NV * $lanes);
             }
             for (r, row) in acc.iter().enumerate() {
@@ -124,7 +120,6 @@ register_tile!(
     _mm256_storeu_ps,
     _mm256_broadcast_ss,
     _mm256_fmadd_ps,
-    6,
     2
 );
 #[cfg(target_arch = "x86_64")]
@@ -138,20 +133,17 @@ register_tile!(
     _mm256_storeu_pd,
     _mm256_broadcast_sd,
     _mm256_fmadd_pd,
-    6,
     2
 );
 
 impl PackedFloat for f32 {
-    const MR: usize = 6;
     const NR: usize = 16;
     const MC: usize = 144;
     const NC: usize = 4080;
     unsafe fn tile(
         kc: usize,
-        a: *const f32,
-        ars: usize,
-        acs: usize,
+        a: &[*const f32; MR],
+        step: usize,
         b: *const f32,
         c: *mut f32,
         ldc: usize,
@@ -161,26 +153,24 @@ impl PackedFloat for f32 {
         // (which requires AVX2 and FMA, so an x86-64 machine).
         #[cfg(target_arch = "x86_64")]
         unsafe {
-            tile_f32(kc, a, ars, acs, b, c, ldc, load)
+            tile_f32(kc, a, step, b, c, ldc, load)
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!(
             "packed gemm needs AVX2 and FMA: {:?}",
-            (kc, a, ars, acs, b, c, ldc, load)
+            (kc, a, step, b, c, ldc, load)
         )
     }
 }
 
 impl PackedFloat for f64 {
-    const MR: usize = 6;
     const NR: usize = 8;
     const MC: usize = 72;
     const NC: usize = 4080;
     unsafe fn tile(
         kc: usize,
-        a: *const f64,
-        ars: usize,
-        acs: usize,
+        a: &[*const f64; MR],
+        step: usize,
         b: *const f64,
         c: *mut f64,
         ldc: usize,
@@ -190,12 +180,12 @@ impl PackedFloat for f64 {
         // (which requires AVX2 and FMA, so an x86-64 machine).
         #[cfg(target_arch = "x86_64")]
         unsafe {
-            tile_f64(kc, a, ars, acs, b, c, ldc, load)
+            tile_f64(kc, a, step, b, c, ldc, load)
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!(
             "packed gemm needs AVX2 and FMA: {:?}",
-            (kc, a, ars, acs, b, c, ldc, load)
+            (kc, a, step, b, c, ldc, load)
         )
     }
 }
@@ -267,37 +257,36 @@ pub(crate) fn product<T: PackedFloat>(
         ldc: n,
     };
     let threads = threads.max(1);
-    if threads == 1 || (m > n && m >= 2 * T::MR * threads) {
+    if threads == 1 || (m > n && m >= 2 * MR * threads) {
         by_rows(a, b, out, threads, Tiles::All);
     } else {
         by_columns(a, b, out, threads);
     }
 }
 
-/// Like [`product`], but only the tiles that reach the diagonal or above it are computed:
-/// every element `(i, j)` with `j ≥ i` is written (as `product` writes it), elements below the
-/// diagonal may be left unwritten. For symmetric products such as `l · lᵀ`, whose lower
-/// triangle is the mirror image of the upper one (each `(j, i)` is the same chain of the same
-/// products as `(i, j)`), at about half the multiply-adds.
+/// `l · lᵀ` (a symmetric `d × d` product, for a `d × k` view `l`), but only the tiles that
+/// reach the diagonal or above it are computed: every element `(i, j)` with `j ≥ i` is written
+/// as [`product`]`(l, lᵀ)` writes it, elements below the diagonal may be left unwritten. The
+/// lower triangle is the mirror image of the upper one (each `(j, i)` is the same chain of
+/// the same products as `(i, j)`), so this is the whole product at about half the
+/// multiply-adds.
 ///
 /// The rows are cut into one block per thread holding equal shares of the triangle (the first
-/// block has the fewest rows); each block packs its own columns of `b` (those on or right of
+/// block has the fewest rows); each block packs its own columns of `lᵀ` (those on or right of
 /// its first row), so the threads never wait for each other between depth blocks, which
-/// matters for the deep products (`k` in the thousands) that Gram matrices are.
+/// matters for the deep products (`k` in the thousands) that Gram matrices are. The tiles
+/// read their rows of `l` from that same packed copy (row `i` of `l` is column `i` of `lᵀ`),
+/// so each depth block is packed once, not twice.
 ///
 /// # Panics
-/// As [`product`]; also if the product is not square.
+/// As [`product`].
 pub(crate) fn upper_product<T: PackedFloat>(
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
+    l: MatRef<'_, T>,
     dst: &mut [MaybeUninit<T>],
     threads: usize,
 ) {
     assert!(available(), "packed gemm: AVX2 and FMA are required");
-    assert_eq!(
-        a.rows, b.cols,
-        "packed gemm: an upper product must be square"
-    );
+    let (a, b) = (l, l.t());
     let d = a.rows;
     debug_assert!(dst.len() == d * d && a.cols == b.rows && a.cols > 0);
     if d == 0 {
@@ -307,7 +296,7 @@ pub(crate) fn upper_product<T: PackedFloat>(
         ptr: dst.as_mut_ptr().cast::<T>(),
         ldc: d,
     };
-    let parts = threads.clamp(1, d.div_ceil(T::MR));
+    let parts = threads.clamp(1, d.div_ceil(MR));
     // Rows 0 .. r hold r·d − r²/2 of the d²/2 triangle: block `t` starts where that is t/parts
     // of it, rounded down to a whole tile.
     let bound = |t: usize| {
@@ -315,7 +304,7 @@ pub(crate) fn upper_product<T: PackedFloat>(
             d
         } else {
             let share = 1.0 - (1.0 - t as f64 / parts as f64).sqrt();
-            (d as f64 * share) as usize / T::MR * T::MR
+            (d as f64 * share) as usize / MR * MR
         }
     };
     let run = |t: usize| {
@@ -349,8 +338,9 @@ pub(crate) fn upper_product<T: PackedFloat>(
 enum Tiles {
     /// Every tile.
     All,
-    /// Only tiles with an element on or above the diagonal of the whole product, whose row
-    /// and column `origin` are this block's row and column 0.
+    /// Only tiles with an element on or above the diagonal of a symmetric product `l · lᵀ`
+    /// (`a` is this block's rows of `l`, `b` its columns of `lᵀ`), whose row and column
+    /// `origin` are this block's row and column 0, so row `i` of `a` is column `i` of `b`.
     Upper {
         /// Where this block starts on the diagonal of the whole product.
         origin: usize,
@@ -407,7 +397,7 @@ fn by_rows<T: PackedFloat>(
             }
             let b_pack = &*b_pack;
             let block = |t: usize| {
-                let (start, end) = part_bounds(m, T::MR, tasks, t);
+                let (start, end) = part_bounds(m, MR, tasks, t);
                 let rows = MatRef {
                     data: &a.data[start * a.row_stride..],
                     rows: end - start,
@@ -416,11 +406,20 @@ fn by_rows<T: PackedFloat>(
                 // SAFETY: rows start..end, columns jc.. of the destination; row blocks are
                 // disjoint.
                 let part = unsafe { out.at(start * out.ldc + jc) };
-                let skip_below = match tiles {
-                    Tiles::All => None,
-                    Tiles::Upper { origin } => Some((origin + start, origin + jc)),
+                let (skip_below, source) = match tiles {
+                    Tiles::All => (None, RowSource::of(a)),
+                    Tiles::Upper { origin } => (
+                        Some((origin + start, origin + jc)),
+                        // Row `start + i` of `a` is column `start + i` of `b`, packed when
+                        // all of `b` is one column block.
+                        if n <= T::NC {
+                            RowSource::PackedB { col0: start }
+                        } else {
+                            RowSource::of(a)
+                        },
+                    ),
                 };
-                row_block(rows, pc, kc, b_pack, nc, part, skip_below);
+                row_block(rows, pc, kc, b_pack, nc, part, skip_below, source);
             };
             if tasks == 1 {
                 block(0);
@@ -449,11 +448,39 @@ fn by_columns<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Dst<T>, t
     });
 }
 
+/// Where a row block's register tiles read their rows of `a`.
+#[derive(Clone, Copy)]
+enum RowSource {
+    /// In place (rows stored contiguously: six row streams); only a strip cut by the last row
+    /// is packed, to pad it with zeros.
+    InPlace,
+    /// Packed `MC` rows at a time into strips of `MR` rows.
+    Packed,
+    /// From the packed depth block of `b`, whose column `col0 + i` is row `i` of `a` (a block
+    /// of a symmetric product `l · lᵀ`, see [`Tiles::Upper`]).
+    PackedB {
+        /// The column of `b` that holds the block's row 0.
+        col0: usize,
+    },
+}
+
+impl RowSource {
+    /// How a block of an ordinary product reads `a`: in place where rows are contiguous.
+    fn of<T>(a: MatRef<'_, T>) -> Self {
+        if a.col_stride == 1 {
+            RowSource::InPlace
+        } else {
+            RowSource::Packed
+        }
+    }
+}
+
 /// All tiles of the rows of `a` against one packed depth block of `b` (`kc` deep from `pc`,
-/// `nc` columns): `MC` rows at a time, each packed (unless read in place) and swept across
-/// the strips of `b_pack`, then the next `MC` rows. `out` is the block's element `(0, 0)`.
-/// With `skip_below = Some((row0, col0))` (the block's first row and column in the whole
-/// product), tiles whose every element lies below the diagonal are skipped.
+/// `nc` columns): `MC` rows at a time, read as `source` says and swept across the strips of
+/// `b_pack`, then the next `MC` rows. `out` is the block's element `(0, 0)`. With
+/// `skip_below = Some((row0, col0))` (the block's first row and column in the whole product),
+/// tiles whose every element lies below the diagonal are skipped.
+#[allow(clippy::too_many_arguments)]
 fn row_block<T: PackedFloat>(
     a: MatRef<'_, T>,
     pc: usize,
@@ -462,64 +489,55 @@ fn row_block<T: PackedFloat>(
     nc: usize,
     out: Dst<T>,
     skip_below: Option<(usize, usize)>,
+    source: RowSource,
 ) {
     let m = a.rows;
-    // Rows of `a` stored contiguously are read in place by the register tile (six row
-    // streams); only a strip cut by the last row is packed, to pad it with zeros.
-    let in_place = a.col_stride == 1;
-    let pack_rows = if in_place {
-        T::MR
-    } else {
-        m.min(T::MC).next_multiple_of(T::MR)
+    let pack_rows = match source {
+        RowSource::InPlace => MR,
+        RowSource::Packed => m.min(T::MC).next_multiple_of(MR),
+        RowSource::PackedB { .. } => 0,
     };
     let mut a_pack = vec![T::default(); kc * pack_rows];
-    let mut edge = vec![T::default(); T::MR * T::NR];
+    let mut edge = vec![T::default(); MR * T::NR];
     let load = pc > 0;
     for ic in (0..m).step_by(T::MC) {
         let mc = (m - ic).min(T::MC);
-        if !in_place {
-            for (s, strip) in a_pack[..mc.next_multiple_of(T::MR) * kc]
-                .chunks_exact_mut(T::MR * kc)
-                .enumerate()
-            {
-                pack_a_strip(
-                    a,
-                    ic + s * T::MR,
-                    (mc - s * T::MR).min(T::MR),
-                    pc,
-                    kc,
-                    strip,
-                );
+        match source {
+            RowSource::Packed => {
+                for (s, strip) in a_pack[..mc.next_multiple_of(MR) * kc]
+                    .chunks_exact_mut(MR * kc)
+                    .enumerate()
+                {
+                    pack_a_strip(a, ic + s * MR, (mc - s * MR).min(MR), pc, kc, strip);
+                }
             }
-        } else if mc % T::MR != 0 {
-            let last = mc - mc % T::MR;
-            pack_a_strip(a, ic + last, mc % T::MR, pc, kc, &mut a_pack);
+            RowSource::InPlace if mc % MR != 0 => {
+                let last = mc - mc % MR;
+                pack_a_strip(a, ic + last, mc % MR, pc, kc, &mut a_pack);
+            }
+            RowSource::InPlace | RowSource::PackedB { .. } => {}
         }
         for jr in (0..nc).step_by(T::NR) {
             let nr = (nc - jr).min(T::NR);
             let b_strip = &b_pack[jr * kc..(jr + T::NR) * kc];
-            for ir in (0..mc).step_by(T::MR) {
-                let mr = (mc - ir).min(T::MR);
+            for ir in (0..mc).step_by(MR) {
+                let mr = (mc - ir).min(MR);
                 if skip_below.is_some_and(|(row0, col0)| col0 + jr + nr <= row0 + ic + ir) {
                     continue;
                 }
-                let a_strip = if !in_place {
-                    Strip::packed(&a_pack[ir * kc..(ir + T::MR) * kc])
-                } else if mr == T::MR {
-                    Strip {
-                        // In bounds: row ic + ir < m, column pc < k of a checked view.
-                        ptr: a.data[(ic + ir) * a.row_stride + pc..].as_ptr(),
-                        row_stride: a.row_stride,
-                        step: 1,
+                let a_strip = match source {
+                    RowSource::Packed => Strip::packed(&a_pack[ir * kc..(ir + MR) * kc], kc),
+                    RowSource::InPlace if mr == MR => Strip::in_place(a, ic + ir, pc, kc),
+                    RowSource::InPlace => Strip::packed(&a_pack, kc),
+                    RowSource::PackedB { col0 } => {
+                        Strip::from_packed_b(b_pack, kc, nc, col0 + ic + ir, mr)
                     }
-                } else {
-                    Strip::packed(&a_pack)
                 };
                 // SAFETY: (ic + ir, jr) is inside the block `out` (rows < m, columns < nc).
                 let c = unsafe { out.at((ic + ir) * out.ldc + jr) };
-                if mr == T::MR && nr == T::NR {
-                    // SAFETY: AVX2/FMA checked in `product`; `a_strip` reads MR rows of kc
-                    // elements inside `a` or `a_pack`, `b_strip` holds kc·NR elements; the
+                if mr == MR && nr == T::NR {
+                    // SAFETY: AVX2/FMA checked in `product`; `a_strip`'s rows are readable for
+                    // kc steps (see its constructors), `b_strip` holds kc·NR elements; the
                     // whole MR × NR tile at `c` is inside the destination, and initialised
                     // when `load` (an earlier depth block wrote it).
                     unsafe { a_strip.tile(kc, b_strip, c.ptr, c.ldc, load) };
@@ -532,21 +550,52 @@ fn row_block<T: PackedFloat>(
 }
 
 /// Where the register tile reads its `MR` rows of `a`: row `i`, step `p` at
-/// `ptr[i·row_stride + p·step]`.
+/// `rows[i][p·step]`. Every constructor checks that those `kc` steps lie inside its slice.
 #[derive(Clone, Copy)]
 struct Strip<T> {
-    ptr: *const T,
-    row_stride: usize,
+    rows: [*const T; MR],
     step: usize,
 }
 
 impl<T: PackedFloat> Strip<T> {
-    /// A packed strip: step `p` holds the `MR` rows' elements side by side.
-    fn packed(strip: &[T]) -> Self {
+    /// A packed strip of `kc` steps: step `p` holds the `MR` rows' elements side by side.
+    fn packed(strip: &[T], kc: usize) -> Self {
+        assert!(strip.len() >= kc * MR, "packed gemm: a short packed strip");
         Strip {
-            ptr: strip.as_ptr(),
-            row_stride: 1,
-            step: T::MR,
+            rows: std::array::from_fn(|i| strip[i..].as_ptr()),
+            step: MR,
+        }
+    }
+
+    /// Rows `i0 .. i0 + MR`, columns `pc .. pc + kc` of a checked view with contiguous rows,
+    /// read in place.
+    fn in_place(a: MatRef<'_, T>, i0: usize, pc: usize, kc: usize) -> Self {
+        assert!(
+            a.col_stride == 1 && i0 + MR <= a.rows && pc + kc <= a.cols,
+            "packed gemm: rows read in place outside the view"
+        );
+        Strip {
+            // In bounds: row i0 + i < rows, columns pc .. pc + kc ≤ cols of a checked view.
+            rows: std::array::from_fn(|i| a.data[(i0 + i) * a.row_stride + pc..].as_ptr()),
+            step: 1,
+        }
+    }
+
+    /// Columns `j0 .. j0 + mr` of a packed depth block of `b` (`kc` deep, `nc` columns in
+    /// strips of `NR`) as rows; rows past `mr` repeat column `j0` (the edge tile drops them).
+    fn from_packed_b(b_pack: &[T], kc: usize, nc: usize, j0: usize, mr: usize) -> Self {
+        assert!(
+            j0 + mr <= nc,
+            "packed gemm: a row of a outside the packed columns"
+        );
+        Strip {
+            rows: std::array::from_fn(|i| {
+                let j = if i < mr { j0 + i } else { j0 };
+                // In bounds: column j < nc lies in strip j / NR, whose kc steps of NR elements
+                // are all inside `b_pack`.
+                b_pack[j / T::NR * T::NR * kc + j % T::NR..].as_ptr()
+            }),
+            step: T::NR,
         }
     }
 
@@ -558,18 +607,7 @@ impl<T: PackedFloat> Strip<T> {
     unsafe fn tile(self, kc: usize, b_strip: &[T], c: *mut T, ldc: usize, load: bool) {
         debug_assert!(b_strip.len() >= kc * T::NR);
         // SAFETY: forwarded from the caller.
-        unsafe {
-            T::tile(
-                kc,
-                self.ptr,
-                self.row_stride,
-                self.step,
-                b_strip.as_ptr(),
-                c,
-                ldc,
-                load,
-            )
-        }
+        unsafe { T::tile(kc, &self.rows, self.step, b_strip.as_ptr(), c, ldc, load) }
     }
 }
 
@@ -648,23 +686,23 @@ fn pack_a_strip<T: PackedFloat>(
     kc: usize,
     strip: &mut [T],
 ) {
-    let strip = &mut strip[..T::MR * kc];
+    let strip = &mut strip[..MR * kc];
     if a.row_stride == 1 {
         // Columns of `a` are contiguous (a transposed row-major matrix).
-        for (p, col) in strip.chunks_exact_mut(T::MR).enumerate() {
+        for (p, col) in strip.chunks_exact_mut(MR).enumerate() {
             let base = i0 + (pc + p) * a.col_stride;
-            if height == T::MR {
+            if height == MR {
                 // One fixed-length copy (a few vector moves, no call to `memcpy`).
-                col.copy_from_slice(&a.data[base..base + T::MR]);
+                col.copy_from_slice(&a.data[base..base + MR]);
             } else {
                 col[..height].copy_from_slice(&a.data[base..base + height]);
                 col[height..].fill(T::default());
             }
         }
     } else {
-        for i in 0..T::MR {
+        for i in 0..MR {
             let row = (i0 + i) * a.row_stride + pc * a.col_stride;
-            for (p, x) in strip[i..].iter_mut().step_by(T::MR).enumerate() {
+            for (p, x) in strip[i..].iter_mut().step_by(MR).enumerate() {
                 *x = if i < height {
                     a.data[row + p * a.col_stride]
                 } else {
@@ -773,7 +811,7 @@ mod tests {
             eprintln!("skipped: this machine has no AVX2/FMA, so the packed product never runs");
             return;
         }
-        for (d, k) in [(1, 1), (7, 5), (40, 300), (150, 70), (301, 9)] {
+        for (d, k) in [(1, 1), (7, 5), (40, 300), (150, 70), (301, 9), (20, 2100)] {
             let x: Vec<f32> = values(d * k, 5).into_iter().map(|v| v as f32).collect();
             let l = MatRef::row_major(&x, k, d).t();
             let full = packed(l, l.t(), 1);
@@ -787,7 +825,7 @@ mod tests {
                 let dst = unsafe {
                     &mut *(upper.as_mut_slice() as *mut [f32] as *mut [MaybeUninit<f32>])
                 };
-                pool.install(|| upper_product(l, l.t(), dst, threads));
+                pool.install(|| upper_product(l, dst, threads));
                 for i in 0..d {
                     assert_eq!(
                         upper[i * d + i..(i + 1) * d],
