@@ -416,17 +416,17 @@ fn by_rows<T: PackedFloat>(
         for pc in (0..k).step_by(KC) {
             let kc = (k - pc).min(KC);
             let b_pack = &mut b_pack[..nc.next_multiple_of(T::NR) * kc];
-            let strips = b_pack.chunks_exact_mut(T::NR * kc).enumerate();
-            let pack = |(s, strip): (usize, &mut [T])| {
-                pack_b_strip(b, pc, kc, jc + s * T::NR, nc - s * T::NR, strip)
-            };
             if threads == 1 {
-                strips.for_each(pack);
+                pack_b_strips(b, pc, kc, jc, nc, b_pack);
             } else {
+                let per_part = nc.div_ceil(T::NR).div_ceil(threads);
                 b_pack
-                    .par_chunks_exact_mut(T::NR * kc)
+                    .par_chunks_mut(per_part * T::NR * kc)
                     .enumerate()
-                    .for_each(pack);
+                    .for_each(|(i, part)| {
+                        let j0 = i * per_part * T::NR;
+                        pack_b_strips(b, pc, kc, jc + j0, nc - j0, part);
+                    });
             }
             let b_pack = &*b_pack;
             let block = |t: usize| {
@@ -681,31 +681,46 @@ fn edge_tile<T: PackedFloat>(
     }
 }
 
-/// Packs columns `j0 .. j0 + min(width, NR)` of `b`, rows `pc .. pc+kc`, into `strip`: step
-/// `p` holds the `NR` elements `b[pc+p][j0 + j]` side by side (zeros past the width).
-fn pack_b_strip<T: PackedFloat>(
+/// Steps [`pack_b_strips`] packs into one strip before moving on to the next strip: `b` is
+/// read a few rows at a time, each row across all its strips, rather than down one strip's
+/// columns through all `kc` rows (rows 4–8 KiB apart, a new page for every step). A
+/// 256 × 1024 · 1024 × 1024 f64 product on two Zen 3 threads ran 84 → 88–90 GFLOP/s.
+const PACK_STEPS: usize = 16;
+
+/// Packs columns `j0 ..` of `b`, rows `pc .. pc+kc`, into the `NR`-wide strips that make up
+/// `strips` (`strips.len() / (NR·kc)` of them): in strip `s`, step `p` holds the `NR` elements
+/// `b[pc+p][j0 + s·NR + j]` side by side (zeros past `width` columns).
+fn pack_b_strips<T: PackedFloat>(
     b: MatRef<'_, T>,
     pc: usize,
     kc: usize,
     j0: usize,
     width: usize,
-    strip: &mut [T],
+    strips: &mut [T],
 ) {
-    let width = width.min(T::NR);
-    for (p, row) in strip[..T::NR * kc].chunks_exact_mut(T::NR).enumerate() {
-        let base = (pc + p) * b.row_stride + j0 * b.col_stride;
-        if b.col_stride == 1 && width == T::NR {
-            // One fixed-length copy (a few vector moves, no call to `memcpy`).
-            row.copy_from_slice(&b.data[base..base + T::NR]);
-            continue;
-        } else if b.col_stride == 1 {
-            row[..width].copy_from_slice(&b.data[base..base + width]);
-        } else {
-            for (j, x) in row[..width].iter_mut().enumerate() {
-                *x = b.data[base + j * b.col_stride];
+    for p0 in (0..kc).step_by(PACK_STEPS) {
+        let p1 = (p0 + PACK_STEPS).min(kc);
+        for (s, strip) in strips.chunks_exact_mut(T::NR * kc).enumerate() {
+            let (col, cols) = (j0 + s * T::NR, width.saturating_sub(s * T::NR).min(T::NR));
+            for (p, row) in strip[p0 * T::NR..p1 * T::NR]
+                .chunks_exact_mut(T::NR)
+                .enumerate()
+            {
+                let base = (pc + p0 + p) * b.row_stride + col * b.col_stride;
+                if b.col_stride == 1 && cols == T::NR {
+                    // One fixed-length copy (a few vector moves, no call to `memcpy`).
+                    row.copy_from_slice(&b.data[base..base + T::NR]);
+                    continue;
+                } else if b.col_stride == 1 {
+                    row[..cols].copy_from_slice(&b.data[base..base + cols]);
+                } else {
+                    for (j, x) in row[..cols].iter_mut().enumerate() {
+                        *x = b.data[base + j * b.col_stride];
+                    }
+                }
+                row[cols..].fill(T::default());
             }
         }
-        row[width..].fill(T::default());
     }
 }
 
