@@ -405,7 +405,9 @@ fn by_rows<T: PackedFloat>(
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let kc_max = k.min(KC);
-    let mut b_pack = vec![T::default(); kc_max * n.min(T::NC).next_multiple_of(T::NR)];
+    // Not zeroed first: every element of a depth block's strips is written by the packing
+    // before any is read.
+    let mut b_pack: Vec<T> = Vec::with_capacity(kc_max * n.min(T::NC).next_multiple_of(T::NR));
     let tasks = if threads == 1 {
         1
     } else {
@@ -415,7 +417,7 @@ fn by_rows<T: PackedFloat>(
         let nc = (n - jc).min(T::NC);
         for pc in (0..k).step_by(KC) {
             let kc = (k - pc).min(KC);
-            let b_pack = &mut b_pack[..nc.next_multiple_of(T::NR) * kc];
+            let b_pack = &mut b_pack.spare_capacity_mut()[..nc.next_multiple_of(T::NR) * kc];
             if threads == 1 {
                 pack_b_strips(b, pc, kc, jc, nc, b_pack);
             } else {
@@ -428,7 +430,9 @@ fn by_rows<T: PackedFloat>(
                         pack_b_strips(b, pc, kc, jc + j0, nc - j0, part);
                     });
             }
-            let b_pack = &*b_pack;
+            // SAFETY: `pack_b_strips` wrote every element of the strips (copied or zero
+            // padding), and `MaybeUninit<T>` has the layout of `T`.
+            let b_pack = unsafe { &*(b_pack as *const [MaybeUninit<T>] as *const [T]) };
             let block = |t: usize| {
                 let (start, end) = part_bounds(m, MR, tasks, t);
                 let rows = MatRef {
@@ -696,7 +700,7 @@ fn pack_b_strips<T: PackedFloat>(
     kc: usize,
     j0: usize,
     width: usize,
-    strips: &mut [T],
+    strips: &mut [MaybeUninit<T>],
 ) {
     for p0 in (0..kc).step_by(PACK_STEPS) {
         let p1 = (p0 + PACK_STEPS).min(kc);
@@ -708,17 +712,30 @@ fn pack_b_strips<T: PackedFloat>(
             {
                 let base = (pc + p0 + p) * b.row_stride + col * b.col_stride;
                 if b.col_stride == 1 && cols == T::NR {
-                    // One fixed-length copy (a few vector moves, no call to `memcpy`).
-                    row.copy_from_slice(&b.data[base..base + T::NR]);
+                    let src = &b.data[base..base + T::NR];
+                    // SAFETY: `row` and `src` both hold NR elements, and `row` (the packing
+                    // buffer) does not overlap `b`. A copy of a constant length is a few vector
+                    // moves, not a call to `memcpy`.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            src.as_ptr(),
+                            row.as_mut_ptr().cast::<T>(),
+                            T::NR,
+                        )
+                    };
                     continue;
                 } else if b.col_stride == 1 {
-                    row[..cols].copy_from_slice(&b.data[base..base + cols]);
+                    for (x, &v) in row[..cols].iter_mut().zip(&b.data[base..base + cols]) {
+                        x.write(v);
+                    }
                 } else {
                     for (j, x) in row[..cols].iter_mut().enumerate() {
-                        *x = b.data[base + j * b.col_stride];
+                        x.write(b.data[base + j * b.col_stride]);
                     }
                 }
-                row[cols..].fill(T::default());
+                for x in &mut row[cols..] {
+                    x.write(T::default());
+                }
             }
         }
     }
