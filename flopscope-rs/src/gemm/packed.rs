@@ -320,8 +320,10 @@ pub(crate) fn upper_product<T: PackedFloat>(
     }
 }
 
-/// What packing one strip of the depth block costs, in register tiles run over the same depth
-/// (measured on a Zen 3 core for a 16384 × 256 `xᵀx`, where the strips come from memory).
+/// What packing one strip of the depth block costs, in register tiles run over the same
+/// depth: 1 puts the cut of a 16384 × 256 `xᵀx` on two threads where it ran fastest on a Zen 3
+/// VM (after row 84 of 256; cuts after rows 72, 78 and 90 were slower), its strips read from
+/// memory.
 const PACK_STRIP_TILES: usize = 1;
 
 /// The row blocks of [`upper_product`] for a `d × d` product on up to `parts` threads, as
