@@ -271,9 +271,9 @@ pub(crate) fn product<T: PackedFloat>(
 /// the same products as `(i, j)`), so this is the whole product at about half the
 /// multiply-adds.
 ///
-/// The rows are cut into one block per thread holding equal shares of the triangle (the first
-/// block has the fewest rows); each block packs its own columns of `lᵀ` (those on or right of
-/// its first row), so the threads never wait for each other between depth blocks, which
+/// The rows are cut into one block per thread by [`gram_row_blocks`], each block holding an
+/// equal share of tiles plus packing; each block packs its own columns of `lᵀ` (those on or
+/// right of its first row), so the threads never wait for each other between depth blocks, which
 /// matters for the deep products (`k` in the thousands) that Gram matrices are. The tiles
 /// read their rows of `l` from that same packed copy (row `i` of `l` is column `i` of `lᵀ`),
 /// so each depth block is packed once, not twice.
