@@ -567,7 +567,7 @@ fn row_block<T: PackedFloat>(
                     pack_a_strip(a, ic + s * MR, (mc - s * MR).min(MR), pc, kc, strip);
                 }
             }
-            RowSource::InPlace if mc % MR != 0 => {
+            RowSource::InPlace if !mc.is_multiple_of(MR) => {
                 let last = mc - mc % MR;
                 pack_a_strip(a, ic + last, mc % MR, pc, kc, &mut a_pack);
             }
