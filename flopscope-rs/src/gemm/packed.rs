@@ -22,6 +22,13 @@ use super::MatRef;
 /// depth 1024 6–9% faster than 256-deep ones, at the speed of OpenBLAS's kernels.
 const KC: usize = 1024;
 
+/// Depth block of a Gram block ([`upper_product`]): its first row strip packs all of the
+/// block's columns as it reads them, and at 512 deep that packed block (512 KiB at f32 for
+/// 256 columns) stays in L2 for the tiles after it. A 16384 × 256 f32 `xᵀx` on two threads
+/// of a Zen 3 VM ran 282–291 GFLOP/s (full-product rate) at 1024 deep, 292–298 at 512,
+/// 291–294 at 384, 283–287 at 256.
+const GRAM_KC: usize = 512;
+
 /// Rows of the register tile (both float types).
 const MR: usize = 6;
 
@@ -96,8 +103,9 @@ impl<T: PackedFloat> BSteps<T> {
 
 /// How many steps ahead a tile that packs `b` as it reads it (rows a stride apart)
 /// prefetches: without prefetching, such tiles ran depth-1024 products 5–8% slower than
-/// packing first; 8 steps ahead 1–2% slower, 16 and 32 as fast or faster.
-const COPY_PREFETCH_STEPS: usize = 16;
+/// packing first; 8 steps ahead 1–2% slower, 16 and 32 as fast or faster; for Gram blocks
+/// (rows of `b` 1 KiB apart) 32 and 64 ran 1–2% faster than 16 and 128.
+const COPY_PREFETCH_STEPS: usize = 32;
 
 /// Declares the register tile of one float type: `MR` rows of `NV` registers of `$lanes`.
 macro_rules! register_tile {
@@ -330,9 +338,11 @@ pub(crate) fn product<T: PackedFloat>(
 /// The rows are cut into one block per thread by [`gram_row_blocks`], each block holding an
 /// equal share of tiles plus packing; each block packs its own columns of `lᵀ` (those on or
 /// right of its first row), so the threads never wait for each other between depth blocks, which
-/// matters for the deep products (`k` in the thousands) that Gram matrices are. The tiles
-/// read their rows of `l` from that same packed copy (row `i` of `l` is column `i` of `lᵀ`),
-/// so each depth block is packed once, not twice.
+/// matters for the deep products (`k` in the thousands) that Gram matrices are. The packing
+/// is done by the tiles of the block's first row strip as they read `lᵀ` (see
+/// [`first_tiles_packing_b`]), [`GRAM_KC`] deep; the other tiles read their rows of `l` from
+/// that same packed copy (row `i` of `l` is column `i` of `lᵀ`), so each depth block is
+/// read from memory once, not twice.
 ///
 /// # Panics
 /// As [`product`].
@@ -462,7 +472,11 @@ fn by_rows<T: PackedFloat>(
     tiles: Tiles,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    let kc_max = k.min(KC);
+    let depth = match tiles {
+        Tiles::All => KC,
+        Tiles::Upper { .. } => GRAM_KC,
+    };
+    let kc_max = k.min(depth);
     // Not zeroed first: every element of a depth block's strips is written by the packing
     // before any is read.
     let mut b_pack: Vec<T> = Vec::with_capacity(kc_max * n.min(T::NC).next_multiple_of(T::NR));
@@ -474,11 +488,11 @@ fn by_rows<T: PackedFloat>(
     };
     for jc in (0..n).step_by(T::NC) {
         let nc = (n - jc).min(T::NC);
-        for pc in (0..k).step_by(KC) {
-            let kc = (k - pc).min(KC);
+        for pc in (0..k).step_by(depth) {
+            let kc = (k - pc).min(depth);
             let b_pack = &mut b_pack.spare_capacity_mut()[..nc.next_multiple_of(T::NR) * kc];
             // With one thread, the tiles of the first row strip pack `b` as they read it.
-            let rows_done = if threads == 1 && matches!(tiles, Tiles::All) && m >= MR {
+            let rows_done = if threads == 1 && m >= MR {
                 // SAFETY: column jc < n of the destination.
                 let at_jc = unsafe { out.at(jc) };
                 first_tiles_packing_b(a, b, pc, kc, jc, nc, b_pack, at_jc);
@@ -564,7 +578,8 @@ fn by_columns<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Dst<T>, t
 /// `b`; other strips are packed first. `out` is the destination's element `(0, jc)`. On a
 /// two-vCPU Zen 3 VM (one thread per half of the columns) this ran 256³ products 1–2% faster
 /// (f32 174–180 → 177–183 GFLOP/s, f64 89–90 → 91 GFLOP/s) and 256 × 1024 · 1024 × 1024
-/// ones within ±1%.
+/// ones within ±1%; in Gram blocks (with [`GRAM_KC`]) it ran a 16384 × 256 f32 `xᵀx` 7%
+/// faster (281–284 → 300–304 GFLOP/s at the full product's rate), f64 3–4%.
 #[allow(clippy::too_many_arguments)]
 fn first_tiles_packing_b<T: PackedFloat>(
     a: MatRef<'_, T>,
@@ -576,14 +591,7 @@ fn first_tiles_packing_b<T: PackedFloat>(
     b_pack: &mut [MaybeUninit<T>],
     out: Dst<T>,
 ) {
-    let mut a_pack = Vec::new();
-    let a_strip = if a.col_stride == 1 {
-        Strip::in_place(a, 0, pc, kc)
-    } else {
-        a_pack.resize(MR * kc, T::default());
-        pack_a_strip(a, 0, MR, pc, kc, &mut a_pack);
-        Strip::packed(&a_pack, kc)
-    };
+    let a_strip = Strip::in_place(a, 0, pc, kc);
     let mut edge = vec![T::default(); MR * T::NR];
     let load = pc > 0;
     for (s, strip) in b_pack.chunks_exact_mut(T::NR * kc).enumerate() {
@@ -746,17 +754,19 @@ impl<T: PackedFloat> Strip<T> {
         }
     }
 
-    /// Rows `i0 .. i0 + MR`, columns `pc .. pc + kc` of a checked view with contiguous rows,
-    /// read in place.
+    /// Rows `i0 .. i0 + MR`, columns `pc .. pc + kc` of a checked view, read in place (a
+    /// step is the view's column stride).
     fn in_place(a: MatRef<'_, T>, i0: usize, pc: usize, kc: usize) -> Self {
         assert!(
-            a.col_stride == 1 && i0 + MR <= a.rows && pc + kc <= a.cols,
+            i0 + MR <= a.rows && pc + kc <= a.cols,
             "packed gemm: rows read in place outside the view"
         );
         Strip {
             // In bounds: row i0 + i < rows, columns pc .. pc + kc ≤ cols of a checked view.
-            rows: std::array::from_fn(|i| a.data[(i0 + i) * a.row_stride + pc..].as_ptr()),
-            step: 1,
+            rows: std::array::from_fn(|i| {
+                a.data[(i0 + i) * a.row_stride + pc * a.col_stride..].as_ptr()
+            }),
+            step: a.col_stride,
         }
     }
 
@@ -1071,7 +1081,7 @@ mod tests {
         for (d, k) in [(1, 1), (7, 5), (40, 300), (150, 70), (301, 9), (20, 2100)] {
             let x: Vec<f32> = values(d * k, 5).into_iter().map(|v| v as f32).collect();
             let l = MatRef::row_major(&x, k, d).t();
-            let full = packed(l, l.t(), 1);
+            let full = chained(l, l.t(), f32::mul_add);
             for threads in [1, 2, 3] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
