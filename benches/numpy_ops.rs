@@ -14,7 +14,8 @@
 //! normal draws, which flopscope reproduces bit for bit).
 //!
 //! Products: the Monte-Carlo layer `(k×w)·(w×w)` for k in 256 / 4,096 / 16,384 and w in
-//! 256 / 1,024, f32 and f64, and the `w×w` mat-vecs; the biggest products run fewer trials.
+//! 256 / 1,024, f32 and f64, and the `w×w` mat-vecs; the 1024-wide products with k ≥ 4,096 run
+//! fewer trials.
 //! `whest_run` compares whole Monte-Carlo estimators under `whest-runner run` / `whest run`.
 //!
 //! Monte-Carlo rows: a `(depth, width)` f32 MLP with He-scaled normal weights; `plain` is the
@@ -111,10 +112,12 @@ fn matmul_case(dtype: DType, rows: usize, width: usize) -> Case {
     );
     Case {
         iters: (1 << 26) / macs + 1,
+        // 2^30 multiply-adds (16384×256²) and below: all trials; 4096×1024²: 9;
+        // 16384×1024²: 5 (a few seconds a row on each side).
         trials: match macs {
-            0..=0x1000_0000 => TRIALS,
-            0x1000_0001..=0x4000_0000 => 7,
-            _ => 3,
+            0..=0x4000_0000 => TRIALS,
+            0x4000_0001..=0x1_0000_0000 => 9,
+            _ => 5,
         },
         ..case(&name, 1, &setup, "x @ w", move || x.matmul(&w))
     }
@@ -500,7 +503,7 @@ fn main() {
         }
     };
     println!(
-        "estimator-path ops vs numpy (best of {TRIALS} trials per side, 3–7 for the biggest \
+        "estimator-path ops vs numpy (best of {TRIALS} trials per side, 5–9 for the biggest \
          products, taking turns)"
     );
     println!(
