@@ -32,7 +32,9 @@ mod packed;
 /// How many threads one product may use: `Parallelism::None` runs on the calling thread,
 /// `Parallelism::Rayon(n)` splits the product over `n` threads of the current rayon pool (the
 /// split is over rows and columns, never over the inner dimension, so every dot product sums
-/// in the same order and results do not depend on `n`). Re-exported from the `gemm` crate.
+/// in the same order and results do not depend on `n`); where flopscope's packed AVX2 product
+/// runs (x86-64 without AVX-512) and the caller is outside any rayon pool, over the calling
+/// thread and flopscope's kernel pool instead. Re-exported from the `gemm` crate.
 pub use ::gemm::Parallelism;
 
 /// A read-only view of a `rows × cols` matrix inside a slice: element `(i, j)` is
@@ -239,9 +241,10 @@ const MIN_SPLIT_COLS: usize = 3;
 /// With `threads > 1`, a product of at least 256 rows (and 3 or more columns) is cut into up
 /// to `threads` contiguous row blocks of whole micro-tiles (at least 112 rows each), computed
 /// in parallel on the current rayon pool, each by one thread; a shorter product is split by the
-/// `gemm` crate itself (`Parallelism::Rayon(threads)`). Every element is the same dot product
-/// summed in the same order either way (the inner dimension is never split), so the result
-/// never depends on `threads`. With `threads ≤ 1` it runs on the calling thread.
+/// `gemm` crate itself (`Parallelism::Rayon(threads)`). Where the packed AVX2 product runs,
+/// it splits the work itself (threads as [`Parallelism`] says). Every element is the same dot
+/// product summed in the same order either way (the inner dimension is never split), so the
+/// result never depends on `threads`. With `threads ≤ 1` it runs on the calling thread.
 ///
 /// Shape contract, FLOPs and errors: as [`matmul`] (nothing is allocated on error).
 ///
@@ -299,7 +302,8 @@ pub fn matmul_to_vec<T: GemmFloat>(
 
 /// `l · lᵀ` (for a `d × k` view `l`, a symmetric `d × d` row-major matrix) through the packed
 /// product's upper tiles, the lower triangle copied from the upper one, on up to `threads`
-/// threads of the current rayon pool: about half the multiply-adds of the full product, and
+/// threads (as [`Parallelism`] says for the packed product): about half the multiply-adds of
+/// the full product, and
 /// every element exactly as [`matmul_to_vec`] computes it (each `(i, j)` is the in-order
 /// chain of the same products as `(j, i)`), so the result is the full product's. `None` where
 /// products do not run through the packed kernel (machines with AVX-512 or without AVX2/FMA)
@@ -382,7 +386,7 @@ fn check<T>(a: MatRef<'_, T>, b: MatRef<'_, T>, dst_len: usize) -> Result<(), Ge
 
 /// Whether products run through [`packed`]: x86-64 with AVX2 and FMA, without AVX-512F (where
 /// the `gemm` crate's 16-lane kernels are faster).
-fn uses_packed() -> bool {
+pub(crate) fn uses_packed() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         packed::available() && !std::arch::is_x86_feature_detected!("avx512f")

@@ -3,8 +3,8 @@
 //! AVX-512, chosen at run time, on the kernel pool for large products), plus a plain loop for
 //! integer types; vectorised `exp`/`log`/`tanh` in [`transcendental`].
 
-use crate::cpu_time::in_kernel_pool;
-use crate::gemm::{matmul, matmul_to_vec, Parallelism};
+use crate::cpu_time::{in_kernel_pool, kernel_pool};
+use crate::gemm::{matmul, matmul_to_vec, uses_packed, Parallelism};
 pub(crate) use crate::gemm::{GemmFloat, MatRef};
 
 mod gram;
@@ -42,10 +42,13 @@ pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &
             panic!("{e}");
         }
     };
-    if is_parallel(m, n, k) {
-        in_kernel_pool(move || run(Parallelism::Rayon(rayon::current_num_threads())));
-    } else {
+    if !is_parallel(m, n, k) {
         run(Parallelism::None);
+    } else if uses_packed() {
+        // The packed product puts its parts on the kernel pool itself, the caller working too.
+        run(Parallelism::Rayon(kernel_pool().current_num_threads()));
+    } else {
+        in_kernel_pool(move || run(Parallelism::Rayon(rayon::current_num_threads())));
     }
 }
 
@@ -66,10 +69,13 @@ pub(crate) fn gemm_to_vec<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> V
     }
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let run = move |threads: usize| matmul_to_vec(a, b, threads).unwrap_or_else(|e| panic!("{e}"));
-    if is_parallel(m, n, k) {
-        in_kernel_pool(move || run(rayon::current_num_threads()))
-    } else {
+    if !is_parallel(m, n, k) {
         run(1)
+    } else if uses_packed() {
+        // As in `gemm_into`.
+        run(kernel_pool().current_num_threads())
+    } else {
+        in_kernel_pool(move || run(rayon::current_num_threads()))
     }
 }
 

@@ -29,6 +29,7 @@ pub mod gemm;
 mod kernels;
 pub mod linalg;
 mod ops;
+mod parts;
 pub mod random;
 pub mod scalar;
 mod shape;

@@ -15,6 +15,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::MatRef;
+use crate::parts::{on_current_or_kernel_pool, run_parts};
 
 /// Depth (inner-dimension) block: a packed `KC × NR` strip of `b` (64 KiB) stays in L2 while a
 /// row block's tiles sweep it. Deep blocks keep the destination's round trips (each depth block
@@ -295,11 +296,13 @@ unsafe impl<T: Send> Send for Dst<T> {}
 // SAFETY: as for `Send`: shared `Dst`s are only used for disjoint blocks.
 unsafe impl<T: Sync> Sync for Dst<T> {}
 
-/// `dst = a · b` (row-major, `a.rows × b.cols`) on up to `threads` threads of the current
-/// rayon pool. A product taller than it is wide (with at least two register-tile rows per
-/// thread) is cut into row blocks that share one packed copy of `b` (packed by all threads
-/// together); any other is cut into column blocks, each packing its own columns of `b`. The result
-/// does not depend on `threads` (see the module docs).
+/// `dst = a · b` (row-major, `a.rows × b.cols`) on up to `threads` threads: of the current
+/// rayon pool, or, called from outside one, of flopscope's kernel pool (see
+/// [`crate::parts`]). A product taller than it is wide (with at least two register-tile rows
+/// per thread) is cut into row blocks that share one packed copy of `b` (packed by all threads
+/// together); any other is cut into column blocks, each packing its own columns of `b`, the
+/// calling thread computing blocks too. The result does not depend on `threads` (see the
+/// module docs).
 ///
 /// # Panics
 /// If [`available`] is false. The caller has checked the shapes: `a.cols == b.rows`, both views
@@ -321,8 +324,10 @@ pub(crate) fn product<T: PackedFloat>(
         ldc: n,
     };
     let threads = threads.max(1);
-    if threads == 1 || (m > n && m >= 2 * MR * threads) {
-        by_rows(a, b, out, threads, Tiles::All);
+    if threads == 1 {
+        by_rows(a, b, out, 1, Tiles::All);
+    } else if m > n && m >= 2 * MR * threads {
+        on_current_or_kernel_pool(|| by_rows(a, b, out, threads, Tiles::All));
     } else {
         by_columns(a, b, out, threads);
     }
@@ -335,7 +340,8 @@ pub(crate) fn product<T: PackedFloat>(
 /// the same products as `(i, j)`), so this is the whole product at about half the
 /// multiply-adds.
 ///
-/// The rows are cut into one block per thread by [`gram_row_blocks`], each block holding an
+/// Threads as for [`product`]. The rows are cut into one block per thread by
+/// [`gram_row_blocks`], each block holding an
 /// equal share of tiles plus packing; each block packs its own columns of `lᵀ` (those on or
 /// right of its first row), so the threads never wait for each other between depth blocks, which
 /// matters for the deep products (`k` in the thousands) that Gram matrices are. The packing
@@ -363,7 +369,7 @@ pub(crate) fn upper_product<T: PackedFloat>(
         ldc: d,
     };
     let bounds = gram_row_blocks(d, threads.clamp(1, d.div_ceil(MR)), T::NR);
-    let run = |t: usize| {
+    run_parts(bounds.len() - 1, |t: usize| {
         let (r0, r1) = (bounds[t], bounds[t + 1]);
         let rows = MatRef {
             data: &a.data[r0 * a.row_stride..],
@@ -378,12 +384,7 @@ pub(crate) fn upper_product<T: PackedFloat>(
         // SAFETY: rows r0..r1, columns r0..d of the destination; row blocks are disjoint.
         let part = unsafe { out.at(r0 * d + r0) };
         by_rows(rows, cols, part, 1, Tiles::Upper { origin: r0 });
-    };
-    if bounds.len() == 2 {
-        run(0);
-    } else {
-        (0..bounds.len() - 1).into_par_iter().for_each(run);
-    }
+    });
 }
 
 /// What packing one strip of the depth block costs, in register tiles run over the same
@@ -558,7 +559,7 @@ fn by_rows<T: PackedFloat>(
 fn by_columns<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Dst<T>, threads: usize) {
     let n = b.cols;
     let parts = threads.min(n.div_ceil(T::NR));
-    (0..parts).into_par_iter().for_each(|i| {
+    run_parts(parts, |i| {
         let (start, end) = part_bounds(n, T::NR, parts, i);
         let cols = MatRef {
             data: &b.data[start * b.col_stride..],
@@ -977,15 +978,22 @@ mod tests {
     }
 
     /// `product` on `threads` threads of a pool of that size.
+    /// `product(a, b)` on `threads` threads of a pool of that size.
     fn packed<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, threads: usize) -> Vec<T> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
+        pool.install(|| packed_here(a, b, threads))
+    }
+
+    /// `product(a, b)` called on this thread (outside any pool: the kernel pool and this
+    /// thread share the parts).
+    fn packed_here<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, threads: usize) -> Vec<T> {
         let mut out = vec![T::default(); a.rows * b.cols];
         // SAFETY: `MaybeUninit<T>` has the layout of `T`; `product` writes only `T`s.
         let dst = unsafe { &mut *(out.as_mut_slice() as *mut [T] as *mut [MaybeUninit<T>]) };
-        pool.install(|| product(a, b, dst, threads));
+        product(a, b, dst, threads);
         out
     }
 
@@ -1038,6 +1046,11 @@ mod tests {
                             packed(a, b, threads),
                             want,
                             "{m}×{k}×{n}, {threads} threads"
+                        );
+                        assert_eq!(
+                            packed_here(a, b, threads),
+                            want,
+                            "{m}×{k}×{n}, {threads} threads, called outside a pool"
                         );
                     }
                 }
@@ -1093,11 +1106,22 @@ mod tests {
                     &mut *(upper.as_mut_slice() as *mut [f32] as *mut [MaybeUninit<f32>])
                 };
                 pool.install(|| upper_product(l, dst, threads));
+                let mut here = vec![f32::NAN; d * d];
+                // SAFETY: as above.
+                let dst =
+                    unsafe { &mut *(here.as_mut_slice() as *mut [f32] as *mut [MaybeUninit<f32>]) };
+                upper_product(l, dst, threads);
                 for i in 0..d {
+                    let row = i * d + i..(i + 1) * d;
                     assert_eq!(
-                        upper[i * d + i..(i + 1) * d],
-                        full[i * d + i..(i + 1) * d],
+                        upper[row.clone()],
+                        full[row.clone()],
                         "{d}×{k}, row {i}, {threads} threads"
+                    );
+                    assert_eq!(
+                        here[row.clone()],
+                        full[row],
+                        "{d}×{k}, row {i}, {threads} threads, called outside a pool"
                     );
                 }
             }

@@ -18,7 +18,7 @@
 
 use rayon::prelude::*;
 
-use crate::cpu_time::in_kernel_pool;
+use crate::cpu_time::{in_kernel_pool, kernel_pool};
 use crate::gemm::{matmul, GemmFloat, MatRef, Parallelism};
 
 /// Rows per panel: a whole number of the `gemm` crate's AVX-512 micro-tiles (48 `f32` rows,
@@ -38,7 +38,8 @@ pub(crate) fn worth_it(rows: usize, depth: usize) -> bool {
 /// # Panics
 /// If the view overruns its slice (a bug in the caller).
 pub(crate) fn gram_to_vec<T: GemmFloat>(l: MatRef<'_, T>) -> Vec<T> {
-    let packed = in_kernel_pool(|| crate::gemm::gram_to_vec(l, rayon::current_num_threads()));
+    // The packed Gram product puts its blocks on the kernel pool itself, the caller working too.
+    let packed = crate::gemm::gram_to_vec(l, kernel_pool().current_num_threads());
     match packed {
         Ok(Some(g)) => return g,
         Ok(None) => {}

@@ -18,9 +18,11 @@
 //! summation in a fixed order (the `M·v` order is pairwise across lanes, so typically less).
 
 use std::mem::MaybeUninit;
+use std::sync::{Mutex, PoisonError};
 
 use super::transcendental::{Fused, MulAdd, Path, Separate};
 use crate::cpu_time::kernel_pool;
+use crate::parts::run_parts;
 
 /// Logical lanes of the `M·v` running sums (one AVX-512 register of `f32`).
 const LANES: usize = 16;
@@ -512,19 +514,15 @@ fn product_into<T: MvFloat>(
     assert_eq!(v.len(), depth, "matvec: vector length");
     assert_eq!(out.len(), len, "matvec: output length");
     if threads > 1 {
-        // The calling thread computes the first piece itself while the pool computes the
-        // others: a product this small would otherwise spend a good part of its time waiting
-        // for the pool to hand control back.
+        // The calling thread computes pieces itself alongside the pool: a product this small
+        // would otherwise spend a good part of its time waiting for the pool to hand control
+        // back (see `crate::parts`).
         let chunk = chunk_len(len, threads);
-        let mut pieces = out.chunks_mut(chunk).enumerate();
-        let first = pieces.next();
-        kernel_pool().in_place_scope(|scope| {
-            for (c, dst) in pieces {
-                scope.spawn(move |_| run(path, kind, m, c * chunk, v, dst));
-            }
-            if let Some((_, dst)) = first {
-                run(path, kind, m, 0, v, dst);
-            }
+        let pieces: Vec<Mutex<&mut [MaybeUninit<T>]>> =
+            out.chunks_mut(chunk).map(Mutex::new).collect();
+        run_parts(pieces.len(), |c| {
+            let mut dst = pieces[c].lock().unwrap_or_else(PoisonError::into_inner);
+            run(path, kind, m, c * chunk, v, &mut dst);
         });
     } else {
         run(path, kind, m, 0, v, out);
