@@ -18,10 +18,13 @@ use rayon::prelude::*;
 
 use crate::cpu_time::kernel_pool;
 
-/// Spin-loop hints the caller issues while waiting before it starts yielding its core instead
-/// (about 0.1–1 ms: longer than a part's usual straggle, short enough not to hold a core
-/// that another thread of the process needs).
-const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+/// Spin-loop hints the caller issues while waiting before it starts yielding its core
+/// (`sched_yield`, which returns at once when no other thread wants the core): about 3 µs on
+/// a Zen 3 VM (a `pause` takes ~25 ns there). Spinning longer can hold up the very pool
+/// thread being waited for when the scheduler has put it on the caller's core (with 2^14
+/// spins, 0.4 ms, one full benchmark run read a 1024² f64 `M·v` at 124 µs instead of about
+/// 70; row-filtered runs did not repeat it).
+const SPINS_BEFORE_YIELD: u32 = 128;
 
 /// Runs `part(i)` for every `i < parts`, each exactly once, and returns when all have
 /// finished. From a thread outside any rayon pool, the calling thread and all but one of the
