@@ -33,8 +33,8 @@ mod packed;
 /// `Parallelism::Rayon(n)` splits the product over `n` threads of the current rayon pool (the
 /// split is over rows and columns, never over the inner dimension, so every dot product sums
 /// in the same order and results do not depend on `n`); where flopscope's packed AVX2 product
-/// runs (x86-64 without AVX-512) and the caller is outside any rayon pool, over the calling
-/// thread and flopscope's kernel pool instead. Re-exported from the `gemm` crate.
+/// runs (x86-64 without AVX-512), over flopscope's kernel pool instead, the calling thread
+/// taking part. Re-exported from the `gemm` crate.
 pub use ::gemm::Parallelism;
 
 /// A read-only view of a `rows × cols` matrix inside a slice: element `(i, j)` is

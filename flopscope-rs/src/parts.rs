@@ -27,10 +27,11 @@ use crate::cpu_time::kernel_pool;
 const SPINS_BEFORE_YIELD: u32 = 128;
 
 /// Runs `part(i)` for every `i < parts`, each exactly once, and returns when all have
-/// finished. From a thread outside any rayon pool, the calling thread and all but one of the
-/// kernel pool's threads claim the parts in turn (the caller starts with part 0). From
-/// a rayon worker (inside `install`, another kernel, a pool of the caller's), the parts run
-/// on that worker's pool as a parallel iterator, as `rayon` would run them.
+/// finished. From any thread but the kernel pool's own (a plain thread, or a worker of
+/// another rayon pool), the calling thread and all but one of the kernel pool's threads claim
+/// the parts in turn (the caller starts with part 0), so the work stays on threads whose CPU
+/// time flopscope accounts for. From a kernel pool thread (inside another kernel), the parts
+/// run on the pool as a parallel iterator.
 ///
 /// A panic in a part the calling thread runs is raised again once every part that had
 /// started has finished (parts not started by then are skipped); one on a pool thread
@@ -39,7 +40,7 @@ pub(crate) fn run_parts(parts: usize, part: impl Fn(usize) + Sync) {
     match parts {
         0 => {}
         1 => part(0),
-        _ if rayon::current_thread_index().is_some() => {
+        _ if kernel_pool().current_thread_index().is_some() => {
             (0..parts).into_par_iter().for_each(&part);
         }
         _ => run_with_pool(parts, &part),
@@ -145,17 +146,6 @@ fn run_with_pool(parts: usize, part: &(dyn Fn(usize) + Sync)) {
     }
 }
 
-/// Runs `f` where parallel iterators inside it run on the right pool: on the caller's own
-/// rayon pool when the caller is one of its workers, else on the kernel pool (the caller
-/// waiting, as `install` does).
-pub(crate) fn on_current_or_kernel_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
-        f()
-    } else {
-        kernel_pool().install(f)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +171,31 @@ mod tests {
             assert!(
                 again.iter().all(|c| c.load(Ordering::Relaxed) == 1),
                 "{parts}"
+            );
+        }
+    }
+
+    #[test]
+    fn parts_called_from_another_pool_run_on_the_caller_and_the_kernel_pool_only() {
+        // A worker of a pool that is not flopscope's (an estimator's or a sampler's): its
+        // pool's other threads must not take parts (their CPU time is not the kernel pool's).
+        let other = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .thread_name(|i| format!("other-{i}"))
+            .build()
+            .unwrap();
+        let ran_on: Vec<Mutex<String>> = (0..8).map(|_| Mutex::default()).collect();
+        let caller = other.install(|| {
+            run_parts(8, |i| {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                *ran_on[i].lock().unwrap() = std::thread::current().name().unwrap_or("").into();
+            });
+            std::thread::current().name().unwrap_or("").to_owned()
+        });
+        for name in ran_on.iter().map(|n| n.lock().unwrap().clone()) {
+            assert!(
+                name == caller || name.starts_with("flopscope-kernel-"),
+                "a part ran on {name:?} (caller {caller:?})"
             );
         }
     }

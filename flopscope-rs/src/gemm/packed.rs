@@ -15,7 +15,8 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::MatRef;
-use crate::parts::{on_current_or_kernel_pool, run_parts};
+use crate::cpu_time::in_kernel_pool;
+use crate::parts::run_parts;
 
 /// Depth (inner-dimension) block: a packed `KC × NR` strip of `b` (64 KiB) stays in L2 while a
 /// row block's tiles sweep it. Deep blocks keep the destination's round trips (each depth block
@@ -296,13 +297,12 @@ unsafe impl<T: Send> Send for Dst<T> {}
 // SAFETY: as for `Send`: shared `Dst`s are only used for disjoint blocks.
 unsafe impl<T: Sync> Sync for Dst<T> {}
 
-/// `dst = a · b` (row-major, `a.rows × b.cols`) on up to `threads` threads: of the current
-/// rayon pool, or, called from outside one, of flopscope's kernel pool (see
-/// [`crate::parts`]). A product taller than it is wide (with at least two register-tile rows
-/// per thread) is cut into row blocks that share one packed copy of `b` (packed by all threads
-/// together); any other is cut into column blocks, each packing its own columns of `b`, the
-/// calling thread computing blocks too. The result does not depend on `threads` (see the
-/// module docs).
+/// `dst = a · b` (row-major, `a.rows × b.cols`) on up to `threads` threads of flopscope's
+/// kernel pool, whatever thread calls. A product taller than it is wide (with at least two
+/// register-tile rows per thread) is cut into row blocks that share one packed copy of `b`
+/// (packed by all threads together); any other is cut into column blocks, each packing its
+/// own columns of `b`, the calling thread computing blocks too (see [`crate::parts`]). The
+/// result does not depend on `threads` (see the module docs).
 ///
 /// # Panics
 /// If [`available`] is false. The caller has checked the shapes: `a.cols == b.rows`, both views
@@ -327,7 +327,7 @@ pub(crate) fn product<T: PackedFloat>(
     if threads == 1 {
         by_rows(a, b, out, 1, Tiles::All);
     } else if m > n && m >= 2 * MR * threads {
-        on_current_or_kernel_pool(|| by_rows(a, b, out, threads, Tiles::All));
+        in_kernel_pool(|| by_rows(a, b, out, threads, Tiles::All));
     } else {
         by_columns(a, b, out, threads);
     }
@@ -341,10 +341,10 @@ pub(crate) fn product<T: PackedFloat>(
 /// multiply-adds.
 ///
 /// Threads as for [`product`]. The rows are cut into one block per thread by
-/// [`gram_row_blocks`], each block holding an
-/// equal share of tiles plus packing; each block packs its own columns of `lᵀ` (those on or
-/// right of its first row), so the threads never wait for each other between depth blocks, which
-/// matters for the deep products (`k` in the thousands) that Gram matrices are. The packing
+/// [`gram_row_blocks`], each block holding an equal share of tiles plus packing; each block
+/// packs its own columns of `lᵀ` (those on or right of its first row), so the threads never
+/// wait for each other between depth blocks, which matters for the deep products (`k` in the
+/// thousands) that Gram matrices are. The packing
 /// is done by the tiles of the block's first row strip as they read `lᵀ` (see
 /// [`first_tiles_packing_b`]), [`GRAM_KC`] deep; the other tiles read their rows of `l` from
 /// that same packed copy (row `i` of `l` is column `i` of `lᵀ`), so each depth block is
@@ -463,8 +463,8 @@ fn part_bounds(len: usize, unit: usize, parts: usize, i: usize) -> (usize, usize
 }
 
 /// The row-block split: for each column block and depth block, all threads pack `b` into one
-/// shared buffer, then each row block (about [`rows_per_sweep`] rows, at least one per thread) runs its
-/// tiles against it.
+/// shared buffer, then each row block (about [`rows_per_sweep`] rows, at least one per
+/// thread) runs its tiles against it. With `threads > 1` it must run on the kernel pool.
 fn by_rows<T: PackedFloat>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
@@ -977,8 +977,7 @@ mod tests {
         out
     }
 
-    /// `product` on `threads` threads of a pool of that size.
-    /// `product(a, b)` on `threads` threads of a pool of that size.
+    /// `product(a, b)` called from a worker of another rayon pool (of `threads` threads).
     fn packed<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, threads: usize) -> Vec<T> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -987,8 +986,7 @@ mod tests {
         pool.install(|| packed_here(a, b, threads))
     }
 
-    /// `product(a, b)` called on this thread (outside any pool: the kernel pool and this
-    /// thread share the parts).
+    /// `product(a, b)` called on this thread (outside any pool).
     fn packed_here<T: PackedFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, threads: usize) -> Vec<T> {
         let mut out = vec![T::default(); a.rows * b.cols];
         // SAFETY: `MaybeUninit<T>` has the layout of `T`; `product` writes only `T`s.
