@@ -92,13 +92,22 @@ pub(super) fn sort_into<I: Copy + Send + Sync>(
     bucket_starts.push(n);
     let out = Scatter(dst.as_mut_ptr());
     let scatter = |(part, next): (&[I], &mut Vec<usize>)| {
+        // A fixed-length array, not the vector: the vector's pointer and length would be
+        // reloaded after every write through `out` (which might alias them, as far as the
+        // compiler knows), and the top-level pass ran 2.5× slower.
+        let next: &mut [usize; 1 << MSD_BITS] =
+            next.as_mut_slice().try_into().expect("one start per digit");
+        let dst = out.ptr();
         for &it in part {
-            let b = digit(key(it), shift, MSD_BITS);
+            // The start moves on before the item is written, so the write (which might alias
+            // it, as far as the compiler knows) does not force a reload.
+            let at = &mut next[digit(key(it), shift, MSD_BITS)];
+            let place = *at;
+            *at = place + 1;
             // SAFETY: part p's items of digit b go to next[p][b] .. next[p][b] + counts[p][b],
             // a range inside 0..n (the counts add up to n, and `dst` holds n items) that no
             // other part or digit shares; each place is written once.
-            unsafe { out.ptr().add(next[b]).write(it) };
-            next[b] += 1;
+            unsafe { dst.add(place).write(it) };
         }
     };
     if threads > 1 {
@@ -224,12 +233,11 @@ fn lsd_passes<I: Copy, const BITS: u32>(
     let n = a.len() as u32;
     let passes = low.div_ceil(BITS) as usize;
     let mut counts = vec![0u32; passes << BITS];
-    for &it in a.iter() {
-        let k = key(it);
-        for (d, c) in counts.chunks_exact_mut(1 << BITS).enumerate() {
-            // SAFETY: a digit of BITS bits is below the chunk's length 2^BITS.
-            unsafe { *c.get_unchecked_mut(digit(k, d as u32 * BITS, BITS)) += 1 };
-        }
+    match passes {
+        1 => count_digits::<I, BITS, 1>(a, &mut counts, key),
+        2 => count_digits::<I, BITS, 2>(a, &mut counts, key),
+        3 => count_digits::<I, BITS, 3>(a, &mut counts, key),
+        _ => count_digits_any::<I, BITS>(a, &mut counts, key),
     }
     let mut in_a = true;
     for (d, c) in counts.chunks_exact_mut(1 << BITS).enumerate() {
@@ -260,6 +268,42 @@ fn lsd_passes<I: Copy, const BITS: u32>(
         (true, false) => t.copy_from_slice(a),
         (false, true) => a.copy_from_slice(t),
         _ => {}
+    }
+}
+
+/// Counts the `P` digits of `BITS` bits (from bit 0 up) of every item's key: digit `d`'s
+/// table is `counts[d·2^BITS ..][.. 2^BITS]`. With `P` fixed the per-item loop over the
+/// digits unrolls: counting the 2 digits below an 11-bit top-level digit of f32 keys ran ~3×
+/// faster than with the number of digits only known at run time.
+fn count_digits<I: Copy, const BITS: u32, const P: usize>(
+    a: &[I],
+    counts: &mut [u32],
+    key: &impl Fn(I) -> u64,
+) {
+    assert_eq!(counts.len(), P << BITS, "radix sort: digit tables");
+    for &it in a {
+        let k = key(it);
+        for d in 0..P {
+            // SAFETY: (d << BITS) + a digit of BITS bits is below P << BITS = counts.len().
+            unsafe {
+                *counts.get_unchecked_mut((d << BITS) + digit(k, d as u32 * BITS, BITS)) += 1
+            };
+        }
+    }
+}
+
+/// [`count_digits`] for any number of digits (`counts.len() >> BITS` of them).
+fn count_digits_any<I: Copy, const BITS: u32>(
+    a: &[I],
+    counts: &mut [u32],
+    key: &impl Fn(I) -> u64,
+) {
+    for &it in a {
+        let k = key(it);
+        for (d, c) in counts.chunks_exact_mut(1 << BITS).enumerate() {
+            // SAFETY: a digit of BITS bits is below the chunk's length 2^BITS.
+            unsafe { *c.get_unchecked_mut(digit(k, d as u32 * BITS, BITS)) += 1 };
+        }
     }
 }
 
