@@ -94,7 +94,8 @@ pub(super) fn sort_into<I: Copy + Send + Sync>(
     let scatter = |(part, next): (&[I], &mut Vec<usize>)| {
         // A fixed-length array, not the vector: the vector's pointer and length would be
         // reloaded after every write through `out` (which might alias them, as far as the
-        // compiler knows), and the top-level pass ran 2.5× slower.
+        // compiler knows). A one-thread sort of 2^20 normal f32 ran 9.5–9.8 ms that way and
+        // 8.8–9.1 ms this way (Zen 3 VM).
         let next: &mut [usize; 1 << MSD_BITS] =
             next.as_mut_slice().try_into().expect("one start per digit");
         let dst = out.ptr();
@@ -273,8 +274,9 @@ fn lsd_passes<I: Copy, const BITS: u32>(
 
 /// Counts the `P` digits of `BITS` bits (from bit 0 up) of every item's key: digit `d`'s
 /// table is `counts[d·2^BITS ..][.. 2^BITS]`. With `P` fixed the per-item loop over the
-/// digits unrolls: counting the 2 digits below an 11-bit top-level digit of f32 keys ran ~3×
-/// faster than with the number of digits only known at run time.
+/// digits unrolls (f32 keys leave 2 digits below an 11-bit top-level digit): a one-thread sort
+/// of 2^20 normal f32 ran 10.3–10.8 ms with the number of digits only known at run time and
+/// 9.5–9.8 ms this way (Zen 3 VM).
 fn count_digits<I: Copy, const BITS: u32, const P: usize>(
     a: &[I],
     counts: &mut [u32],
