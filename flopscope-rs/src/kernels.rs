@@ -36,20 +36,16 @@ pub(crate) fn gemm_into<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &
         out.copy_from_slice(&v);
         return;
     }
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    let mut run = move |par: Parallelism| {
+    with_threads(a.rows, a.cols, b.cols, move |threads| {
+        let par = if threads > 1 {
+            Parallelism::Rayon(threads)
+        } else {
+            Parallelism::None
+        };
         if let Err(e) = matmul(a, b, out, par) {
             panic!("{e}");
         }
-    };
-    if !is_parallel(m, n, k) {
-        run(Parallelism::None);
-    } else if uses_packed() {
-        // The packed product puts its parts on the kernel pool itself, the caller working too.
-        run(Parallelism::Rayon(kernel_pool().current_num_threads()));
-    } else {
-        in_kernel_pool(move || run(Parallelism::Rayon(rayon::current_num_threads())));
-    }
+    });
 }
 
 /// `a · b` for float matrices as a new row-major `a.rows × b.cols` vector, through
@@ -67,15 +63,28 @@ pub(crate) fn gemm_to_vec<T: GemmFloat>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> V
     if is_transpose_of(b, a) && gram::worth_it(a.rows, a.cols) {
         return gram::gram_to_vec(a);
     }
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    let run = move |threads: usize| matmul_to_vec(a, b, threads).unwrap_or_else(|e| panic!("{e}"));
+    with_threads(a.rows, a.cols, b.cols, move |threads| {
+        matmul_to_vec(a, b, threads).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// Runs `product(threads)` for an `m × k · k × n` product: with 1 (on the calling thread)
+/// below [`PARALLEL_MIN_MNK`] multiply-adds, else with every thread of the kernel pool. The
+/// packed product puts its parts on the kernel pool itself, the caller working too, so it is
+/// called right here; the `gemm` crate splits over the current rayon pool, so it is called
+/// inside the kernel pool.
+fn with_threads<R: Send>(
+    m: usize,
+    k: usize,
+    n: usize,
+    product: impl FnOnce(usize) -> R + Send,
+) -> R {
     if !is_parallel(m, n, k) {
-        run(1)
+        product(1)
     } else if uses_packed() {
-        // As in `gemm_into`.
-        run(kernel_pool().current_num_threads())
+        product(kernel_pool().current_num_threads())
     } else {
-        in_kernel_pool(move || run(rayon::current_num_threads()))
+        in_kernel_pool(move || product(rayon::current_num_threads()))
     }
 }
 
