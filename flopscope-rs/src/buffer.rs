@@ -29,6 +29,23 @@ pub(crate) fn filled_vec<T: Clone>(len: usize, value: T) -> Vec<T> {
     v
 }
 
+/// A copy of `src`, allocated as [`output_vec`] does (clones of tensor data).
+pub(crate) fn copied_vec<T: Copy>(src: &[T]) -> Vec<T> {
+    let mut v = output_vec(src.len());
+    v.extend_from_slice(src);
+    v
+}
+
+/// The items of `items` in a vector allocated as [`output_vec`] does for as many elements as
+/// the iterator's lower size bound (exact for the slice and range iterators the kernels
+/// collect); it grows as a plain vector does if more come.
+pub(crate) fn collected_vec<T>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let items = items.into_iter();
+    let mut v = output_vec(items.size_hint().0);
+    v.extend(items);
+    v
+}
+
 /// Asks the kernel to back the whole pages inside `bytes` bytes at `start` with huge pages.
 #[cfg(target_os = "linux")]
 fn advise_huge_pages(start: *mut u8, bytes: usize) {
@@ -68,41 +85,142 @@ mod tests {
         }
     }
 
+    /// The `VmFlags` of the mapping holding address `addr` in `/proc/self/smaps`.
+    #[cfg(target_os = "linux")]
+    fn mapping_flags(addr: usize) -> String {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((lo, hi)) = line.split_once(' ').and_then(|(r, _)| r.split_once('-')) {
+                if let (Ok(lo), Ok(hi)) =
+                    (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                {
+                    inside = lo <= addr && addr < hi;
+                    continue;
+                }
+            }
+            if let Some(flags) = line.strip_prefix("VmFlags:").filter(|_| inside) {
+                return flags.to_owned();
+            }
+        }
+        panic!("no mapping in /proc/self/smaps holds {addr:#x}")
+    }
+
+    /// Whether this system can mark memory for huge pages (a kernel built without transparent
+    /// huge pages has nothing to mark).
+    #[cfg(target_os = "linux")]
+    fn huge_pages_exist() -> bool {
+        std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists()
+    }
+
+    /// Why the middle of `elements` is not in memory marked for huge pages, if it is not.
+    #[cfg(target_os = "linux")]
+    fn unmarked<T>(what: &str, elements: &[T]) -> Option<String> {
+        let middle = elements.as_ptr() as usize + std::mem::size_of_val(elements) / 2;
+        let flags = mapping_flags(middle);
+        (!flags.split_whitespace().any(|f| f == "hg")).then(|| {
+            format!(
+                "{what}: {} bytes not marked for huge pages (VmFlags:{flags})",
+                std::mem::size_of_val(elements)
+            )
+        })
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_large_buffer_is_marked_for_huge_pages() {
-        // /proc/self/smaps lists the mapping holding the buffer with the `hg` flag ("huge page
-        // advise") once it is marked; a kernel built without huge pages has nothing to mark.
-        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+        if !huge_pages_exist() {
             return;
         }
-        let len = 8 << 20;
-        let v = output_vec::<u8>(len);
-        let addr = v.as_ptr() as usize + len / 2;
-        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
-        let mut inside = false;
-        let mut flags = None;
-        for line in smaps.lines() {
-            if let Some((range, _)) = line.split_once(' ') {
-                if let Some((lo, hi)) = range.split_once('-') {
-                    if let (Ok(lo), Ok(hi)) =
-                        (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
-                    {
-                        inside = lo <= addr && addr < hi;
-                        continue;
-                    }
-                }
-            }
-            if inside {
-                if let Some(f) = line.strip_prefix("VmFlags:") {
-                    flags = Some(f.to_owned());
-                }
-            }
+        let mut v = output_vec::<u8>(8 << 20);
+        assert_eq!(unmarked("output_vec", v.spare_capacity_mut()), None);
+    }
+
+    /// numpy marks every array of 4 MiB or more, whatever made it; so must every op here that
+    /// makes a new tensor, copies included (before this test, `copy`, `astype` to the same
+    /// dtype, `concatenate`, `where`, `clip`, gathers, creation ops and transposes made
+    /// contiguous were not marked).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn every_large_tensor_an_op_makes_is_marked_for_huge_pages() {
+        use crate::{random::default_rng, where_, BudgetContext, DType, Tensor};
+        if !huge_pages_exist() {
+            return;
         }
-        let flags = flags.expect("the buffer's mapping is in /proc/self/smaps");
-        assert!(
-            flags.split_whitespace().any(|f| f == "hg"),
-            "VmFlags:{flags}"
+        let _ctx = BudgetContext::new(1 << 50).expect("no context is open");
+        // 8 MiB of f64, and 8 MiB of f32.
+        let x = default_rng(0).standard_normal([1024, 1024], DType::F64);
+        let y = default_rng(1).standard_normal([2048, 1024], DType::F32);
+        let rows = Tensor::arange(0.0, 1024.0, 1.0, DType::I64);
+        let mask = y.gt(0.0);
+        let shared = Tensor::from_shared(
+            crate::SharedElements::from(vec![0.5f64; 1 << 20]),
+            0..1 << 20,
+            [1024, 1024],
         );
+        let ops: Vec<(&str, Tensor)> = vec![
+            ("standard_normal", x.clone()),
+            ("copy", x.copy()),
+            ("astype to the same dtype", x.astype(DType::F64)),
+            ("astype f64 to f32", x.astype(DType::F32)),
+            ("astype f32 to f64", y.astype(DType::F64)),
+            ("transpose, copied", x.t().copy()),
+            ("transpose, read", x.t()),
+            ("swapaxes, flattened", y.swapaxes(0, 1).flatten()),
+            ("reshape of a transpose", x.t().reshape(&[-1])),
+            ("add", &x + &x),
+            ("add a scalar", &y + 1.0),
+            ("exp", y.exp()),
+            ("sqrt", x.sqrt()),
+            ("maximum with a scalar", y.maximum_scalar(0.0)),
+            ("clip", x.clip(-1.0, 1.0)),
+            ("power", x.power(2.0)),
+            ("compare", Tensor::concatenate(&[&y, &y], 0).gt(0.0)),
+            ("where", where_(&mask, &y, 0.0)),
+            ("concatenate", Tensor::concatenate(&[&x, &x], 0)),
+            ("stack", Tensor::stack(&[&x, &x], 0)),
+            ("zeros", Tensor::zeros([1024, 1024], DType::F64)),
+            ("full", Tensor::full([1024, 1024], 2.0, DType::F64)),
+            ("ones_like", x.ones_like()),
+            ("eye", Tensor::eye(1024, DType::F64)),
+            (
+                "arange",
+                Tensor::arange(0.0, (1 << 20) as f64, 1.0, DType::F64),
+            ),
+            ("linspace", Tensor::linspace(0.0, 1.0, 1 << 20, DType::F64)),
+            ("matmul", x.matmul(&x)),
+            (
+                "outer",
+                x.reshape(&[-1])
+                    .slice(0, 0, 1024)
+                    .outer(&x.reshape(&[-1]).slice(0, 0, 1024)),
+            ),
+            ("sort", y.sort(1)),
+            ("argsort", y.argsort(1)),
+            ("take_rows", x.take_rows(&rows)),
+            ("slice", x.slice(0, 1, 1023)),
+            ("fill_diagonal", x.fill_diagonal(1.0)),
+            ("fill_diagonal of shared memory", shared.fill_diagonal(1.0)),
+            ("abs", x.abs()),
+            ("negate", -&x),
+            ("square", x.square()),
+            ("norm cdf", crate::stats::norm::cdf(&x)),
+            ("einsum", Tensor::einsum("ij,jk->ik", &[&x, &x])),
+            ("diag", x.reshape(&[-1]).slice(0, 0, 1024).diag()),
+            ("uniform", default_rng(2).uniform(0.0, 1.0, [1024, 1024])),
+            ("normal", default_rng(3).normal(0.0, 1.0, [1024, 1024])),
+            ("random", default_rng(4).random([1024, 1024], DType::F64)),
+            ("integers", default_rng(5).integers(0, 9, [1024, 1024])),
+        ];
+        let failed: Vec<String> = ops
+            .iter()
+            .filter_map(|(what, t)| match t.dtype() {
+                DType::F64 => unmarked(what, t.as_slice::<f64>().expect("f64")),
+                DType::F32 => unmarked(what, t.as_slice::<f32>().expect("f32")),
+                DType::I64 => unmarked(what, t.as_slice::<i64>().expect("i64")),
+                DType::Bool => unmarked(what, t.as_slice::<bool>().expect("bool")),
+            })
+            .collect();
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
     }
 }

@@ -57,6 +57,16 @@ impl Buffer {
         }
     }
 
+    /// The buffer converted to `dtype`, without a copy when it already has it (uncounted
+    /// kernel).
+    pub fn into_dtype(self, dtype: DType) -> Buffer {
+        if self.dtype() == dtype {
+            self
+        } else {
+            self.cast(dtype)
+        }
+    }
+
     /// The buffer itself if it already has `dtype`, else a converted copy (uncounted kernel).
     pub fn cast_if(&self, dtype: DType) -> std::borrow::Cow<'_, Buffer> {
         if self.dtype() == dtype {
@@ -69,7 +79,7 @@ impl Buffer {
     /// Elements converted to `T` (uncounted kernel).
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
         if let Some(s) = T::slice(self) {
-            return s.to_vec();
+            return crate::buffer::copied_vec(s);
         }
         let mut out = crate::buffer::output_vec(self.len());
         match self {

@@ -173,7 +173,7 @@ pub(crate) fn transpose_2d<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<
     let Some(&first) = src.first() else {
         return Vec::new();
     };
-    let mut out = vec![first; src.len()];
+    let mut out = crate::buffer::filled_vec(src.len(), first);
     for i0 in (0..rows).step_by(TRANSPOSE_TILE) {
         let i1 = (i0 + TRANSPOSE_TILE).min(rows);
         for j0 in (0..cols).step_by(TRANSPOSE_TILE) {

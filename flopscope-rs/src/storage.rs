@@ -7,6 +7,8 @@ use std::ops::{Deref, DerefMut, Range};
 use std::panic::RefUnwindSafe;
 use std::sync::Arc;
 
+use crate::buffer::{collected_vec, copied_vec};
+
 /// Memory a tensor can borrow without copying ([`crate::Tensor::from_shared`]); cloning it
 /// shares the same memory, and dropping the last clone (and the last tensor over it) frees it.
 ///
@@ -126,12 +128,10 @@ impl<T: 'static> From<Box<[T]>> for SharedElements<T> {
 ///
 /// Reads go through `Deref<Target = [T]>`. Writing through `DerefMut` on shared storage first
 /// copies the range into an owned vector (copy on write), so shared memory is never modified.
-#[derive(Clone)]
 pub struct Storage<T: 'static> {
     repr: Repr<T>,
 }
 
-#[derive(Clone)]
 enum Repr<T: 'static> {
     Owned(Vec<T>),
     Shared {
@@ -172,7 +172,7 @@ impl<T: Copy + 'static> Storage<T> {
     /// The elements as an owned vector, copying shared memory into it first.
     pub fn make_mut(&mut self) -> &mut Vec<T> {
         if let Repr::Shared { .. } = self.repr {
-            self.repr = Repr::Owned(self.as_slice().to_vec());
+            self.repr = Repr::Owned(copied_vec(self.as_slice()));
         }
         match &mut self.repr {
             Repr::Owned(v) => v,
@@ -189,9 +189,25 @@ impl<T: 'static> From<Vec<T>> for Storage<T> {
     }
 }
 
+/// A clone owns a copy of owned elements (in memory marked for huge pages when large, as
+/// every new tensor's; see [`crate::buffer`]) and shares shared ones.
+impl<T: Copy + 'static> Clone for Storage<T> {
+    fn clone(&self) -> Storage<T> {
+        let repr = match &self.repr {
+            Repr::Owned(v) => Repr::Owned(copied_vec(v)),
+            Repr::Shared { owner, range } => Repr::Shared {
+                owner: owner.clone(),
+                range: range.clone(),
+            },
+        };
+        Storage { repr }
+    }
+}
+
+/// Collected as [`collected_vec`] collects (large results marked for huge pages).
 impl<T: 'static> FromIterator<T> for Storage<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Storage<T> {
-        Vec::from_iter(iter).into()
+        collected_vec(iter).into()
     }
 }
 

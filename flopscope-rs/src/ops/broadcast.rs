@@ -74,7 +74,7 @@ pub(crate) fn zip2<A: Copy, B: Copy, U>(
 /// Materialises `a` (shape `sa`) broadcast to `out` (row-major copy).
 pub(crate) fn expand<A: Copy>(a: &[A], sa: &Shape, out: &Shape) -> Vec<A> {
     if sa == out {
-        return a.to_vec();
+        return crate::buffer::copied_vec(a);
     }
     zip2(a, sa, &[()], &Shape::SCALAR, out, |x, _| x)
 }

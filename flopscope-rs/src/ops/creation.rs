@@ -6,6 +6,7 @@
 //! symmetry tag.
 
 use crate::budget::{clamped, counted, Op};
+use crate::buffer::{collected_vec, filled_vec};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -15,10 +16,10 @@ use crate::tensor::Tensor;
 fn filled(shape: Shape, value: f64, dtype: DType) -> Buffer {
     let n = shape.numel();
     match dtype {
-        DType::F32 => Buffer::F32(vec![value as f32; n].into()),
-        DType::F64 => Buffer::F64(vec![value; n].into()),
-        DType::I64 => Buffer::I64(vec![value as i64; n].into()),
-        DType::Bool => Buffer::Bool(vec![value != 0.0; n].into()),
+        DType::F32 => Buffer::F32(filled_vec(n, value as f32).into()),
+        DType::F64 => Buffer::F64(filled_vec(n, value).into()),
+        DType::I64 => Buffer::I64(filled_vec(n, value as i64).into()),
+        DType::Bool => Buffer::Bool(filled_vec(n, value != 0.0).into()),
     }
 }
 
@@ -99,8 +100,12 @@ impl Tensor {
         );
         let n = ((stop - start) / step).ceil().max(0.0) as usize;
         counted(clamped(Op::Arange, 2 * n as u64, dtype), |charged| {
-            let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-            Tensor::from_buffer(charged, Buffer::F64(v.into()).cast(dtype), Shape::new(&[n]))
+            let v = collected_vec((0..n).map(|i| start + i as f64 * step));
+            Tensor::from_buffer(
+                charged,
+                Buffer::F64(v.into()).into_dtype(dtype),
+                Shape::new(&[n]),
+            )
         })
     }
 
@@ -113,13 +118,13 @@ impl Tensor {
             } else {
                 0.0
             };
-            let mut v: Vec<f64> = (0..num).map(|i| start + i as f64 * step).collect();
+            let mut v = collected_vec((0..num).map(|i| start + i as f64 * step));
             if num > 1 {
                 v[num - 1] = stop;
             }
             Tensor::from_buffer(
                 charged,
-                Buffer::F64(v.into()).cast(dtype),
+                Buffer::F64(v.into()).into_dtype(dtype),
                 Shape::new(&[num]),
             )
         })

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use super::broadcast::zip2;
 use crate::budget::{clamped, counted, Op};
+use crate::buffer::collected_vec;
 use crate::dtype::{DType, WeakScalar};
 use crate::element::{Buffer, Element};
 use crate::kernels::transcendental;
@@ -410,13 +411,13 @@ macro_rules! unary_kernel {
             const OP: Op = $op;
             const FLOAT_ONLY: bool = $fo;
             fn f32(x: &[f32]) -> Vec<f32> {
-                x.iter().map(|&$x| $f).collect()
+                collected_vec(x.iter().map(|&$x| $f))
             }
             fn f64(x: &[f64]) -> Vec<f64> {
-                x.iter().map(|&$x| $f).collect()
+                collected_vec(x.iter().map(|&$x| $f))
             }
             fn i64(x: &[i64]) -> Vec<i64> {
-                x.iter().map(|&$i| $fi).collect()
+                collected_vec(x.iter().map(|&$i| $fi))
             }
         }
     };
@@ -454,16 +455,14 @@ pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
 }
 
 fn clip_typed<T: Element>(x: &[T], lo: T, hi: T) -> Vec<T> {
-    x.iter()
-        .map(|&v| {
-            let v = if v < lo { lo } else { v };
-            if v > hi {
-                hi
-            } else {
-                v
-            }
-        })
-        .collect()
+    collected_vec(x.iter().map(|&v| {
+        let v = if v < lo { lo } else { v };
+        if v > hi {
+            hi
+        } else {
+            v
+        }
+    }))
 }
 
 impl Tensor {
@@ -628,8 +627,8 @@ pub fn where_<'a, 'b>(
     counted(clamped(Op::Where, out.numel() as u64, dt), |charged| {
         let (ra, rb) = (resolve(a, dt), resolve(b, dt));
         let c = super::broadcast::expand(cond.as_slice::<bool>().unwrap_or(&[]), &cond.shape, &out);
-        let ra = ra.buf.cast(dt);
-        let rb = rb.buf.cast(dt);
+        let ra = ra.buf.cast_if(dt);
+        let rb = rb.buf.cast_if(dt);
         let pick = |x: &Buffer, y: &Buffer| -> Buffer {
             match (x, y) {
                 (Buffer::F32(x), Buffer::F32(y)) => {
@@ -654,8 +653,9 @@ pub fn where_<'a, 'b>(
 fn select<T: Copy>(c: &[bool], a: &[T], sa: &Shape, b: &[T], sb: &Shape, out: &Shape) -> Vec<T> {
     let xa = super::broadcast::expand(a, sa, out);
     let xb = super::broadcast::expand(b, sb, out);
-    c.iter()
-        .zip(xa.iter().zip(&xb))
-        .map(|(&c, (&x, &y))| if c { x } else { y })
-        .collect()
+    collected_vec(
+        c.iter()
+            .zip(xa.iter().zip(&xb))
+            .map(|(&c, (&x, &y))| if c { x } else { y }),
+    )
 }

@@ -15,8 +15,9 @@
 
 use std::ops::{Range, RangeFrom, RangeFull, RangeTo};
 
-use super::movement::{blocks_of, gather, strided_positions, tag_from_blocks};
+use super::movement::{blocks_of, gather, map_buffer, strided_positions, tag_from_blocks};
 use crate::budget::{counted, exact, unrecorded, Op, Receipt};
+use crate::buffer::output_vec;
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -434,14 +435,18 @@ impl Tensor {
         let outer: usize = self.shape[..axis].iter().product();
         let inner: usize = self.shape[axis + 1..].iter().product();
         let n = self.shape[axis];
-        let mut src = Vec::with_capacity(outer * pos.len() * inner);
-        for o in 0..outer {
-            for &j in pos {
-                let base = (o * n + j) * inner;
-                src.extend(base..base + inner);
+        // Runs of `inner` contiguous elements, copied whole.
+        let buf = map_buffer!(&*self.buf, |v| {
+            let mut dst = output_vec(outer * pos.len() * inner);
+            for o in 0..outer {
+                for &j in pos {
+                    let base = (o * n + j) * inner;
+                    dst.extend_from_slice(&v[base..base + inner]);
+                }
             }
-        }
-        Tensor::from_buffer(charged, gather(&self.buf, &src), out)
+            dst
+        });
+        Tensor::from_buffer(charged, buf, out)
     }
 
     /// numpy `np.take(a, idx, axis)`: gathers positions of `axis` (negative counts from the

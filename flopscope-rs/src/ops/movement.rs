@@ -41,7 +41,9 @@ pub(crate) use map_buffer;
 
 /// The elements of `buf` at the flat positions `idx`, in order (uncounted kernel).
 pub(crate) fn gather(buf: &Buffer, idx: &[usize]) -> Buffer {
-    map_buffer!(buf, |v| idx.iter().map(|&i| v[i]).collect::<Vec<_>>())
+    map_buffer!(buf, |v| crate::buffer::collected_vec(
+        idx.iter().map(|&i| v[i])
+    ))
 }
 
 /// Flat source positions visited by a row-major walk over `dims`, moving `strides[ax]` elements
@@ -126,7 +128,7 @@ fn interleave_typed<T: Element>(
             None => unreachable!("parts were cast to the output dtype"),
         })
         .collect();
-    let mut out = Vec::with_capacity(outer * inner.iter().sum::<usize>());
+    let mut out = crate::buffer::output_vec(outer * inner.iter().sum::<usize>());
     for o in 0..outer {
         for (s, &len) in slices.iter().zip(inner) {
             out.extend_from_slice(&s[o * len..(o + 1) * len]);
@@ -261,7 +263,7 @@ pub(super) fn fill_diagonal_walk(shape: &Shape) -> (usize, usize) {
 /// `v` laid out on the diagonal of an otherwise-zero `n × n` matrix.
 fn diag_matrix<T: Element>(v: &[T]) -> Vec<T> {
     let n = v.len();
-    let mut out = vec![T::ZERO; n * n];
+    let mut out = crate::buffer::filled_vec(n * n, T::ZERO);
     for (i, &x) in v.iter().enumerate() {
         out[i * n + i] = x;
     }
