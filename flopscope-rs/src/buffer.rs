@@ -29,6 +29,20 @@ pub(crate) fn filled_vec<T: Clone>(len: usize, value: T) -> Vec<T> {
     v
 }
 
+/// A vector of `len` zeros (`T::default()` of a number or `bool`, all bits zero) that, like
+/// numpy's `zeros` (`calloc`), writes nothing up front: large ones come as untouched zero
+/// pages from the kernel, and from [`HUGE_PAGE_MIN_BYTES`] up they are marked for huge pages
+/// before anything touches them.
+pub(crate) fn zeroed_vec<T: Clone + Default>(len: usize) -> Vec<T> {
+    // `vec!` of a primitive's zero allocates with `calloc`, which writes nothing to fresh pages.
+    let mut v = vec![T::default(); len];
+    let bytes = len.saturating_mul(std::mem::size_of::<T>());
+    if bytes >= HUGE_PAGE_MIN_BYTES {
+        advise_huge_pages(v.as_mut_ptr().cast::<u8>(), bytes);
+    }
+    v
+}
+
 /// A copy of `src`, allocated as [`output_vec`] does (clones of tensor data).
 pub(crate) fn copied_vec<T: Copy>(src: &[T]) -> Vec<T> {
     let mut v = output_vec(src.len());
@@ -85,9 +99,10 @@ mod tests {
         }
     }
 
-    /// The `VmFlags` of the mapping holding address `addr` in `/proc/self/smaps`.
+    /// The value of `field` (e.g. `VmFlags:`, `Rss:`) of the mapping holding address `addr` in
+    /// `/proc/self/smaps`.
     #[cfg(target_os = "linux")]
-    fn mapping_flags(addr: usize) -> String {
+    fn mapping_field(addr: usize, field: &str) -> String {
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
         let mut inside = false;
         for line in smaps.lines() {
@@ -99,11 +114,17 @@ mod tests {
                     continue;
                 }
             }
-            if let Some(flags) = line.strip_prefix("VmFlags:").filter(|_| inside) {
-                return flags.to_owned();
+            if let Some(value) = line.strip_prefix(field).filter(|_| inside) {
+                return value.to_owned();
             }
         }
         panic!("no mapping in /proc/self/smaps holds {addr:#x}")
+    }
+
+    /// The `VmFlags` of the mapping holding address `addr`.
+    #[cfg(target_os = "linux")]
+    fn mapping_flags(addr: usize) -> String {
+        mapping_field(addr, "VmFlags:")
     }
 
     /// Whether this system can mark memory for huge pages (a kernel built without transparent
@@ -134,6 +155,41 @@ mod tests {
         }
         let mut v = output_vec::<u8>(8 << 20);
         assert_eq!(unmarked("output_vec", v.spare_capacity_mut()), None);
+    }
+
+    /// numpy's `zeros` writes nothing up front (`calloc`): a large zero tensor costs no time
+    /// until it is used, and its pages, marked for huge pages, are zero-filled as they are
+    /// first touched.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn large_zeros_are_not_written_up_front_and_are_marked_for_huge_pages() {
+        use crate::{BudgetContext, DType, Tensor};
+        let _ctx = BudgetContext::new(1 << 50).expect("no context is open");
+        // 64 MiB: above glibc's largest `mmap` threshold, so always fresh pages from the kernel.
+        let z = Tensor::zeros([8192, 1024], DType::F64);
+        let elements = z.as_slice::<f64>().expect("f64");
+        let middle = elements.as_ptr() as usize + std::mem::size_of_val(elements) / 2;
+        let rss_kib: usize = mapping_field(middle, "Rss:")
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .expect("Rss in kB");
+        assert!(
+            rss_kib < 8 << 10,
+            "{rss_kib} KiB of 64 MiB of zeros written up front"
+        );
+        if huge_pages_exist() {
+            assert_eq!(unmarked("zeros", elements), None);
+        }
+        assert!(elements.iter().all(|&x| x.to_bits() == 0));
+        // `-0.0` is not all-zero bits: filled as asked.
+        let negative = Tensor::full([4], -0.0, DType::F32);
+        assert!(negative
+            .as_slice::<f32>()
+            .expect("f32")
+            .iter()
+            .all(|x| x.to_bits() == 1 << 31));
     }
 
     /// numpy marks every array of 4 MiB or more, whatever made it; so must every op here that

@@ -6,7 +6,7 @@
 //! symmetry tag.
 
 use crate::budget::{clamped, counted, Op};
-use crate::buffer::{collected_vec, filled_vec};
+use crate::buffer::{collected_vec, filled_vec, zeroed_vec};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -15,6 +15,15 @@ use crate::tensor::Tensor;
 
 fn filled(shape: Shape, value: f64, dtype: DType) -> Buffer {
     let n = shape.numel();
+    if value.to_bits() == 0 {
+        // `+0.0` (not `-0.0`): all bits zero in every dtype, so untouched zero pages will do.
+        return match dtype {
+            DType::F32 => Buffer::F32(zeroed_vec(n).into()),
+            DType::F64 => Buffer::F64(zeroed_vec(n).into()),
+            DType::I64 => Buffer::I64(zeroed_vec(n).into()),
+            DType::Bool => Buffer::Bool(zeroed_vec(n).into()),
+        };
+    }
     match dtype {
         DType::F32 => Buffer::F32(filled_vec(n, value as f32).into()),
         DType::F64 => Buffer::F64(filled_vec(n, value).into()),

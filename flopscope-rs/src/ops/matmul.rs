@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use crate::budget::{counted, exact, Op};
-use crate::buffer::{filled_vec, output_vec};
+use crate::buffer::{output_vec, zeroed_vec};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::elements::Elements;
@@ -170,7 +170,7 @@ fn run_float<T: GemmFloat>(
     if p.batch_shape.numel() == 1 {
         return gemm_to_vec(view(a, m, k, ta), view(b, k, n, tb));
     }
-    let mut out = filled_vec(p.batch_shape.numel() * m * n, T::default());
+    let mut out = zeroed_vec(p.batch_shape.numel() * m * n);
     let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
     let bsb = Shape::new(&sb[..sb.ndim().saturating_sub(2)]);
     let oa = batch_offsets(&bsa, &p.batch_shape, m * k);
@@ -194,7 +194,7 @@ fn run_i64(
     (ta, tb): Layouts,
 ) -> Vec<i64> {
     let (m, k, n) = (p.m, p.k, p.n);
-    let mut out = filled_vec(p.batch_shape.numel() * m * n, 0);
+    let mut out = zeroed_vec(p.batch_shape.numel() * m * n);
     let bsa = Shape::new(&sa[..sa.ndim().saturating_sub(2)]);
     let bsb = Shape::new(&sb[..sb.ndim().saturating_sub(2)]);
     let oa = batch_offsets(&bsa, &p.batch_shape, m * k);

@@ -261,9 +261,10 @@ pub(super) fn fill_diagonal_walk(shape: &Shape) -> (usize, usize) {
 }
 
 /// `v` laid out on the diagonal of an otherwise-zero `n × n` matrix.
-fn diag_matrix<T: Element>(v: &[T]) -> Vec<T> {
+fn diag_matrix<T: Element + Default>(v: &[T]) -> Vec<T> {
     let n = v.len();
-    let mut out = crate::buffer::filled_vec(n * n, T::ZERO);
+    // Zero pages written only where the diagonal falls (numpy's `diag` starts from `zeros`).
+    let mut out = crate::buffer::zeroed_vec(n * n);
     for (i, &x) in v.iter().enumerate() {
         out[i * n + i] = x;
     }
