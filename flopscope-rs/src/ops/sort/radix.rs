@@ -3,11 +3,13 @@
 //! insertion sort.
 //!
 //! For [`LSD_MAX`] items or more, the top-level digit pass is split between the kernel pool's
-//! threads (each counts and scatters its own contiguous part, in the order one thread gives),
-//! then the top-level buckets are shared out between the threads in contiguous groups of about
-//! equal size, each sorted on its own thread. Every step keeps equal keys in their input order, so the result
-//! is the same whatever the thread count. A digit that is the same for every key of a region
-//! is skipped without moving anything.
+//! threads: each counts and scatters its own contiguous span, cut into [`SCATTER_LANES`] parts
+//! with bucket starts of their own (taken in turn when few buckets are used), every part's
+//! items going where one thread scattering the parts in order would put them. Then the
+//! top-level buckets are shared out between the threads in contiguous groups of about equal
+//! size, each sorted on its own thread. Every step keeps equal keys in their input order, so
+//! the result is the same whatever the thread count. A digit that is the same for every key
+//! of a region is skipped without moving anything.
 
 use rayon::prelude::*;
 
