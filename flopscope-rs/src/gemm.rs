@@ -1,6 +1,6 @@
 //! A safe wrapper around the float matrix product, shared by flopscope's kernels, the
 //! ground-truth sampler and the benchmarks, so the `unsafe` calls live here. On x86-64 with
-//! AVX2 and FMA but no AVX-512 the product is [`packed`]'s (every element one fused
+//! AVX2 and FMA but no AVX-512 the product is the `packed` module's (every element one fused
 //! multiply-add chain over the inner dimension in order); elsewhere it is the `gemm` crate's
 //! (its AVX-512 micro-kernels, or its portable ones).
 //!

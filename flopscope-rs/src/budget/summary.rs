@@ -59,7 +59,7 @@ pub struct BudgetSummary {
     /// CPU seconds spent on threads the context does not account for (or outside kernels on
     /// its `thread::scope` workers) while it was open, charged to residual time; always 0
     /// unless the context was opened with
-    /// [`charge_other_threads`](crate::BudgetContextBuilder::charge_other_threads).
+    /// [`charge_other_threads`](crate::budget::BudgetContextBuilder::charge_other_threads).
     pub unaccounted_thread_cpu_s: f64,
     /// Per-op rows over all namespaces, in first-seen order.
     pub operations: Vec<OpSummary>,
