@@ -14,11 +14,17 @@ const HUGE_PAGE_MIN_BYTES: usize = 1 << 22;
 /// is marked for transparent huge pages before anything touches it.
 pub(crate) fn output_vec<T>(len: usize) -> Vec<T> {
     let mut v: Vec<T> = Vec::with_capacity(len);
+    advise_if_large(&mut v, len);
+    v
+}
+
+/// Marks the memory of `len` elements at the start of `v` for huge pages when it reaches
+/// [`HUGE_PAGE_MIN_BYTES`].
+fn advise_if_large<T>(v: &mut Vec<T>, len: usize) {
     let bytes = len.saturating_mul(std::mem::size_of::<T>());
     if bytes >= HUGE_PAGE_MIN_BYTES {
         advise_huge_pages(v.as_mut_ptr().cast::<u8>(), bytes);
     }
-    v
 }
 
 /// A vector of `len` copies of `value`, allocated as [`output_vec`] does (for kernels that
@@ -36,10 +42,7 @@ pub(crate) fn filled_vec<T: Clone>(len: usize, value: T) -> Vec<T> {
 pub(crate) fn zeroed_vec<T: Clone + Default>(len: usize) -> Vec<T> {
     // `vec!` of a primitive's zero allocates with `calloc`, which writes nothing to fresh pages.
     let mut v = vec![T::default(); len];
-    let bytes = len.saturating_mul(std::mem::size_of::<T>());
-    if bytes >= HUGE_PAGE_MIN_BYTES {
-        advise_huge_pages(v.as_mut_ptr().cast::<u8>(), bytes);
-    }
+    advise_if_large(&mut v, len);
     v
 }
 

@@ -170,24 +170,25 @@ pub(crate) fn transpose_2d<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<
         rows * cols,
         "transpose_2d: length is not rows·cols"
     );
-    let Some(&first) = src.first() else {
-        return Vec::new();
-    };
-    let mut out = crate::buffer::filled_vec(src.len(), first);
+    let mut out = crate::buffer::output_vec(src.len());
+    let spare = &mut out.spare_capacity_mut()[..src.len()];
     for i0 in (0..rows).step_by(TRANSPOSE_TILE) {
         let i1 = (i0 + TRANSPOSE_TILE).min(rows);
         for j0 in (0..cols).step_by(TRANSPOSE_TILE) {
             let j1 = (j0 + TRANSPOSE_TILE).min(cols);
             for j in j0..j1 {
-                let dst = &mut out[j * rows + i0..j * rows + i1];
+                let dst = &mut spare[j * rows + i0..j * rows + i1];
                 for (d, s) in dst
                     .iter_mut()
                     .zip(src[i0 * cols + j..].iter().step_by(cols))
                 {
-                    *d = *s;
+                    d.write(*s);
                 }
             }
         }
     }
+    // SAFETY: the tiles cover every (i, j) with i < rows, j < cols, so each of the
+    // rows·cols = src.len() elements was written above (each once).
+    unsafe { out.set_len(src.len()) };
     out
 }

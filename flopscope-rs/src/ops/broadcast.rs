@@ -1,5 +1,7 @@
 //! Broadcasting kernels: apply a scalar function over one, two or three broadcast operands.
 
+use std::borrow::Cow;
+
 use crate::shape::Shape;
 
 /// Calls `f(out_index, offset_a, offset_b)` for every element of `out`, in row-major order,
@@ -71,10 +73,12 @@ pub(crate) fn zip2<A: Copy, B: Copy, U>(
     v
 }
 
-/// Materialises `a` (shape `sa`) broadcast to `out` (row-major copy).
-pub(crate) fn expand<A: Copy>(a: &[A], sa: &Shape, out: &Shape) -> Vec<A> {
-    if sa == out {
-        return crate::buffer::copied_vec(a);
+/// `a` (shape `sa`) broadcast to `out`, row-major: `a` itself when it already has as many
+/// elements (broadcasting then only adds leading 1s, which keeps the element order), else a
+/// copy.
+pub(crate) fn expand<'a, A: Copy>(a: &'a [A], sa: &Shape, out: &Shape) -> Cow<'a, [A]> {
+    if a.len() == out.numel() {
+        return Cow::Borrowed(a);
     }
-    zip2(a, sa, &[()], &Shape::SCALAR, out, |x, _| x)
+    Cow::Owned(zip2(a, sa, &[()], &Shape::SCALAR, out, |x, _| x))
 }

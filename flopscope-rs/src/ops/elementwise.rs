@@ -305,11 +305,11 @@ pub(crate) fn binary<K: BinaryKernel>(a: Operand<'_>, b: Operand<'_>) -> Tensor 
 /// An operand of a vectorised kernel producing `out`: as is when it has one element or as
 /// many as `out` (broadcasting then only adds leading 1s, which keeps the element order),
 /// otherwise broadcast to `out`.
-fn flat<'x, T: Copy>(x: &'x [T], s: &Shape, out: &Shape) -> std::borrow::Cow<'x, [T]> {
-    if x.len() == 1 || x.len() == out.numel() {
-        std::borrow::Cow::Borrowed(x)
+fn flat<'x, T: Copy>(x: &'x [T], s: &Shape, out: &Shape) -> Cow<'x, [T]> {
+    if x.len() == 1 {
+        Cow::Borrowed(x)
     } else {
-        std::borrow::Cow::Owned(super::broadcast::expand(x, s, out))
+        super::broadcast::expand(x, s, out)
     }
 }
 
@@ -655,7 +655,7 @@ fn select<T: Copy>(c: &[bool], a: &[T], sa: &Shape, b: &[T], sb: &Shape, out: &S
     let xb = super::broadcast::expand(b, sb, out);
     collected_vec(
         c.iter()
-            .zip(xa.iter().zip(&xb))
+            .zip(xa.iter().zip(xb.iter()))
             .map(|(&c, (&x, &y))| if c { x } else { y }),
     )
 }

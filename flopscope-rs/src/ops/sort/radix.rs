@@ -270,20 +270,15 @@ fn sort_region<I: Copy>(a: &mut [I], t: &mut [I], low: u32, into_a: bool, key: &
         sort_region(a, t, shift, into_a, key);
         return;
     }
-    let mut next = Vec::with_capacity(counts.len());
+    let mut starts = [0usize; 1 << MSD_BITS];
     let mut at = 0;
-    for &c in &counts {
-        next.push(at);
+    for (start, &c) in starts.iter_mut().zip(&counts) {
+        *start = at;
         at += c;
     }
-    let starts = next.clone();
-    for &it in a.iter() {
-        let b = digit(key(it), shift, MSD_BITS);
-        // SAFETY: `next[b]` stays below the start of bucket b + 1 (at most n = t.len()): it
-        // starts at bucket b's start and moves once per item of digit b.
-        unsafe { *t.get_unchecked_mut(*next.get_unchecked(b)) = it };
-        next[b] += 1;
-    }
+    // SAFETY: the items of digit b go to starts[b] .. starts[b] + counts[b], inside 0..n
+    // (the counts add up to n = t.len()) and shared with no other digit.
+    unsafe { scatter_span(a, n, &mut [starts], t.as_mut_ptr(), shift, false, key) };
     for (b, &lo) in starts.iter().enumerate() {
         let hi = lo + counts[b];
         if hi > lo {
