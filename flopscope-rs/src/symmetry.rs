@@ -134,6 +134,20 @@ impl Symmetry {
         s
     }
 
+    /// The tag of a single-axis reduction's result (flopscope's `reduce_group`): the subgroup
+    /// that fixes the kept axes is the tag with `axis` taken out of its block, restricted to the
+    /// kept axes (`axis` stays, untagged, with `keepdims`; else the axes after it shift left).
+    /// `ndim` is the input's rank.
+    pub fn reduced(&self, axis: usize, ndim: usize, keepdims: bool) -> Symmetry {
+        let mut s = *self;
+        s.block[axis] = 0;
+        if keepdims {
+            return s.normalized(ndim);
+        }
+        s.block.copy_within(axis + 1..ndim, axis);
+        s.normalized(ndim - 1)
+    }
+
     /// The intersection of two tags on the same axes: axes share a block only if they share
     /// one in both.
     pub fn meet(&self, other: &Symmetry, ndim: usize) -> Symmetry {
@@ -194,6 +208,24 @@ mod tests {
         assert_eq!(u(&[2, 2, 3, 3]), 18);
         assert_eq!(u(&[3, 4]), 12);
         assert_eq!(u(&[1, 1]), 1);
+    }
+
+    #[test]
+    fn a_reduced_axis_leaves_its_block_and_the_rest_shift() {
+        let s3 = Symmetry::from_shape(&Shape::new(&[3, 3, 3]));
+        let s2 = Symmetry::from_shape(&Shape::new(&[3, 3]));
+        assert_eq!(s3.reduced(0, 3, false), s2);
+        assert_eq!(s3.reduced(2, 3, false), s2);
+        let kept = s3.reduced(1, 3, true);
+        assert_eq!(
+            (kept.block_of(0), kept.block_of(1), kept.block_of(2)),
+            (1, 0, 1)
+        );
+        // A block left with one axis is no tag; an untagged axis leaves the tag as it was.
+        assert!(!s2.reduced(0, 2, false).is_tagged());
+        let outer = Symmetry::from_shape(&Shape::new(&[3, 4, 3]));
+        let r = outer.reduced(1, 3, false);
+        assert_eq!((r.block_of(0), r.block_of(1)), (1, 1));
     }
 
     #[test]

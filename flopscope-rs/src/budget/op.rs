@@ -109,6 +109,10 @@ ops! {
     Zeros => ("zeros", 0),
     /// `ones`.
     Ones => ("ones", 1),
+    /// `zeros_like` (free).
+    ZerosLike => ("zeros_like", 0),
+    /// `ones_like`.
+    OnesLike => ("ones_like", 1),
     /// `full`.
     Full => ("full", 1),
     /// `eye`.

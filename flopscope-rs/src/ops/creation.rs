@@ -1,11 +1,12 @@
 //! Creation and copy ops: `zeros ones full eye arange linspace`, `astype`, `copy`.
 //!
-//! Costs (flopscope 0.12.4): `zeros` free; `ones`/`full` numel; `eye` the diagonal length;
-//! `arange`/`linspace` 2·numel; `copy` numel; `astype` numel at the heavier of the two rates.
+//! Costs (flopscope 0.12.4): `zeros`/`zeros_like` free; `ones`/`ones_like`/`full` numel; `eye`
+//! the diagonal length; `arange`/`linspace` 2·numel; `astype` numel at the heavier of the two
+//! rates: all with no minimum (an empty result bills 0). `copy` bills numel, at least 1.
 //! `zeros`, `ones` and `full` of a square (all axes equal, ≥ 2 axes) shape, and `eye`, carry the
 //! symmetry tag.
 
-use crate::budget::{clamped, counted, Op};
+use crate::budget::{clamped, counted, exact, Op};
 use crate::buffer::{collected_vec, filled_vec, zeroed_vec};
 use crate::dtype::DType;
 use crate::element::Buffer;
@@ -35,11 +36,7 @@ fn filled(shape: Shape, value: f64, dtype: DType) -> Buffer {
 impl Tensor {
     /// A tensor of zeros. FLOPs: 0 (free, recorded as a `zeros` call).
     pub fn zeros(shape: impl Into<Shape>, dtype: DType) -> Tensor {
-        let shape = shape.into();
-        counted(clamped(Op::Zeros, 0, dtype), |charged| {
-            Tensor::from_buffer(charged, filled(shape, 0.0, dtype), shape)
-                .with_symmetry(Symmetry::from_shape(&shape))
-        })
+        Tensor::fill_op(Op::Zeros, shape.into(), 0.0, dtype)
     }
 
     /// A tensor of ones. FLOPs: numel × rate.
@@ -52,8 +49,10 @@ impl Tensor {
         Tensor::fill_op(Op::Full, shape.into(), value, dtype)
     }
 
+    /// A constant fill billed numel × rate × `op`'s weight (0 for `zeros`), with no minimum;
+    /// tagged as [`Symmetry::from_shape`] infers.
     fn fill_op(op: Op, shape: Shape, value: f64, dtype: DType) -> Tensor {
-        counted(clamped(op, shape.numel() as u64, dtype), |charged| {
+        counted(exact(op, shape.numel() as u64, dtype), |charged| {
             Tensor::from_buffer(charged, filled(shape, value, dtype), shape)
                 .with_symmetry(Symmetry::from_shape(&shape))
         })
@@ -62,14 +61,14 @@ impl Tensor {
     /// `zeros` with this tensor's shape and dtype (keeps this tensor's tag if it has one, else
     /// infers one from the shape). FLOPs: 0.
     pub fn zeros_like(&self) -> Tensor {
-        let t = Tensor::zeros(self.shape, self.dtype());
+        let t = Tensor::fill_op(Op::ZerosLike, self.shape, 0.0, self.dtype());
         self.like_tag(t)
     }
 
     /// `ones` with this tensor's shape and dtype (tag as [`Tensor::zeros_like`]).
     /// FLOPs: numel × rate.
     pub fn ones_like(&self) -> Tensor {
-        let t = Tensor::ones(self.shape, self.dtype());
+        let t = Tensor::fill_op(Op::OnesLike, self.shape, 1.0, self.dtype());
         self.like_tag(t)
     }
 
@@ -83,7 +82,7 @@ impl Tensor {
 
     /// The `n × n` identity matrix. FLOPs: n × rate.
     pub fn eye(n: usize, dtype: DType) -> Tensor {
-        counted(clamped(Op::Eye, n as u64, dtype), |charged| {
+        counted(exact(Op::Eye, n as u64, dtype), |charged| {
             let mut b = filled(Shape::new(&[n, n]), 0.0, dtype);
             for i in 0..n {
                 match &mut b {
@@ -108,7 +107,7 @@ impl Tensor {
             "arange: step must be a finite non-zero number, got {step}"
         );
         let n = ((stop - start) / step).ceil().max(0.0) as usize;
-        counted(clamped(Op::Arange, 2 * n as u64, dtype), |charged| {
+        counted(exact(Op::Arange, 2 * n as u64, dtype), |charged| {
             let v = collected_vec((0..n).map(|i| start + i as f64 * step));
             Tensor::from_buffer(
                 charged,
@@ -121,7 +120,7 @@ impl Tensor {
     /// `num` evenly spaced values from `start` to `stop` inclusive (numpy `linspace`).
     /// FLOPs: 2·num × rate.
     pub fn linspace(start: f64, stop: f64, num: usize, dtype: DType) -> Tensor {
-        counted(clamped(Op::Linspace, 2 * num as u64, dtype), |charged| {
+        counted(exact(Op::Linspace, 2 * num as u64, dtype), |charged| {
             let step = if num > 1 {
                 (stop - start) / (num - 1) as f64
             } else {
@@ -148,10 +147,9 @@ impl Tensor {
         } else {
             self.dtype()
         };
-        counted(
-            clamped(Op::Astype, self.numel() as u64, billing),
-            |charged| Tensor::from_buffer(charged, self.buf.cast(dtype), self.shape),
-        )
+        counted(exact(Op::Astype, self.numel() as u64, billing), |charged| {
+            Tensor::from_buffer(charged, self.buf.cast(dtype), self.shape)
+        })
     }
 
     /// A deep copy (numpy `copy`; keeps the symmetry tag). FLOPs: numel × rate.

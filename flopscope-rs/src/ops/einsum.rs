@@ -467,6 +467,12 @@ impl Tensor {
     /// assert_eq!(ctx.flops_used(), 6 + 15);
     /// ```
     pub fn einsum(subscripts: &str, operands: &[&Tensor]) -> Tensor {
+        Tensor::einsum_as(Op::Einsum, subscripts, operands)
+    }
+
+    /// [`Tensor::einsum`], recorded under `op` (flopscope prices `dot` of 0-d or N-d operands
+    /// as the einsum it amounts to, under the key `dot`).
+    pub(crate) fn einsum_as(op: Op, subscripts: &str, operands: &[&Tensor]) -> Tensor {
         assert!(
             !operands.is_empty(),
             "einsum: at least one operand is required"
@@ -484,7 +490,7 @@ impl Tensor {
             Vec::new()
         };
         let priced = price_of(operands, &p.parts, &p.out, &p.sizes, &steps);
-        let price = exact(Op::Einsum, priced.count, dt);
+        let price = exact(op, priced.count, dt);
         let out_shape = Shape::new(
             &p.out
                 .iter()

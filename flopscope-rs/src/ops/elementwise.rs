@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 
 use super::broadcast::zip2;
-use crate::budget::{clamped, counted, Op};
-use crate::buffer::collected_vec;
+use crate::budget::{clamped, counted, exact, Op};
+use crate::buffer::{collected_vec, copied_vec};
 use crate::dtype::{DType, WeakScalar};
 use crate::element::{Buffer, Element};
 use crate::kernels::transcendental;
@@ -431,10 +431,20 @@ unary_kernel!(LogK, Op::Log, lanewise = transcendental::Log);
 unary_kernel!(SqrtK, Op::Sqrt, lanewise = transcendental::Sqrt);
 unary_kernel!(TanhK, Op::Tanh, lanewise = transcendental::Tanh);
 
-/// Applies a unary kernel; charges numel (unique elements if symmetric) × rate × weight.
+/// Applies a unary kernel; charges numel (unique elements if symmetric) × rate × weight, at
+/// the rate of the result's dtype.
+///
+/// Bool input, as numpy: `abs` and `square` return it unchanged as bool (`|b| = b·b = b`);
+/// `negative` computes in int64. The float kernels (`exp`, `log`, `sqrt`, `tanh`) give numpy a
+/// float16 result, which flopscope has no dtype for: they return f32 holding exactly the
+/// float16 values numpy returns (the kernel's f32 result rounded to float16's 11 significant
+/// bits), billed at float16's rate, which is f32's.
 pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
+    let bool_in = t.dtype() == DType::Bool;
     let dt = match t.dtype() {
-        DType::Bool if !K::FLOAT_ONLY => DType::I64,
+        DType::Bool if K::FLOAT_ONLY => DType::F32,
+        DType::Bool if K::OP == Op::Negative => DType::I64,
+        DType::Bool => DType::Bool,
         d if K::FLOAT_ONLY => d.float_result(),
         d => d,
     };
@@ -445,13 +455,31 @@ pub(crate) fn unary<K: UnaryKernel>(t: &Tensor) -> Tensor {
             Cow::Owned(t.buf.cast(dt))
         };
         let buf = match &*src {
+            Buffer::F32(x) if bool_in => {
+                let mut v = K::f32(x);
+                v.iter_mut().for_each(|y| *y = round_to_f16_precision(*y));
+                Buffer::F32(v.into())
+            }
             Buffer::F32(x) => Buffer::F32(K::f32(x).into()),
             Buffer::F64(x) => Buffer::F64(K::f64(x).into()),
             Buffer::I64(x) => Buffer::I64(K::i64(x).into()),
-            Buffer::Bool(_) => unreachable!("bool input was cast"),
+            Buffer::Bool(x) => Buffer::Bool(copied_vec(x).into()),
         };
         Tensor::from_buffer(charged, buf, t.shape).with_symmetry(t.sym)
     })
+}
+
+/// `x` rounded to float16's 11 significant bits (to nearest, ties to even), for values that
+/// are 0, infinite, NaN or inside float16's normal range (about 6.1e-5 to 65504 in magnitude),
+/// which every unary float kernel's result for 0 and 1 is.
+fn round_to_f16_precision(x: f32) -> f32 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    // float16 keeps 10 of f32's 23 fraction bits: round off the low 13.
+    let bits = x.to_bits();
+    let odd = (bits >> 13) & 1;
+    f32::from_bits(bits.wrapping_add(0x0fff + odd) & !0x1fff)
 }
 
 fn clip_typed<T: Element>(x: &[T], lo: T, hi: T) -> Vec<T> {
@@ -528,7 +556,7 @@ impl Tensor {
         compare::<NeK>(Operand::Tensor(self), other.into())
     }
 
-    /// `exp` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    /// `exp` (weight 16; int input computes in f64; bool input gives numpy's float16 values as f32). FLOPs: 16 × numel × rate.
     ///
     /// Vectorised (AVX-512 / AVX2 + FMA chosen at run time; large arrays use every kernel
     /// thread). Error: at most 1.5 ulp in `f32` (measured 1.003), at most 1 ulp from glibc's
@@ -538,7 +566,7 @@ impl Tensor {
         unary::<ExpK>(self)
     }
 
-    /// Natural `log` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    /// Natural `log` (weight 16; int input computes in f64; bool input gives numpy's float16 values as f32). FLOPs: 16 × numel × rate.
     ///
     /// Vectorised like [`Tensor::exp`]. Error: at most 1 ulp in `f32` (measured 0.78), at most
     /// 1 ulp from glibc's `log` in `f64`, subnormal inputs included. As numpy:
@@ -552,17 +580,18 @@ impl Tensor {
         unary::<SqrtK>(self)
     }
 
-    /// `abs` (numpy `absolute`). FLOPs: numel × rate.
+    /// `abs` (numpy `absolute`; bool stays bool). FLOPs: numel × rate.
     pub fn abs(&self) -> Tensor {
         unary::<AbsK>(self)
     }
 
-    /// `square` (`x * x`, weight 1 — cheaper than `power(2)`). FLOPs: numel × rate.
+    /// `square` (`x * x`, weight 1 — cheaper than `power(2)`; bool stays bool).
+    /// FLOPs: numel × rate.
     pub fn square(&self) -> Tensor {
         unary::<SquareK>(self)
     }
 
-    /// `tanh` (weight 16; int/bool input computes in f64). FLOPs: 16 × numel × rate.
+    /// `tanh` (weight 16; int input computes in f64; bool input gives numpy's float16 values as f32). FLOPs: 16 × numel × rate.
     ///
     /// Vectorised like [`Tensor::exp`]. Error: at most 1.5 ulp in `f32` (measured 1.31), at
     /// most 2 ulp from glibc's `tanh` in `f64`. As numpy: `±inf` → `±1`, tiny `x` → `x` (the
@@ -590,9 +619,10 @@ impl Tensor {
     fn clip_impl(&self, lo: Option<f64>, hi: Option<f64>) -> Tensor {
         let dt = self.dtype().promote_weak(WeakScalar::Float(0.0));
         let bounds = lo.is_some() as u64 + hi.is_some() as u64;
-        let count = bounds * self.billed_elements();
+        // flopscope: bounds × max(U, 1), so an empty tensor bills one element per bound.
+        let count = bounds * self.billed_elements().max(1);
         let (lo, hi) = (lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY));
-        counted(clamped(Op::Clip, count, dt), |charged| {
+        counted(exact(Op::Clip, count, dt), |charged| {
             let src = self.buf.cast_if(dt);
             let buf = match &*src {
                 Buffer::F32(x) => Buffer::F32(clip_typed(x, lo as f32, hi as f32).into()),

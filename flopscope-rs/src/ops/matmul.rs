@@ -249,6 +249,35 @@ fn product_labels(a: &Shape, b: &Shape, p: &MatmulPlan) -> (Vec<u8>, Vec<u8>, Ve
     }
 }
 
+/// The einsum of numpy `dot` for operands of `na` and `nb` axes when one is 0-d or either has
+/// more than 2: the last axis of `a` meets the second-to-last of `b` (its only one if `b` is
+/// 1-d), the output keeps `a`'s other axes, then `b`'s.
+fn dot_subscripts(na: usize, nb: usize) -> String {
+    let letters: Vec<char> = ('a'..='z').collect();
+    let a: Vec<char> = letters[..na].to_vec();
+    let mut b: Vec<char> = letters[na..na + nb].to_vec();
+    if na > 0 && nb > 0 {
+        let at = if nb == 1 { 0 } else { nb - 2 };
+        b[at] = a[na - 1];
+    }
+    let contracted = if na > 0 && nb > 0 {
+        Some(a[na - 1])
+    } else {
+        None
+    };
+    let out: String = a
+        .iter()
+        .chain(&b)
+        .filter(|&&c| Some(c) != contracted)
+        .collect();
+    format!(
+        "{},{}->{}",
+        a.iter().collect::<String>(),
+        b.iter().collect::<String>(),
+        out
+    )
+}
+
 /// Promotes both operands to their common dtype and runs the (batched) product.
 fn product(op: Op, a: &Tensor, b: &Tensor) -> Tensor {
     let p = plan(op, &a.shape, &b.shape);
@@ -304,26 +333,27 @@ impl Tensor {
         product(Op::Matmul, self, other)
     }
 
-    /// numpy `dot` for 0-d, 1-d and 2-d operands (0-d operands multiply elementwise).
+    /// numpy `dot`: for 1-d and 2-d operands the matrix/vector product; a 0-d operand
+    /// multiplies elementwise; otherwise the sum over the last axis of `self` and the
+    /// second-to-last of `other` (the last if `other` is 1-d), with shape
+    /// `self.shape[..-1] + other.shape[..-2] + other.shape[-1..]`.
     ///
     /// Shape contract: as [`Tensor::matmul`] for 1-d/2-d operands.
     /// FLOPs: as [`Tensor::matmul`] (`(2K − 1)·M·N` × rate, with the same symmetry and
-    /// same-handle rules); a 0-d operand costs numel(out) as `multiply`.
+    /// same-handle rules) for 1-d/2-d operands; otherwise as the [`Tensor::einsum`] it
+    /// amounts to (a 0-d operand: numel(out)), as flopscope prices them. Recorded as `dot`.
     ///
     /// # Panics
-    /// If an operand has more than 2 axes (use `matmul` or `einsum`) or shapes are not aligned.
+    /// If the contracted axes differ in length.
     pub fn dot(&self, other: &Tensor) -> Tensor {
-        if self.ndim() == 0 || other.ndim() == 0 {
-            return self * other;
+        if self.ndim() <= 2 && other.ndim() <= 2 && self.ndim() > 0 && other.ndim() > 0 {
+            return product(Op::Dot, self, other);
         }
-        assert!(
-            self.ndim() <= 2 && other.ndim() <= 2,
-            "dot: operands with more than 2 axes are not supported (shapes {} and {}); use \
-             matmul or einsum",
-            self.shape,
-            other.shape
-        );
-        product(Op::Dot, self, other)
+        Tensor::einsum_as(
+            Op::Dot,
+            &dot_subscripts(self.ndim(), other.ndim()),
+            &[self, other],
+        )
     }
 
     /// Outer product of the flattened operands: `out[i, j] = self[i] · other[j]`.

@@ -1,25 +1,41 @@
 //! Reductions: `sum mean var std max min argmax argmin`, over all elements or one axis.
 //!
-//! Costs (flopscope 0.12.4): `sum/max/min/argmax/argmin` bill `n_reduced − 1` per output element
-//! (`numel − numel_out`, at least 1); `mean` bills `numel`; `var` bills `4·numel`; `std` bills
-//! `4·numel + numel_out`. A full reduction of a symmetric tensor bills its unique elements
-//! instead of `numel`.
+//! Costs (flopscope 0.12.4's orbit-mapping model). `α` counts the orbits, on the input's index
+//! tuples, of the part `H` of the input's symmetry tag that keeps the kept axes in place, and
+//! `O` its orbits on the output's index tuples; `U` is the input's unique-element count. An
+//! untagged input has `α = numel`, `O = numel_out`, `U = numel`. A full reduction has `α = U`,
+//! `O = 1`; reducing axis `r` takes `r` out of its block, so `O` is the unique count of the
+//! output under the remaining tag (which the result carries) and `α = n_r · O`.
+//! - `sum/max/min/argmax/argmin`: `max(α − O, 1)`.
+//! - `mean`: `α` (`O` for an empty input, which has no orbits: `mean` of a `(0, 3)` tensor
+//!   along axis 0 bills 3, along axis 1 bills 0).
+//! - `var`: `2·max(U, 1) + 2·α` (`2·max(U, 1) + 2·O` when empty); `std`: `var` + `O`.
+//!
+//! `mean`, `var` and `std` over an empty axis give NaN, as numpy's do (numpy warns); `max`,
+//! `min`, `argmax` and `argmin` there have no identity and panic, where numpy raises.
 
-use crate::budget::{clamped, counted, Op, Receipt};
+use crate::budget::{clamped, counted, exact, Op, Receipt};
 use crate::dtype::DType;
 use crate::element::{Buffer, Element};
 use crate::shape::Shape;
+use crate::symmetry::Symmetry;
 use crate::tensor::Tensor;
 
 mod order;
 
 use order::{Layout, Ordered, Real};
 
-/// Which elements a reduction runs over, and the result's shape.
+/// Which elements a reduction runs over, the result's shape and tag, and the orbit counts
+/// it is billed by (see the module docs).
 #[derive(Clone, Copy, Debug)]
 struct Plan {
     layout: Layout,
     out_shape: Shape,
+    out_sym: Symmetry,
+    /// `α`: orbits on the input's index tuples.
+    alpha: u64,
+    /// `O`: orbits on the output's index tuples.
+    out_orbits: u64,
 }
 
 impl Plan {
@@ -36,43 +52,42 @@ impl Plan {
                 } else {
                     Shape::SCALAR
                 },
+                out_sym: Symmetry::NONE,
+                alpha: t.billed_elements(),
+                out_orbits: 1,
             },
             Some(a) => {
                 let ax = t.shape.axis(a);
+                let out_shape = if keepdims {
+                    t.shape.keep_axis(ax)
+                } else {
+                    t.shape.remove_axis(ax)
+                };
+                let out_sym = t.sym.reduced(ax, t.ndim(), keepdims);
+                let out_orbits = out_sym.unique(&out_shape);
                 Plan {
                     layout: Layout {
                         outer: t.shape[..ax].iter().product(),
                         n: t.shape[ax],
                         inner: t.shape[ax + 1..].iter().product(),
                     },
-                    out_shape: if keepdims {
-                        t.shape.keep_axis(ax)
-                    } else {
-                        t.shape.remove_axis(ax)
-                    },
+                    out_shape,
+                    out_sym,
+                    alpha: (t.shape[ax] as u64).saturating_mul(out_orbits),
+                    out_orbits,
                 }
             }
         }
     }
 
-    fn numel_out(&self) -> usize {
-        self.layout.numel_out()
+    /// `α − O`, or 0 when the input is empty (no orbit to fold into).
+    fn folds(&self) -> u64 {
+        if self.alpha == 0 {
+            0
+        } else {
+            self.alpha - self.out_orbits
+        }
     }
-}
-
-/// flopscope's `α`: orbits of the reduced index set. A full reduction of a tagged tensor counts
-/// its unique elements; a single-axis reduction is dense (no permutation fixes the kept axes).
-fn alpha(t: &Tensor, full: bool) -> u64 {
-    if full {
-        t.billed_elements()
-    } else {
-        t.numel() as u64
-    }
-}
-
-/// `α − O`: the sum family's count (min 1 applied when charged).
-fn fold_count(t: &Tensor, p: &Plan, full: bool) -> u64 {
-    alpha(t, full).saturating_sub(p.numel_out() as u64)
 }
 
 fn non_empty(t: &Tensor, p: &Plan, op: Op) {
@@ -96,12 +111,13 @@ fn moment<T: Real>(x: &[T], l: Layout, op: Op) -> Vec<T> {
 /// `max`/`min`/`argmax`/`argmin` (by `op`) of one element type, as a tensor.
 fn extreme_tensor<T: Ordered + Element>(charged: &Receipt, x: &[T], op: Op, p: Plan) -> Tensor {
     let l = p.layout;
-    match op {
+    let t = match op {
         Op::Max => Tensor::from_elems(charged, order::extreme(x, l, true), p.out_shape),
         Op::Min => Tensor::from_elems(charged, order::extreme(x, l, false), p.out_shape),
         Op::Argmax => Tensor::from_elems(charged, order::arg_extreme(x, l, true), p.out_shape),
         _ => Tensor::from_elems(charged, order::arg_extreme(x, l, false), p.out_shape),
-    }
+    };
+    t.with_symmetry(p.out_sym)
 }
 
 impl Tensor {
@@ -111,47 +127,46 @@ impl Tensor {
             DType::Bool | DType::I64 => DType::I64,
             d => d,
         };
-        counted(
-            clamped(Op::Sum, fold_count(self, &p, axis.is_none()), dt),
-            |charged| {
-                let (l, shape) = (p.layout, p.out_shape);
-                match &*self.buf {
-                    Buffer::F32(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
-                    Buffer::F64(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
-                    Buffer::I64(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
-                    Buffer::Bool(_) => {
-                        let x = self.to_vec::<i64>();
-                        Tensor::from_elems(charged, order::sum(&x, l), shape)
-                    }
+        counted(clamped(Op::Sum, p.folds(), dt), |charged| {
+            let (l, shape) = (p.layout, p.out_shape);
+            let t = match &*self.buf {
+                Buffer::F32(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
+                Buffer::F64(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
+                Buffer::I64(x) => Tensor::from_elems(charged, order::sum(x, l), shape),
+                Buffer::Bool(_) => {
+                    let x = self.to_vec::<i64>();
+                    Tensor::from_elems(charged, order::sum(&x, l), shape)
                 }
-            },
-        )
+            };
+            t.with_symmetry(p.out_sym)
+        })
     }
 
     /// `mean`, `var` or `std`; integer and bool inputs are computed (and returned) in f64.
+    /// Billed `count` with no minimum (see the module docs).
     fn moment_impl(&self, op: Op, count: u64, p: Plan) -> Tensor {
         let dt = self.dtype().float_result();
-        non_empty(self, &p, op);
-        counted(clamped(op, count, dt), |charged| {
+        counted(exact(op, count, dt), |charged| {
             let (l, shape) = (p.layout, p.out_shape);
-            match &*self.buf {
+            let t = match &*self.buf {
                 Buffer::F32(x) => Tensor::from_elems(charged, moment(x, l, op), shape),
                 Buffer::F64(x) => Tensor::from_elems(charged, moment(x, l, op), shape),
                 b => Tensor::from_elems(charged, moment(&b.to_vec::<f64>(), l, op), shape),
-            }
+            };
+            t.with_symmetry(p.out_sym)
         })
     }
 
     fn mean_impl(&self, axis: Option<isize>, keepdims: bool) -> Tensor {
         let p = Plan::new(self, axis, keepdims);
-        self.moment_impl(Op::Mean, alpha(self, axis.is_none()), p)
+        self.moment_impl(Op::Mean, p.folds() + p.out_orbits, p)
     }
 
     fn var_impl(&self, op: Op, axis: Option<isize>, keepdims: bool) -> Tensor {
         let p = Plan::new(self, axis, keepdims);
-        let mut count = 2 * self.billed_elements() + 2 * alpha(self, axis.is_none());
+        let mut count = 2 * self.billed_elements().max(1) + 2 * p.folds() + 2 * p.out_orbits;
         if op == Op::Std {
-            count += p.numel_out() as u64;
+            count += p.out_orbits;
         }
         self.moment_impl(op, count, p)
     }
@@ -160,7 +175,7 @@ impl Tensor {
         let p = Plan::new(self, axis, keepdims);
         non_empty(self, &p, op);
         counted(
-            clamped(op, fold_count(self, &p, axis.is_none()), self.dtype()),
+            clamped(op, p.folds(), self.dtype()),
             |charged| match &*self.buf {
                 Buffer::F32(x) => extreme_tensor(charged, x, op, p),
                 Buffer::F64(x) => extreme_tensor(charged, x, op, p),
@@ -205,28 +220,32 @@ macro_rules! reduction_api {
 }
 
 reduction_api!(
-    /// Sum (bool/int sums accumulate in int64). FLOPs: `numel − numel_out` (min 1) × rate.
+    /// Sum (bool/int sums accumulate in int64). FLOPs: `numel − numel_out` (min 1) × rate for
+    /// an untagged input (a tagged one bills orbits, see the module docs).
     sum, sum_axis, sum_keepdims, |t, a, k| t.sum_impl(a, k));
 reduction_api!(
-    /// Arithmetic mean (int input gives f64). FLOPs: `numel` × rate.
+    /// Arithmetic mean (int input gives f64; NaN over an empty axis). FLOPs: `numel` × rate
+    /// for an untagged, non-empty input (see the module docs).
     mean, mean_axis, mean_keepdims, |t, a, k| t.mean_impl(a, k));
 reduction_api!(
-    /// Population variance (`ddof = 0`). FLOPs: `4·numel` × rate.
+    /// Population variance (`ddof = 0`; NaN over an empty axis). FLOPs: `4·numel` × rate for
+    /// an untagged, non-empty input (see the module docs).
     var, var_axis, var_keepdims, |t, a, k| t.var_impl(Op::Var, a, k));
 reduction_api!(
-    /// Population standard deviation. FLOPs: `(4·numel + numel_out)` × rate.
+    /// Population standard deviation (NaN over an empty axis). FLOPs: `(4·numel + numel_out)`
+    /// × rate for an untagged, non-empty input (see the module docs).
     std, std_axis, std_keepdims, |t, a, k| t.var_impl(Op::Std, a, k));
 reduction_api!(
-    /// Maximum (NaN propagates). FLOPs: `numel − numel_out` (min 1) × rate.
+    /// Maximum (NaN propagates). FLOPs: as [`Tensor::sum`].
     max, max_axis, max_keepdims, |t, a, k| t.extreme_impl(Op::Max, a, k));
 reduction_api!(
-    /// Minimum (NaN propagates). FLOPs: `numel − numel_out` (min 1) × rate.
+    /// Minimum (NaN propagates). FLOPs: as [`Tensor::sum`].
     min, min_axis, min_keepdims, |t, a, k| t.extreme_impl(Op::Min, a, k));
 reduction_api!(
     /// Index of the first maximum, as int64 (flat index for the all-elements form).
-    /// FLOPs: `numel − numel_out` (min 1) × rate.
+    /// FLOPs: as [`Tensor::sum`].
     argmax, argmax_axis, argmax_keepdims, |t, a, k| t.extreme_impl(Op::Argmax, a, k));
 reduction_api!(
     /// Index of the first minimum, as int64 (flat index for the all-elements form).
-    /// FLOPs: `numel − numel_out` (min 1) × rate.
+    /// FLOPs: as [`Tensor::sum`].
     argmin, argmin_axis, argmin_keepdims, |t, a, k| t.extreme_impl(Op::Argmin, a, k));

@@ -4,7 +4,7 @@
 //! the same numbers as in Python, so a ported Monte-Carlo estimator reproduces its original.
 
 use super::{Pcg64, SeedSequence};
-use crate::budget::{clamped, counted, Op};
+use crate::budget::{clamped, counted, exact, Op};
 use crate::dtype::DType;
 use crate::element::Buffer;
 use crate::shape::Shape;
@@ -95,7 +95,7 @@ impl Generator {
 
     /// Uniform draws in `[low, high)` as f64 (numpy `uniform`).
     ///
-    /// FLOPs: `3 · numel × 2`.
+    /// FLOPs: `3 · max(numel, 1) × 2` (an empty draw bills one element, as flopscope).
     ///
     /// # Panics
     /// With numpy's message if `high − low` is negative or not finite.
@@ -103,7 +103,7 @@ impl Generator {
         let shape = shape.into();
         let n = shape.numel();
         counted(
-            clamped(Op::RandomUniform, 3 * n as u64, DType::F64),
+            exact(Op::RandomUniform, 3 * n.max(1) as u64, DType::F64),
             |charged| {
                 let mut v = crate::buffer::filled_vec(n, 0f64);
                 if let Err(e) = self.bits.fill_uniform_f64(low, high, &mut v) {
