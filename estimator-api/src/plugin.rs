@@ -139,6 +139,15 @@ fn write_status(status: *mut StatusOut, code: OutcomeCode, msg: Option<&str>, tb
     s.traceback = tb.map_or(std::ptr::null_mut(), c_string);
 }
 
+/// Drops a caught panic's payload without letting a panic in the payload's own `Drop` go any
+/// further: unwinding out of an `extern "C"` function aborts the process (in the local runner,
+/// the runner's). A payload whose drop panics is leaked, and so is that second payload.
+fn discard(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+}
+
 /// Runs `f`, turning a panic into an `Error` status. Returns the outcome code.
 fn guarded(status: *mut StatusOut, what: &str, f: impl FnOnce()) -> i32 {
     install_panic_capture();
@@ -149,6 +158,7 @@ fn guarded(status: *mut StatusOut, what: &str, f: impl FnOnce()) -> i32 {
         }
         Err(payload) => {
             let msg = format!("{what} panicked: {}", panic_message(payload.as_ref()));
+            discard(payload);
             write_status(
                 status,
                 OutcomeCode::Error,
@@ -427,6 +437,7 @@ pub mod __private {
                     "PREDICT_ERROR",
                     format!("predict panicked: {}", panic_message(payload.as_ref())),
                 );
+                discard(payload);
                 r.traceback = take_traceback();
                 r
             }
@@ -459,10 +470,12 @@ pub mod __private {
         if instance.is_null() {
             return;
         }
-        let _ = catch_unwind(AssertUnwindSafe(|| {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: per the contract above, the box is reclaimed exactly once.
             drop(unsafe { Box::from_raw(instance.cast::<T>()) });
-        }));
+        })) {
+            discard(payload);
+        }
     }
 
     /// Frees everything `predict` allocated in `out`.

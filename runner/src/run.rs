@@ -255,6 +255,16 @@ pub fn run(args: &RunArgs) -> i32 {
                    estimator inside whest-runner itself)";
         return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, msg)).max(EXIT_USAGE);
     }
+    // Resolved before the estimator runs: in the local runner it shares this process, and a
+    // `set_current_dir` in its code would otherwise move a relative `--plot` path.
+    let plot = match args.plot.as_deref().map(std::path::absolute).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            let msg = format!("--plot: cannot resolve the path ({e}); pass another path");
+            return fail(format, ErrorPayload::new("run", ErrorCode::UsageError, msg))
+                .max(EXIT_USAGE);
+        }
+    };
     let est = match estimator_path::resolve(path) {
         Ok(e) => e,
         Err(e) => {
@@ -324,7 +334,7 @@ pub fn run(args: &RunArgs) -> i32 {
     if let Some(msg) = raised_during_predict_message(&report.results, args.debug) {
         eprintln!("{msg}");
     }
-    if let Some(plot) = &args.plot {
+    if let Some(plot) = &plot {
         let name = estimator_label(path);
         let named = NamedReport {
             name: &name,

@@ -128,6 +128,17 @@ fn estimator_errors_are_scored_in_both_runners() {
             .as_str()
             .unwrap_or("")
             .contains("on purpose"));
+        // The second MLP's panic payload panics again when dropped: still one failed MLP,
+        // not an aborted run.
+        let second = &r["results"]["per_mlp"][1];
+        assert_eq!(second["error_code"], "PREDICT_ERROR", "{r}");
+        assert!(
+            second["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("non-string payload"),
+            "{r}"
+        );
 
         let (_, r) = score(&lib("fault-nan"), &extra);
         assert_all_failed(&r);

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::support::lib;
-use crate::support::{runner, workspace};
+use crate::support::{runner, runner_command, scratch, workspace};
 use serde_json::Value;
 
 /// Runs a 2-MLP contest on `estimator` with `extra` flags: (exit code, stdout, stderr).
@@ -75,6 +75,9 @@ fn the_sandbox_contains_every_escape_and_they_work_without_it() {
             "spawned a child process",
             "forked",
             "opened a UDP socket",
+            "reopened the reply pipe for writing",
+            "opened its own memory for writing",
+            "made a UNIX socket",
         ] {
             assert!(msg.contains(escape), "{escape}: {msg}");
         }
@@ -86,19 +89,63 @@ fn the_sandbox_contains_every_escape_and_they_work_without_it() {
         serde_json::json!([])
     );
 
-    // In process nothing contains the escapes, but the print still cannot corrupt `--json`.
-    let (_, out, err) = run(&est, "2", &["--runner", "local"]);
+    // In process nothing contains the escapes, but the print still cannot corrupt `--json`,
+    // and the estimator's `set_current_dir` does not move a relative `--plot` path.
+    let dir = scratch("sandbox", "plot");
+    let est_arg = est.to_string_lossy().into_owned();
+    let out = runner_command()
+        .current_dir(&dir)
+        .args([
+            "run",
+            "--estimator",
+            &est_arg,
+            "--width",
+            "8",
+            "--depth",
+            "2",
+            "--n-mlps",
+            "2",
+            "--n-samples",
+            "1000",
+            "--seed",
+            "7",
+            "--json",
+            "--runner",
+            "local",
+            "--plot",
+            "escaping-plot.svg",
+        ])
+        .output()
+        .expect("run whest-runner");
+    let (out, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     let r = report(&out, &err);
     assert!(r["run_meta"]["sandbox"].is_null(), "{r}");
     assert!(
         err.contains("report line printed by the estimator"),
         "{err}"
     );
+    assert!(dir.join("escaping-plot.svg").is_file(), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_forged_frame_fails_that_mlp_and_a_fresh_worker_takes_the_next() {
-    let (code, out, err) = run(&lib("fault-forging"), "2", &["--runner", "subprocess"]);
+    let est = lib("fault-forging");
+    // Inside the sandbox the reply pipe cannot be reopened for writing: nothing is forged and
+    // the MLPs score like `zeros`.
+    let (code, out, err) = run(
+        &est,
+        "2",
+        &["--runner", "subprocess", "--sandbox", "require"],
+    );
+    let r = report(&out, &err);
+    assert_eq!(code, 0, "{r}\n{err}");
+    assert_eq!(r["results"]["n_failed_mlps"], 0, "{r}");
+    // Without it the frame reaches the runner, which checks it before allocating anything.
+    let (code, out, err) = run(&est, "2", &["--runner", "subprocess", "--sandbox", "off"]);
     let r = report(&out, &err);
     assert_eq!(code, 1);
     for e in per_mlp(&r) {

@@ -278,6 +278,30 @@ unsafe fn copy_str(p: *const c_char) -> Option<String> {
     }
 }
 
+/// Most bytes of an estimator's error message or traceback the runner keeps (a plugin's text
+/// goes into the report as is; through a worker it is capped by the frame limit instead).
+const MAX_TEXT_BYTES: usize = 64 << 10;
+
+/// [`copy_str`] for an error message or traceback: cut to [`MAX_TEXT_BYTES`] (on a character
+/// boundary), noting how much was cut.
+///
+/// # Safety
+/// As [`copy_str`].
+unsafe fn copy_text(p: *const c_char) -> Option<String> {
+    // SAFETY: forwarded from the caller.
+    let mut text = unsafe { copy_str(p) }?;
+    if text.len() > MAX_TEXT_BYTES {
+        let mut keep = MAX_TEXT_BYTES;
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        let cut = text.len() - keep;
+        text.truncate(keep);
+        text.push_str(&format!("… ({cut} more bytes cut)"));
+    }
+    Some(text)
+}
+
 fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
@@ -369,7 +393,7 @@ impl LoadedEstimator {
     fn take_status(table: &EstimatorTable, status: &mut StatusOut) -> Option<CallError> {
         // SAFETY: the status was filled by this plugin; strings are valid until freed below.
         let (message, traceback) =
-            unsafe { (copy_str(status.message), copy_str(status.traceback)) };
+            unsafe { (copy_text(status.message), copy_text(status.traceback)) };
         let failed = status.code != OutcomeCode::Ok.to_raw();
         // SAFETY: releases exactly the strings the plugin allocated in this status.
         unsafe { (table.free_status)(status) };
@@ -453,8 +477,8 @@ impl LoadedEstimator {
                 residual_wall_time_s: out.residual_wall_time_s,
                 summary_json: copy_str(out.summary_json),
                 error_code: copy_str(out.error_code),
-                message: copy_str(out.message),
-                traceback: copy_str(out.traceback),
+                message: copy_text(out.message),
+                traceback: copy_text(out.traceback),
                 details_json: copy_str(out.details_json),
             }
         };
@@ -482,5 +506,30 @@ impl Drop for LoadedEstimator {
     fn drop(&mut self) {
         // SAFETY: `instance` came from this table's `create` and is dropped exactly once.
         unsafe { (self.table.destroy)(self.instance) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_estimator_texts_are_cut_on_a_character_boundary() {
+        // One byte, then two-byte 'é's: the cap falls inside an 'é', so one byte less is kept.
+        let long = CString::new(format!("a{}", "é".repeat(MAX_TEXT_BYTES))).unwrap();
+        // SAFETY: a valid NUL-terminated string.
+        let text = unsafe { copy_text(long.as_ptr()) }.unwrap();
+        let cut = format!("… ({} more bytes cut)", MAX_TEXT_BYTES + 2);
+        assert!(text.starts_with("aé"));
+        assert!(text.ends_with(&cut), "{}", &text[text.len() - 40..]);
+        assert!(text.len() <= MAX_TEXT_BYTES + cut.len());
+        let short = CString::new("estimator bug").unwrap();
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { copy_text(short.as_ptr()) }.as_deref(),
+            Some("estimator bug")
+        );
+        // SAFETY: null is allowed.
+        assert_eq!(unsafe { copy_text(std::ptr::null()) }, None);
     }
 }

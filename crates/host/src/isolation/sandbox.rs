@@ -8,10 +8,18 @@
 //!   signals or abstract UNIX sockets out of the sandbox (where the kernel's Landlock ABI has
 //!   them).
 //! - **seccomp**: `EPERM` for process creation other than threads, `execve`/`execveat`,
-//!   `ptrace`, `process_vm_*`, sockets other than `AF_UNIX`, namespace and mount calls,
-//!   `io_uring`, `bpf`, `perf_event_open`, session/group changes and signals to other
-//!   processes; `clone3` gets `ENOSYS` so the C library falls back to `clone`, whose flags the
-//!   filter can see.
+//!   `ptrace`, `process_vm_*`, every socket (`socket`, `socketpair`), namespace and mount
+//!   calls, `io_uring`, `bpf`, `perf_event_open`, session/group changes and signals to other
+//!   processes, and (without a scratch folder) every `open`/`openat` for writing and `creat`;
+//!   `clone3` and `openat2` get `ENOSYS` so the C library falls back to `clone` and `openat`,
+//!   whose flags the filter can see.
+//!
+//! Why opens for writing: Landlock cannot restrict a pipe reopened through `/proc/self/fd/N`
+//! (pipes live on an internal file system it does not govern), so without this rule the
+//! plugin, in safe Rust, could reopen the worker's reply pipe (descriptor 4) for writing and
+//! send the runner a reply of its own making (0 FLOPs, any predictions). Why sockets: Landlock
+//! does not govern `connect` to a UNIX socket by path, so an `AF_UNIX` socket could reach any
+//! listening socket on the host; the worker needs none.
 //!
 //! Both need a single-threaded process (they restrict the calling thread; threads created
 //! later inherit them), which the worker is at that point.
@@ -185,7 +193,7 @@ pub fn apply(mode: SandboxMode, paths: &SandboxPaths) -> Result<SandboxStatus, S
             .not_applied
             .push("Landlock (this kernel does not enforce it)".into());
     }
-    match apply_seccomp() {
+    match apply_seccomp(paths.scratch_dir.is_none()) {
         Ok(()) => status.seccomp = true,
         Err(e) => status.not_applied.push(format!("seccomp ({e})")),
     }
@@ -244,8 +252,10 @@ impl std::fmt::Display for SeccompFailure {
     }
 }
 
-/// Installs the two seccomp filters (the `EPERM` list, and `ENOSYS` for `clone3`).
-fn apply_seccomp() -> Result<(), SeccompFailure> {
+/// Installs the two seccomp filters (the `EPERM` list, and `ENOSYS` for `clone3` and
+/// `openat2`). With `read_only`, opening anything for writing is refused too (see the module
+/// docs); a scratch folder the plugin may write into needs it off.
+fn apply_seccomp(read_only: bool) -> Result<(), SeccompFailure> {
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|_| SeccompFailure::Arch)?;
     let filter = |rules, errno: i32| -> Result<BpfProgram, SeccompFailure> {
         SeccompFilter::new(
@@ -258,22 +268,26 @@ fn apply_seccomp() -> Result<(), SeccompFailure> {
         .map_err(|e| SeccompFailure::Filter(e.to_string()))
     };
     let refused = filter(
-        refused_rules().map_err(SeccompFailure::Filter)?,
+        refused_rules(read_only).map_err(SeccompFailure::Filter)?,
         libc::EPERM,
     )?;
-    let clone3 = filter(
-        BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+    let unknown = filter(
+        BTreeMap::from([
+            (libc::SYS_clone3, Vec::new()),
+            (libc::SYS_openat2, Vec::new()),
+        ]),
         libc::ENOSYS,
     )?;
-    for program in [&refused, &clone3] {
+    for program in [&refused, &unknown] {
         seccompiler::apply_filter_all_threads(program)
             .map_err(|e| SeccompFailure::Filter(e.to_string()))?;
     }
     Ok(())
 }
 
-/// The system calls refused with `EPERM` (an empty rule list refuses every call).
-fn refused_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
+/// The system calls refused with `EPERM` (an empty rule list refuses every call; a call with
+/// rules is refused when any rule matches). With `read_only`, also every open for writing.
+fn refused_rules(read_only: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
     let cond =
         |arg, len, op, value| SeccompCondition::new(arg, len, op, value).map_err(|e| e.to_string());
     let rule = |c: Vec<SeccompCondition>| SeccompRule::new(c).map_err(|e| e.to_string());
@@ -316,6 +330,9 @@ fn refused_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
         libc::SYS_pidfd_send_signal,
         libc::SYS_pidfd_getfd,
         libc::SYS_kcmp,
+        libc::SYS_socket,
+        libc::SYS_socketpair,
+        libc::SYS_open_by_handle_at,
     ]
     .into_iter()
     .map(|nr| (nr, Vec::new()))
@@ -334,15 +351,28 @@ fn refused_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
             0,
         )?])?],
     );
-    rules.insert(
-        libc::SYS_socket,
-        vec![rule(vec![cond(
-            0,
-            SeccompCmpArgLen::Dword,
-            SeccompCmpOp::Ne,
-            libc::AF_UNIX as u64,
-        )?])?],
-    );
+    if read_only {
+        // Opens whose access mode (flags & O_ACCMODE) is O_WRONLY, O_RDWR or the invalid 3:
+        // `openat` has its flags in argument 2, `open` in argument 1.
+        let writing = |arg: u8| -> Result<Vec<SeccompRule>, String> {
+            (1..=3u64)
+                .map(|mode| {
+                    rule(vec![cond(
+                        arg,
+                        SeccompCmpArgLen::Dword,
+                        SeccompCmpOp::MaskedEq(libc::O_ACCMODE as u64),
+                        mode,
+                    )?])
+                })
+                .collect()
+        };
+        rules.insert(libc::SYS_openat, writing(2)?);
+        #[cfg(target_arch = "x86_64")]
+        {
+            rules.insert(libc::SYS_open, writing(1)?);
+            rules.insert(libc::SYS_creat, Vec::new());
+        }
+    }
     // Signals: only to this process (its own id, or 0 = its own process group, which holds it
     // alone since it cannot create processes).
     for nr in [
@@ -363,14 +393,16 @@ mod tests {
     #[test]
     fn the_seccomp_rules_compile_for_this_architecture() {
         let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
-        let f = SeccompFilter::new(
-            refused_rules().unwrap(),
-            SeccompAction::Allow,
-            SeccompAction::Errno(1),
-            arch,
-        )
-        .unwrap();
-        assert!(BpfProgram::try_from(f).is_ok_and(|p| !p.is_empty()));
+        for read_only in [true, false] {
+            let f = SeccompFilter::new(
+                refused_rules(read_only).unwrap(),
+                SeccompAction::Allow,
+                SeccompAction::Errno(1),
+                arch,
+            )
+            .unwrap();
+            assert!(BpfProgram::try_from(f).is_ok_and(|p| !p.is_empty()));
+        }
     }
 
     #[test]

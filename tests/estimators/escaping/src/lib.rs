@@ -54,6 +54,27 @@ fn escapes() -> Vec<String> {
         }
         _ => {}
     }
+    // Landlock cannot restrict a pipe reopened through `/proc`: the worker's reply pipe
+    // (descriptor 4) open for writing would let the plugin send the runner replies of its own
+    // (0 FLOPs, any predictions). Opened and closed at once, nothing written.
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/fd/4")
+        .is_ok()
+    {
+        worked.push("reopened the reply pipe for writing".into());
+    }
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/mem")
+        .is_ok()
+    {
+        worked.push("opened its own memory for writing".into());
+    }
+    // A UNIX socket can connect to any listening socket on the host by its path.
+    if std::os::unix::net::UnixDatagram::unbound().is_ok() {
+        worked.push("made a UNIX socket".into());
+    }
     if std::net::UdpSocket::bind("127.0.0.1:0").is_ok() {
         worked.push("opened a UDP socket".into());
     }
@@ -71,6 +92,9 @@ fn escapes() -> Vec<String> {
 impl Estimator for Fault {
     fn predict(&mut self, mlp: &Mlp, _budget: u64) -> Tensor {
         println!("{{\"forged\": \"report line printed by the estimator\"}}");
+        // In the local runner this moves whest-runner's own working directory, which a relative
+        // `--plot` path must not follow.
+        let _ = std::env::set_current_dir(std::env::temp_dir());
         let worked = escapes();
         if !worked.is_empty() {
             panic!("escaped the sandbox: {}", worked.join("; "));

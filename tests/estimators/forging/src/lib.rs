@@ -1,6 +1,8 @@
 //! Fault-injection estimator: writes a forged reply frame straight to the worker's reply
 //! descriptor (opened through `/proc/self/fd`, in safe Rust): a valid header followed by a
 //! payload length of about 2⁶⁴ bytes, which a runner that allocates what it is told aborts on.
+//! The worker sandbox refuses the reopen (seccomp: no open for writing), so this reaches the
+//! runner only with `--sandbox off`.
 
 use std::io::Write;
 
