@@ -7,11 +7,17 @@
 use std::path::Path;
 
 use crate::support::lib;
-use crate::support::{runner, runner_command, scratch, workspace};
+use crate::support::{runner_command, scratch, workspace};
 use serde_json::Value;
 
-/// Runs a 2-MLP contest on `estimator` with `extra` flags: (exit code, stdout, stderr).
-fn run(estimator: &Path, n_mlps: &str, extra: &[&str]) -> (i32, String, String) {
+/// Runs an `n_mlps`-MLP contest on `estimator` with `extra` flags, in the working directory
+/// `cwd` (this process's when `None`): (exit code, stdout, stderr).
+fn run_in(
+    cwd: Option<&Path>,
+    estimator: &Path,
+    n_mlps: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
     let est = estimator.to_string_lossy().into_owned();
     let mut args = vec![
         "run",
@@ -30,12 +36,35 @@ fn run(estimator: &Path, n_mlps: &str, extra: &[&str]) -> (i32, String, String) 
         "--json",
     ];
     args.extend_from_slice(extra);
-    let out = runner(&args);
+    let mut cmd = runner_command();
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let out = cmd.args(&args).output().expect("run whest-runner");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// [`run_in`] this process's working directory.
+fn run(estimator: &Path, n_mlps: &str, extra: &[&str]) -> (i32, String, String) {
+    run_in(None, estimator, n_mlps, extra)
+}
+
+/// Runs 2 MLPs on `estimator` under `--sandbox require`, asserts that both scored (exit 0, no
+/// failed MLP), and returns the report.
+fn scores_inside_the_sandbox(estimator: &Path) -> Value {
+    let (code, out, err) = run(
+        estimator,
+        "2",
+        &["--runner", "subprocess", "--sandbox", "require"],
+    );
+    let r = report(&out, &err);
+    assert_eq!(code, 0, "{r}\n{err}");
+    assert_eq!(r["results"]["n_failed_mlps"], 0, "{r}");
+    r
 }
 
 fn report(stdout: &str, stderr: &str) -> Value {
@@ -50,14 +79,7 @@ fn per_mlp(r: &Value) -> &Vec<Value> {
 #[test]
 fn the_sandbox_contains_every_escape_and_they_work_without_it() {
     let est = lib("fault-escaping");
-    let (code, out, err) = run(
-        &est,
-        "2",
-        &["--runner", "subprocess", "--sandbox", "require"],
-    );
-    let r = report(&out, &err);
-    assert_eq!(code, 0, "{r}\n{err}");
-    assert_eq!(r["results"]["n_failed_mlps"], 0, "{r}");
+    let r = scores_inside_the_sandbox(&est);
     let sandbox = &r["run_meta"]["sandbox"];
     assert_eq!(sandbox["mode"], "require");
     assert_eq!(sandbox["seccomp"], true);
@@ -92,34 +114,11 @@ fn the_sandbox_contains_every_escape_and_they_work_without_it() {
     // In process nothing contains the escapes, but the print still cannot corrupt `--json`,
     // and the estimator's `set_current_dir` does not move a relative `--plot` path.
     let dir = scratch("sandbox", "plot");
-    let est_arg = est.to_string_lossy().into_owned();
-    let out = runner_command()
-        .current_dir(&dir)
-        .args([
-            "run",
-            "--estimator",
-            &est_arg,
-            "--width",
-            "8",
-            "--depth",
-            "2",
-            "--n-mlps",
-            "2",
-            "--n-samples",
-            "1000",
-            "--seed",
-            "7",
-            "--json",
-            "--runner",
-            "local",
-            "--plot",
-            "escaping-plot.svg",
-        ])
-        .output()
-        .expect("run whest-runner");
-    let (out, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+    let (_, out, err) = run_in(
+        Some(&dir),
+        &est,
+        "2",
+        &["--runner", "local", "--plot", "escaping-plot.svg"],
     );
     let r = report(&out, &err);
     assert!(r["run_meta"]["sandbox"].is_null(), "{r}");
@@ -136,14 +135,7 @@ fn a_forged_frame_fails_that_mlp_and_a_fresh_worker_takes_the_next() {
     let est = lib("fault-forging");
     // Inside the sandbox the reply pipe cannot be reopened for writing: nothing is forged and
     // the MLPs score like `zeros`.
-    let (code, out, err) = run(
-        &est,
-        "2",
-        &["--runner", "subprocess", "--sandbox", "require"],
-    );
-    let r = report(&out, &err);
-    assert_eq!(code, 0, "{r}\n{err}");
-    assert_eq!(r["results"]["n_failed_mlps"], 0, "{r}");
+    scores_inside_the_sandbox(&est);
     // Without it the frame reaches the runner, which checks it before allocating anything.
     let (code, out, err) = run(&est, "2", &["--runner", "subprocess", "--sandbox", "off"]);
     let r = report(&out, &err);
