@@ -42,7 +42,12 @@ impl WeightArena {
     pub fn create(len: usize) -> io::Result<WeightArena> {
         let bytes = byte_len(len)?;
         // SAFETY: `memfd_create` takes a NUL-terminated name and flags; no memory is shared.
-        let raw = unsafe { libc::memfd_create(c"whest-weights".as_ptr(), libc::MFD_CLOEXEC) };
+        let raw = unsafe {
+            libc::memfd_create(
+                c"whest-weights".as_ptr(),
+                libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+            )
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -52,6 +57,14 @@ impl WeightArena {
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "arena too large"))?;
         // SAFETY: `fd` is a valid memfd; `ftruncate` only resizes it.
         if unsafe { libc::ftruncate(fd.as_raw_fd(), size) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Fixed size from here on: a worker that reopened the file (e.g. through
+        // `/proc/self/map_files` with `O_TRUNC`) cannot shrink it under the runner's mapping,
+        // where the runner's next copy would die of SIGBUS.
+        let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+        // SAFETY: `fd` is a valid memfd made with `MFD_ALLOW_SEALING`; sealing changes no memory.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
             return Err(io::Error::last_os_error());
         }
         let ptr = map(&fd, bytes, libc::PROT_READ | libc::PROT_WRITE, 0)?;
@@ -265,6 +278,23 @@ mod tests {
         // SAFETY: as above.
         let seen = unsafe { std::slice::from_raw_parts(view.as_ptr(), view.len()) };
         assert!(seen.iter().all(|&x| x == 1.0));
+    }
+
+    #[test]
+    fn the_arena_cannot_be_resized_once_made() {
+        let arena = WeightArena::create(1000).unwrap();
+        // Through a descriptor opened anew, as a worker would reach it through `/proc`.
+        let path = format!("/proc/self/fd/{}", arena.fd.as_raw_fd());
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .unwrap();
+        for len in [0, 2000, 8000] {
+            let err = file.set_len(len).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{len}: {err}");
+        }
+        assert_eq!(file.metadata().unwrap().len(), 4000);
     }
 
     #[test]

@@ -10,16 +10,22 @@
 //! - **seccomp**: `EPERM` for process creation other than threads, `execve`/`execveat`,
 //!   `ptrace`, `process_vm_*`, every socket (`socket`, `socketpair`), namespace and mount
 //!   calls, `io_uring`, `bpf`, `perf_event_open`, session/group changes and signals to other
-//!   processes, and (without a scratch folder) every `open`/`openat` for writing and `creat`;
-//!   `clone3` and `openat2` get `ENOSYS` so the C library falls back to `clone` and `openat`,
-//!   whose flags the filter can see.
+//!   processes, changes to any file's metadata (`chmod`, `chown`, `utime*`, `*setxattr*`,
+//!   `*removexattr*`) and `truncate`, and (without a scratch folder) every `open`/`openat` that
+//!   writes, truncates or creates, and `creat`; `clone3` and `openat2` get `ENOSYS` so the C
+//!   library falls back to `clone` and `openat`, whose flags the filter can see.
 //!
 //! Why opens for writing: Landlock cannot restrict a pipe reopened through `/proc/self/fd/N`
 //! (pipes live on an internal file system it does not govern), so without this rule the
 //! plugin, in safe Rust, could reopen the worker's reply pipe (descriptor 4) for writing and
 //! send the runner a reply of its own making (0 FLOPs, any predictions). Why sockets: Landlock
 //! does not govern `connect` to a UNIX socket by path, so an `AF_UNIX` socket could reach any
-//! listening socket on the host; the worker needs none.
+//! listening socket on the host; the worker needs none. Why metadata: Landlock does not
+//! govern `chmod`/`chown`/timestamps/extended attributes, so a worker running as root could
+//! make the dataset unreadable for the next run or any host file world-writable. Why
+//! truncation: a read-only open with `O_TRUNC` of the runner's weights memfd (reachable as root
+//! through `/proc/self/map_files`) would shrink it under the runner's mapping (the arena is
+//! also sealed against that, see `arena`).
 //!
 //! Both need a single-threaded process (they restrict the calling thread; threads created
 //! later inherit them), which the worker is at that point.
@@ -252,6 +258,14 @@ impl std::fmt::Display for SeccompFailure {
     }
 }
 
+/// `fchmodat2` (Linux 6.6), `setxattrat` and `removexattrat` (Linux 6.13): numbered alike
+/// on every architecture, newer than some `libc` crate releases.
+const SYS_FCHMODAT2: i64 = 452;
+/// See [`SYS_FCHMODAT2`].
+const SYS_SETXATTRAT: i64 = 463;
+/// See [`SYS_FCHMODAT2`].
+const SYS_REMOVEXATTRAT: i64 = 466;
+
 /// Installs the two seccomp filters (the `EPERM` list, and `ENOSYS` for `clone3` and
 /// `openat2`). With `read_only`, opening anything for writing is refused too (see the module
 /// docs); a scratch folder the plugin may write into needs it off.
@@ -333,12 +347,36 @@ fn refused_rules(read_only: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, Str
         libc::SYS_socket,
         libc::SYS_socketpair,
         libc::SYS_open_by_handle_at,
+        libc::SYS_truncate,
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        SYS_FCHMODAT2,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_utimensat,
+        libc::SYS_setxattr,
+        libc::SYS_lsetxattr,
+        libc::SYS_fsetxattr,
+        SYS_SETXATTRAT,
+        libc::SYS_removexattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_fremovexattr,
+        SYS_REMOVEXATTRAT,
     ]
     .into_iter()
     .map(|nr| (nr, Vec::new()))
     .collect();
     #[cfg(target_arch = "x86_64")]
-    for nr in [libc::SYS_fork, libc::SYS_vfork] {
+    for nr in [
+        libc::SYS_fork,
+        libc::SYS_vfork,
+        libc::SYS_chmod,
+        libc::SYS_chown,
+        libc::SYS_lchown,
+        libc::SYS_utime,
+        libc::SYS_utimes,
+        libc::SYS_futimesat,
+    ] {
         rules.insert(nr, Vec::new());
     }
     // A new process: `clone` without CLONE_THREAD.
@@ -352,19 +390,25 @@ fn refused_rules(read_only: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, Str
         )?])?],
     );
     if read_only {
-        // Opens whose access mode (flags & O_ACCMODE) is O_WRONLY, O_RDWR or the invalid 3:
-        // `openat` has its flags in argument 2, `open` in argument 1.
+        // Opens whose access mode (flags & O_ACCMODE) is O_WRONLY, O_RDWR or the invalid 3, or
+        // that truncate or create whatever the mode: `openat` has its flags in argument 2,
+        // `open` in argument 1.
         let writing = |arg: u8| -> Result<Vec<SeccompRule>, String> {
-            (1..=3u64)
-                .map(|mode| {
-                    rule(vec![cond(
-                        arg,
-                        SeccompCmpArgLen::Dword,
-                        SeccompCmpOp::MaskedEq(libc::O_ACCMODE as u64),
-                        mode,
-                    )?])
-                })
-                .collect()
+            let flags = |mask: i32, value: u64| {
+                rule(vec![cond(
+                    arg,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::MaskedEq(mask as u64),
+                    value,
+                )?])
+            };
+            let mut writes: Vec<SeccompRule> = (1..=3u64)
+                .map(|mode| flags(libc::O_ACCMODE, mode))
+                .collect::<Result<_, _>>()?;
+            for bit in [libc::O_TRUNC, libc::O_CREAT] {
+                writes.push(flags(bit, bit as u64)?);
+            }
+            Ok(writes)
         };
         rules.insert(libc::SYS_openat, writing(2)?);
         #[cfg(target_arch = "x86_64")]

@@ -3,6 +3,7 @@
 //! sandboxed one scores like `zeros`). It also prints to stdout, which must not touch the
 //! worker protocol. The last attempt, `exec`, replaces the process if it works.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -70,6 +71,23 @@ fn escapes() -> Vec<String> {
         .is_ok()
     {
         worked.push("opened its own memory for writing".into());
+    }
+    // A read-only open that truncates (here of `/dev/null`, harmless): as root, the runner's
+    // weights file reopened this way through `/proc/self/map_files` would shrink under it.
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_TRUNC)
+        .open("/proc/self/fd/0")
+        .is_ok()
+    {
+        worked.push("opened a file with O_TRUNC".into());
+    }
+    // Landlock does not govern metadata: as root, any host file's mode and owner. Set to what
+    // it already is, so nothing changes when it works.
+    if let Ok(meta) = std::fs::metadata("/etc/passwd") {
+        if std::fs::set_permissions("/etc/passwd", meta.permissions()).is_ok() {
+            worked.push("changed a host file's permissions".into());
+        }
     }
     // A UNIX socket can connect to any listening socket on the host by its path.
     if std::os::unix::net::UnixDatagram::unbound().is_ok() {
