@@ -6,8 +6,8 @@
 //!
 //! | rule | FLOPs | used by |
 //! |---|---|---|
-//! | [`clamped`] | `max(count, 1) × rate × weight` (0 for a weight-0 op) | elementwise, reductions, creation, movement, sorting, random |
-//! | [`exact`] | `count × rate × weight` (a 0 count bills 0) | contractions, `take`, fancy indexing, `diag`, `trace`, `fill_diagonal`, linalg |
+//! | [`clamped`] | `max(count, 1) × rate × weight` (0 for a weight-0 op) | elementwise, `sum`/`max`/`min`/`argmax`/`argmin`, `copy`, movement, sorting, random draws but `uniform` |
+//! | [`exact`] | `count × rate × weight` (a 0 count bills 0) | contractions, `take`, fancy indexing, `diag`, `trace`, `fill_diagonal`, linalg; creation ops and `astype`, `mean`/`var`/`std`, `clip`, `uniform` (each with flopscope's own minimum, if any, in its count) |
 //! | [`per_element`] | `per × max(numel, 1) × rate × weight` | `stats.norm.*` |
 //!
 //! `rate` is the billing dtype's ([`DType::rate`]: 1 for 32-bit and bool, 2 for 64-bit) and
