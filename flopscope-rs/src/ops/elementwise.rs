@@ -556,7 +556,8 @@ impl Tensor {
         compare::<NeK>(Operand::Tensor(self), other.into())
     }
 
-    /// `exp` (weight 16; int input computes in f64; bool input gives numpy's float16 values as f32). FLOPs: 16 × numel × rate.
+    /// `exp` (weight 16; int input computes in f64; bool input gives numpy's float16 values
+    /// as f32). FLOPs: 16 × numel × rate.
     ///
     /// Vectorised (AVX-512 / AVX2 + FMA chosen at run time; large arrays use every kernel
     /// thread). Error: at most 1.5 ulp in `f32` (measured 1.003), at most 1 ulp from glibc's
@@ -566,7 +567,8 @@ impl Tensor {
         unary::<ExpK>(self)
     }
 
-    /// Natural `log` (weight 16; int input computes in f64; bool input gives numpy's float16 values as f32). FLOPs: 16 × numel × rate.
+    /// Natural `log` (weight 16; int input computes in f64; bool input gives numpy's float16 values
+    /// as f32). FLOPs: 16 × numel × rate.
     ///
     /// Vectorised like [`Tensor::exp`]. Error: at most 1 ulp in `f32` (measured 0.78), at most
     /// 1 ulp from glibc's `log` in `f64`, subnormal inputs included. As numpy:
@@ -591,7 +593,8 @@ impl Tensor {
         unary::<SquareK>(self)
     }
 
-    /// `tanh` (weight 16; int input computes in f64; bool input gives numpy's float16 values as f32). FLOPs: 16 × numel × rate.
+    /// `tanh` (weight 16; int input computes in f64; bool input gives numpy's float16 values
+    /// as f32). FLOPs: 16 × numel × rate.
     ///
     /// Vectorised like [`Tensor::exp`]. Error: at most 1.5 ulp in `f32` (measured 1.31), at
     /// most 2 ulp from glibc's `tanh` in `f64`. As numpy: `±inf` → `±1`, tiny `x` → `x` (the

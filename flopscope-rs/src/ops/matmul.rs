@@ -253,29 +253,17 @@ fn product_labels(a: &Shape, b: &Shape, p: &MatmulPlan) -> (Vec<u8>, Vec<u8>, Ve
 /// more than 2: the last axis of `a` meets the second-to-last of `b` (its only one if `b` is
 /// 1-d), the output keeps `a`'s other axes, then `b`'s.
 fn dot_subscripts(na: usize, nb: usize) -> String {
-    let letters: Vec<char> = ('a'..='z').collect();
-    let a: Vec<char> = letters[..na].to_vec();
-    let mut b: Vec<char> = letters[na..na + nb].to_vec();
-    if na > 0 && nb > 0 {
-        let at = if nb == 1 { 0 } else { nb - 2 };
-        b[at] = a[na - 1];
+    let letters = |from: usize, n: usize| ('a'..).skip(from).take(n).collect::<Vec<char>>();
+    let a = letters(0, na);
+    let mut b = letters(na, nb);
+    let mut out: Vec<char> = a.iter().chain(&b).copied().collect();
+    if let (Some(&k), false) = (a.last(), b.is_empty()) {
+        let at = nb.saturating_sub(2);
+        out.retain(|&c| c != k && c != b[at]);
+        b[at] = k;
     }
-    let contracted = if na > 0 && nb > 0 {
-        Some(a[na - 1])
-    } else {
-        None
-    };
-    let out: String = a
-        .iter()
-        .chain(&b)
-        .filter(|&&c| Some(c) != contracted)
-        .collect();
-    format!(
-        "{},{}->{}",
-        a.iter().collect::<String>(),
-        b.iter().collect::<String>(),
-        out
-    )
+    let word = |cs: &[char]| cs.iter().collect::<String>();
+    format!("{},{}->{}", word(&a), word(&b), word(&out))
 }
 
 /// Promotes both operands to their common dtype and runs the (batched) product.
